@@ -1,0 +1,1 @@
+"""oncall_pagerduty."""

@@ -1,0 +1,1 @@
+"""rotation_service."""
