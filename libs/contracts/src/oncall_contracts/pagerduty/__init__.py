@@ -1,0 +1,1 @@
+"""PagerDuty stream payloads, one module per major version."""

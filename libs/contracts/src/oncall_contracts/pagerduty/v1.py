@@ -1,0 +1,75 @@
+"""PagerDuty stream, version 1: provisioning and sync results."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from oncall_contracts.fields import Email, NonEmptyStr, RotationId, UtcDatetime
+from oncall_contracts.payload import Payload, RotationPayload, Stream
+from oncall_contracts.values import PagerDutyAccount, Role
+
+
+class _AccountPayload(Payload):
+    """Keyed by the PagerDuty account key, so one account's user events stay in order."""
+
+    STREAM: ClassVar[Stream] = "pagerduty"
+    account: PagerDutyAccount
+
+    def subject(self) -> str:
+        return self.account.key
+
+
+class _SchedulePayload(RotationPayload):
+    STREAM: ClassVar[Stream] = "pagerduty"
+
+
+class PagerDutyUserProvisioned(_AccountPayload):
+    EVENT_TYPE: ClassVar[str] = "PagerDutyUserProvisioned"
+    EVENT_VERSION: ClassVar[int] = 1
+
+    email: Email
+    user_id: NonEmptyStr
+    name: NonEmptyStr
+
+
+class UserProvisioningFailed(_AccountPayload):
+    EVENT_TYPE: ClassVar[str] = "UserProvisioningFailed"
+    EVENT_VERSION: ClassVar[int] = 1
+
+    email: Email
+    reason: NonEmptyStr
+    retryable: bool
+
+
+class ScheduleSynced(_SchedulePayload):
+    EVENT_TYPE: ClassVar[str] = "ScheduleSynced"
+    EVENT_VERSION: ClassVar[int] = 1
+
+    rotation_id: RotationId
+    role: Role
+    schedule_id: NonEmptyStr
+    schedule_url: NonEmptyStr
+    layer_ids: list[str] = Field(default_factory=list)
+    synced_until: UtcDatetime
+    requests_spent: int = Field(ge=0)
+    drift_repaired: bool = False
+
+
+class ScheduleSyncFailed(_SchedulePayload):
+    EVENT_TYPE: ClassVar[str] = "ScheduleSyncFailed"
+    EVENT_VERSION: ClassVar[int] = 1
+
+    rotation_id: RotationId
+    role: Role
+    reason: NonEmptyStr
+    retryable: bool
+
+
+PAGERDUTY_EVENTS_V1: tuple[type[Payload], ...] = (
+    PagerDutyUserProvisioned,
+    UserProvisioningFailed,
+    ScheduleSynced,
+    ScheduleSyncFailed,
+)

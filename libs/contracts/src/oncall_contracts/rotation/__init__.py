@@ -1,0 +1,1 @@
+"""Rotation stream payloads, one module per major version."""

@@ -1,0 +1,147 @@
+"""Rotation stream, version 1. Every event is keyed by its ``rotation_id``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import ClassVar, Literal
+
+from pydantic import Field, NaiveDatetime, model_validator
+
+from oncall_contracts.fields import Email, NonEmptyStr, Revision, RotationId, TimeZoneName, UtcDatetime
+from oncall_contracts.payload import RotationPayload
+from oncall_contracts.values import CoverageWindow, PagerDutyAccount, SealedCredential
+
+
+class _RotationSettings(RotationPayload):
+    """The whole of a rotation's settings, so consumers never ask the rotation service."""
+
+    name: NonEmptyStr
+    time_zone: TimeZoneName
+    period: timedelta
+    first_shift_start: NaiveDatetime = Field(description="wall clock in time_zone; anchors the pattern")
+    handoffs: list[timedelta] = Field(
+        min_length=1, description="offsets from each period's start at which one shift ends"
+    )
+    coverage: CoverageWindow | None = None
+    backup: bool = False
+    horizon_days: int = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _handoffs_inside_period(self) -> _RotationSettings:
+        if self.period <= timedelta(0):
+            raise ValueError("period must be positive")
+        if any(not timedelta(0) <= handoff < self.period for handoff in self.handoffs):
+            raise ValueError("every handoff must lie in [0, period)")
+        if list(self.handoffs) != sorted(set(self.handoffs)):
+            raise ValueError("handoffs must be strictly increasing")
+        return self
+
+
+class RotationCreated(_RotationSettings):
+    EVENT_TYPE: ClassVar[str] = "RotationCreated"
+    EVENT_VERSION: ClassVar[int] = 1
+
+
+class RotationUpdated(_RotationSettings):
+    EVENT_TYPE: ClassVar[str] = "RotationUpdated"
+    EVENT_VERSION: ClassVar[int] = 1
+
+
+class RotationDeleted(RotationPayload):
+    EVENT_TYPE: ClassVar[str] = "RotationDeleted"
+    EVENT_VERSION: ClassVar[int] = 1
+
+
+class MemberAdded(RotationPayload):
+    EVENT_TYPE: ClassVar[str] = "MemberAdded"
+    EVENT_VERSION: ClassVar[int] = 1
+
+    email: Email
+    name: NonEmptyStr
+    time_zone: TimeZoneName
+
+
+class MemberRemoved(RotationPayload):
+    EVENT_TYPE: ClassVar[str] = "MemberRemoved"
+    EVENT_VERSION: ClassVar[int] = 1
+
+    email: Email
+
+
+class ShiftChanged(RotationPayload):
+    """The latest state of one shift.
+
+    ``revision`` increases strictly over all ShiftChanged events of a rotation: a consumer drops any
+    ShiftChanged whose revision is not above the last one it applied for that shift.
+    """
+
+    EVENT_TYPE: ClassVar[str] = "ShiftChanged"
+    EVENT_VERSION: ClassVar[int] = 1
+
+    shift_id: NonEmptyStr
+    revision: Revision
+    start: UtcDatetime
+    end: UtcDatetime
+    primary: Email | None = None
+    backup: Email | None = None
+    cancelled: bool = False
+    conflict: bool = False
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ShiftChanged:
+        if self.start >= self.end:
+            raise ValueError("shift start must be before its end")
+        if self.primary is not None and self.primary == self.backup:
+            raise ValueError("one person cannot be both primary and backup of a shift")
+        return self
+
+
+class IntegrationConfigured(RotationPayload):
+    """The PagerDuty sync settings of a rotation; the API key travels sealed, never in plaintext.
+
+    ``mode == "own"``: the rotation owns its schedule (``target_rotation_id == rotation_id``).
+    ``mode == "merge"``: it writes a layer into the schedule owned by ``target_rotation_id``.
+    """
+
+    EVENT_TYPE: ClassVar[str] = "IntegrationConfigured"
+    EVENT_VERSION: ClassVar[int] = 1
+
+    rotation_name: NonEmptyStr
+    mode: Literal["own", "merge"]
+    target_rotation_id: RotationId
+    schedule_name: NonEmptyStr
+    account: PagerDutyAccount
+    credential: SealedCredential
+    time_zone: TimeZoneName
+    schedule_time_zone: TimeZoneName
+    coverage: CoverageWindow | None = None
+    backup: bool = False
+    revision: Revision
+
+    @model_validator(mode="after")
+    def _target_matches_mode(self) -> IntegrationConfigured:
+        own_target = self.target_rotation_id == self.rotation_id
+        if self.mode == "own" and not own_target:
+            raise ValueError("mode 'own' needs target_rotation_id == rotation_id")
+        if self.mode == "merge" and own_target:
+            raise ValueError("mode 'merge' needs another rotation as target_rotation_id")
+        return self
+
+
+class IntegrationRemoved(RotationPayload):
+    EVENT_TYPE: ClassVar[str] = "IntegrationRemoved"
+    EVENT_VERSION: ClassVar[int] = 1
+
+    revision: Revision
+
+
+ROTATION_EVENTS_V1: tuple[type[RotationPayload], ...] = (
+    RotationCreated,
+    RotationUpdated,
+    RotationDeleted,
+    MemberAdded,
+    MemberRemoved,
+    ShiftChanged,
+    IntegrationConfigured,
+    IntegrationRemoved,
+)
