@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from oncall_pagerduty.budget import BudgetRegistry, RequestBudget, key_fingerprint
+
+
+class FakeClock:
+    """A monotonic clock that only moves when something sleeps on it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def _send_times(budget: RequestBudget, clock: FakeClock, count: int) -> list[float]:
+    async def run() -> list[float]:
+        times = []
+        for _ in range(count):
+            await budget.acquire()
+            times.append(clock.now)
+        return times
+
+    return asyncio.run(run())
+
+
+def test_a_burst_is_served_at_once_then_requests_are_spaced(clock: FakeClock) -> None:
+    budget = RequestBudget(960, burst=120, clock=clock, sleep=clock.sleep)
+
+    times = _send_times(budget, clock, 122)
+
+    assert times[:120] == [1000.0] * 120
+    assert budget.interval == 60 / (960 - 120)
+    assert times[120] - 1000.0 == pytest.approx(budget.interval)
+    assert times[121] - times[120] == pytest.approx(budget.interval)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    limit=st.integers(min_value=10, max_value=960),
+    share=st.sampled_from([1.0, 0.5, 0.25]),
+    count=st.integers(min_value=1, max_value=2500),
+)
+def test_no_sixty_second_window_exceeds_the_share_of_the_limit(limit: int, share: float, count: int) -> None:
+    clock = FakeClock()
+    budget = RequestBudget(limit, share=share, clock=clock, sleep=clock.sleep)
+
+    times = _send_times(budget, clock, count)
+
+    allowance = max(2.0, limit * share)
+    start = 0
+    for end, sent_at in enumerate(times):
+        while sent_at - times[start] >= 60.0 - 1e-9:
+            start += 1
+        assert end - start + 1 <= allowance
+
+
+def test_remaining_zero_pauses_until_the_reset(clock: FakeClock) -> None:
+    budget = RequestBudget(960, clock=clock, sleep=clock.sleep)
+
+    budget.observe(remaining=0, reset=5.0)
+    times = _send_times(budget, clock, 1)
+
+    assert times == [1005.0]
+
+
+def test_few_remaining_caps_the_local_burst(clock: FakeClock) -> None:
+    budget = RequestBudget(960, burst=100, clock=clock, sleep=clock.sleep)
+
+    budget.observe(remaining=3, reset=30.0)
+
+    assert round(budget.available(), 6) == 3
+    times = _send_times(budget, clock, 4)
+    assert times[:3] == [1000.0] * 3
+    assert times[3] > 1000.0
+
+
+def test_a_pause_delays_every_waiting_caller(clock: FakeClock) -> None:
+    budget = RequestBudget(960, clock=clock, sleep=clock.sleep)
+
+    budget.pause(7.5)
+
+    assert budget.available() == 0
+    assert _send_times(budget, clock, 1) == [1007.5]
+
+
+def test_remaining_above_the_local_tokens_changes_nothing(clock: FakeClock) -> None:
+    budget = RequestBudget(960, burst=10, clock=clock, sleep=clock.sleep)
+
+    budget.observe(remaining=500, reset=30.0)
+
+    assert budget.available() == 10
+
+
+def test_the_registry_shares_one_budget_per_key_and_never_stores_the_key() -> None:
+    registry = BudgetRegistry(share=0.5)
+
+    first = registry.for_key("u+secretkey1")
+    again = registry.for_key("u+secretkey1")
+    other = registry.for_key("u+secretkey2")
+
+    assert first is again
+    assert first is not other
+    assert "u+secretkey1" not in repr(registry._budgets)
+    assert key_fingerprint("u+secretkey1") in registry._budgets
+    assert len(key_fingerprint("u+secretkey1")) == 12
