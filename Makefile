@@ -1,0 +1,59 @@
+# The two commands: `make run` runs the whole system locally, `make test` passes the tests.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV ?= uv
+INFRA := deploy/local/infra.sh
+PACKAGES := oncall_contracts oncall_platform oncall_pagerduty oncall_testing \
+	rotation_service pd_sync_service user_provisioner pagerduty_sim
+# Loads the addresses `make up` wrote, unless the caller configured them.
+WITH_ENV := set -a; [ -f .local/env ] && . .local/env; set +a;
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+.PHONY: install
+install: ## install the Python workspace (uv, every member, dev tools)
+	@command -v $(UV) >/dev/null || python3 -m pip install --quiet "uv>=0.5"
+	$(UV) sync --all-packages --frozen
+
+.PHONY: up down status
+up: ## start the local Kafka broker and PostgreSQL (idempotent)
+	@$(INFRA) up
+down: ## stop the local Kafka broker and PostgreSQL
+	@$(INFRA) down
+status: ## show the local infrastructure
+	@$(INFRA) status
+
+.PHONY: lint
+lint: install ## ruff and mypy (strict on the libraries)
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy $(addprefix -p ,$(PACKAGES))
+
+.PHONY: contracts contracts-check
+contracts: install ## regenerate the committed JSON Schema snapshots of the event contracts
+	$(UV) run python libs/contracts/scripts/contract_schemas.py generate
+contracts-check: install ## fail when the contracts break a committed snapshot or snapshots are stale
+	$(UV) run python libs/contracts/scripts/contract_schemas.py check
+
+.PHONY: test
+test: install lint contracts-check up ## lint, contract checks and every test suite on the real broker and database
+	@$(WITH_ENV) $(UV) run pytest -q -p no:cacheprovider $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
+
+.PHONY: run
+run: install up ## run the whole system locally (Ctrl-C stops it)
+	@$(WITH_ENV) $(UV) run python deploy/local/run.py
+
+.PHONY: token
+token: install ## mint a local API token: make token EMAIL=you@example.com
+	@$(UV) run rotation-service token "$(EMAIL)"
+
+.PHONY: demo
+demo: install ## against `make run`: two follow-the-sun rotations synced into the simulator
+	@$(UV) run python deploy/local/demo.py
+
+.PHONY: bench
+bench: install up ## benchmarks on the running system with the real broker (see README)
+	@$(WITH_ENV) $(UV) run python tests/bench/run.py

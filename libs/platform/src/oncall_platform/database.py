@@ -1,0 +1,35 @@
+"""The async SQLAlchemy engine factory: one place that turns a DATABASE_URL into an engine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+_ASYNC_DRIVERS = {
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+}
+
+
+def async_database_url(url: str) -> str:
+    """`postgresql://` and `sqlite://` URLs with their async drivers; explicit drivers are kept."""
+    parsed = make_url(url)
+    driver = _ASYNC_DRIVERS.get(parsed.drivername)
+    if driver is None:
+        return url
+    return parsed.set(drivername=driver).render_as_string(hide_password=False)
+
+
+def make_async_engine(url: str, **options: Any) -> AsyncEngine:
+    """An engine for `url`; SQLite gets a busy timeout so concurrent writers wait instead of failing."""
+    async_url = async_database_url(url)
+    if async_url.startswith("sqlite"):
+        options.setdefault("connect_args", {"timeout": 30})
+    else:
+        options.setdefault("pool_pre_ping", True)
+        options.setdefault("pool_size", 5)
+        options.setdefault("max_overflow", 5)
+    return create_async_engine(async_url, **options)

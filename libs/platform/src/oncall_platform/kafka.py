@@ -1,0 +1,78 @@
+"""Kafka plumbing: the broker factory, topic declaration and event publishing.
+
+Producers are idempotent with `acks=all`; every broker carries faststream's telemetry middleware, so
+the W3C `traceparent` travels in message headers and consumer spans continue producer traces.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from faststream.kafka import KafkaBroker
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from oncall_contracts import Envelope, registry
+from oncall_contracts.topics import Topics, TopicSpec
+from opentelemetry.trace import TracerProvider
+
+logger = logging.getLogger(__name__)
+
+
+def make_broker(
+    bootstrap_servers: str,
+    *,
+    client_id: str,
+    tracer_provider: TracerProvider | None = None,
+    **options: Any,
+) -> KafkaBroker:
+    """A faststream Kafka broker with an idempotent, `acks=all` producer and tracing."""
+    return KafkaBroker(
+        bootstrap_servers,
+        client_id=client_id,
+        enable_idempotence=True,
+        acks="all",
+        allow_auto_create_topics=False,
+        middlewares=[KafkaTelemetryMiddleware(tracer_provider=tracer_provider)],
+        **options,
+    )
+
+
+async def ensure_topics(bootstrap_servers: str, specs: Iterable[TopicSpec]) -> list[str]:
+    """Create the declared topics that do not exist yet; return the names created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="oncall-topic-admin")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [spec for spec in specs if spec.name not in existing]
+        created: list[str] = []
+        for spec in missing:
+            topic = NewTopic(
+                name=spec.name,
+                num_partitions=spec.partitions,
+                replication_factor=spec.replication_factor,
+                topic_configs=dict(spec.config),
+            )
+            try:
+                await admin.create_topics([topic])
+                created.append(spec.name)
+            except TopicAlreadyExistsError:
+                pass  # another process declared it between our listing and our create
+        if created:
+            logger.info("created topics", extra={"topics": created})
+        return created
+    finally:
+        await admin.close()
+
+
+async def publish_event(broker: KafkaBroker, topics: Topics, envelope: Envelope[Any]) -> None:
+    """Encode `envelope` with the contracts registry and publish it to its topic, keyed by subject."""
+    encoded = registry.encode(envelope)
+    await broker.publish(
+        encoded.value,
+        topic=topics.topic_for(envelope),
+        key=encoded.key,
+        headers=encoded.headers,
+    )

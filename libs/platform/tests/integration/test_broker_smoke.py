@@ -1,0 +1,69 @@
+"""The plumbing on the real broker: key, headers, consumer groups and one trace across Kafka."""
+
+import asyncio
+import uuid
+
+import pytest
+from faststream.kafka.annotations import KafkaMessage
+from oncall_contracts import Envelope, MemberAdded, decode
+from oncall_contracts.topics import Topics
+from oncall_platform.kafka import make_broker, publish_event
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+
+pytestmark = pytest.mark.integration
+
+
+async def test_event_crosses_the_real_broker_with_key_headers_and_trace(
+    kafka_bootstrap_servers: str,
+    topics: Topics,
+    tracer_provider: TracerProvider,
+    span_exporter: InMemorySpanExporter,
+) -> None:
+    rotation_id = str(uuid.uuid4())
+    event = Envelope.new(
+        MemberAdded(rotation_id=rotation_id, email="Ada@Example.com", name="Ada", time_zone="Europe/London"),
+        producer="smoke-test",
+    )
+    received: asyncio.Queue[tuple[bytes | None, dict[str, str], bytes]] = asyncio.Queue()
+
+    consumer = make_broker(
+        kafka_bootstrap_servers, client_id="smoke-consumer", tracer_provider=tracer_provider
+    )
+
+    @consumer.subscriber(
+        topics.rotation, group_id=f"smoke-{uuid.uuid4().hex[:8]}", auto_offset_reset="earliest"
+    )
+    async def on_event(message: KafkaMessage) -> None:
+        await received.put((message.raw_message.key, dict(message.headers), message.body))
+
+    producer = make_broker(
+        kafka_bootstrap_servers, client_id="smoke-producer", tracer_provider=tracer_provider
+    )
+    async with consumer, producer:
+        await consumer.start()
+        await producer.start()
+        await publish_event(producer, topics, event)
+        key, headers, body = await asyncio.wait_for(received.get(), timeout=30)
+
+    assert key == rotation_id.encode()
+    assert headers["event-type"] == "MemberAdded"
+    assert "traceparent" in headers
+    decoded = decode(body, headers)
+    assert decoded.event_id == event.event_id
+    assert decoded.payload.email == "ada@example.com"
+
+    spans = span_exporter.get_finished_spans()
+    producer_span = next(s for s in spans if s.kind is SpanKind.PRODUCER)
+    consumer_span = next(s for s in spans if s.kind is SpanKind.CONSUMER)
+    assert consumer_span.context.trace_id == producer_span.context.trace_id
+    assert consumer_span.parent is not None
+    assert consumer_span.parent.span_id == producer_span.context.span_id
+
+
+async def test_a_broker_that_does_not_answer_is_an_error_not_a_fallback() -> None:
+    broker = make_broker("127.0.0.1:1", client_id="unreachable", request_timeout_ms=2000)
+    with pytest.raises(Exception):  # noqa: B017,PT011 - aiokafka raises its own connection error types
+        await asyncio.wait_for(broker.start(), timeout=20)
+    await broker.stop()

@@ -1,0 +1,58 @@
+import json
+import logging
+
+import pytest
+from oncall_contracts import CredentialSealer
+from oncall_platform.database import async_database_url
+from oncall_platform.settings import DEVELOPMENT_CREDENTIAL_KEYS, ServiceSettings
+from oncall_platform.telemetry import JsonLogFormatter
+from opentelemetry.sdk.trace import TracerProvider
+from pydantic import ValidationError
+
+
+def test_development_key_is_refused_outside_development() -> None:
+    with pytest.raises(ValidationError, match="CREDENTIAL_KEYS must be set"):
+        ServiceSettings(environment="production")
+
+
+def test_production_accepts_its_own_keys_and_the_sealer_opens_what_it_seals() -> None:
+    keys = DEVELOPMENT_CREDENTIAL_KEYS.replace("dev:", "prod:")
+    settings = ServiceSettings(environment="production", credential_keys=keys)
+    sealer = settings.credential_sealer()
+    assert isinstance(sealer, CredentialSealer)
+    sealed = sealer.seal("u+secret-key", context="us:acme")
+    assert sealer.open(sealed, context="us:acme") == "u+secret-key"
+
+
+def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
+    monkeypatch.setenv("KAFKA_TOPIC_PREFIX", "staging.")
+    settings = ServiceSettings()
+    assert settings.kafka_bootstrap_servers == "127.0.0.1:19092"
+    assert settings.topics().rotation == "staging.oncall.rotation.v1"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://u:p@h:5432/db", "postgresql+asyncpg://u:p@h:5432/db"),
+        ("sqlite:///./x.db", "sqlite+aiosqlite:///./x.db"),
+        ("postgresql+asyncpg://h/db", "postgresql+asyncpg://h/db"),
+    ],
+)
+def test_database_urls_get_async_drivers(url: str, expected: str) -> None:
+    assert async_database_url(url) == expected
+
+
+def test_json_log_lines_carry_trace_and_span_ids_and_extras() -> None:
+    tracer = TracerProvider().get_tracer("test")
+    formatter = JsonLogFormatter("svc")
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "hello %s", ("world",), None)
+    record.rotation_id = "r-1"
+    with tracer.start_as_current_span("work") as span:
+        line = json.loads(formatter.format(record))
+    assert line["message"] == "hello world"
+    assert line["service"] == "svc"
+    assert line["rotation_id"] == "r-1"
+    assert line["trace_id"] == format(span.get_span_context().trace_id, "032x")
+    assert line["span_id"] == format(span.get_span_context().span_id, "016x")

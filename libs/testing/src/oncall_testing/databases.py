@@ -1,0 +1,33 @@
+"""A fresh PostgreSQL database per test, created on the shared server and dropped afterwards."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+from sqlalchemy.engine import URL, make_url
+
+
+def _admin_dsn(server_url: str | URL) -> str:
+    url = make_url(server_url).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+async def create_database(server_url: str) -> str:
+    """Create an empty database on the server of `server_url`; return its URL."""
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    connection = await asyncpg.connect(_admin_dsn(server_url))
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_database(database_url: str) -> None:
+    name = make_url(database_url).database
+    connection = await asyncpg.connect(_admin_dsn(make_url(database_url).set(database="postgres")))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()

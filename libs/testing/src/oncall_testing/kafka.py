@@ -1,0 +1,75 @@
+"""Kafka helpers for tests: reachability, per-test topics, and a private broker a test may stop."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiokafka.admin import AIOKafkaAdminClient
+
+
+async def broker_answers(bootstrap_servers: str, timeout_s: float = 10.0) -> bool:
+    """True when a metadata request to the broker succeeds within `timeout_s`."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=int(timeout_s * 1000))
+    try:
+        await asyncio.wait_for(admin.start(), timeout_s)
+        await asyncio.wait_for(admin.list_topics(), timeout_s)
+        return True
+    except Exception:
+        return False
+    finally:
+        await admin.close()
+
+
+async def delete_topics(bootstrap_servers: str, names: list[str]) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        doomed = [name for name in names if name in existing]
+        if doomed:
+            await admin.delete_topics(doomed)
+    finally:
+        await admin.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class PrivateKafka:
+    """A broker of one test's own, started by the project's script, that the test may stop and start.
+
+    Never the shared broker: tests of outages use this so other tests keep their broker.
+    """
+
+    script: Path
+    state_dir: Path
+    port: int
+    controller_port: int
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def _run(self, action: str) -> None:
+        env = {
+            **os.environ,
+            "KAFKA_PORT": str(self.port),
+            "KAFKA_CONTROLLER_PORT": str(self.controller_port),
+            "KAFKA_STATE_DIR": str(self.state_dir),
+        }
+        subprocess.run([str(self.script), action], env=env, check=True, capture_output=True, timeout=120)
+
+    def start(self) -> None:
+        self._run("start")
+
+    def stop(self) -> None:
+        self._run("stop")
