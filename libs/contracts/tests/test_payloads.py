@@ -173,3 +173,22 @@ def test_unknown_fields_from_newer_producers_are_ignored() -> None:
     )
 
     assert "phone" not in member.model_dump()
+
+
+def test_a_plaintext_api_key_cannot_be_the_credential() -> None:
+    with pytest.raises(ValidationError, match="credential"):
+        _integration(credential="u+Xy7pLq9RtZ3kWm8vNb")
+
+
+def test_a_credential_with_a_plaintext_field_is_refused() -> None:
+    sealed = _integration().credential.model_dump()
+
+    with pytest.raises(ValidationError, match="api_key"):
+        _integration(credential=sealed | {"api_key": "u+Xy7pLq9RtZ3kWm8vNb"})
+
+
+def test_a_plaintext_key_passed_beside_the_credential_is_not_kept() -> None:
+    integration = _integration(api_key="u+Xy7pLq9RtZ3kWm8vNb")
+
+    assert "u+Xy7pLq9RtZ3kWm8vNb" not in integration.model_dump_json()
+    assert "u+Xy7pLq9RtZ3kWm8vNb" not in repr(integration)

@@ -1,0 +1,221 @@
+"""Property tests: every event survives encode -> decode unchanged."""
+
+from datetime import UTC, datetime, timedelta, timezone
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from oncall_contracts import (
+    CredentialSealer,
+    Envelope,
+    IntegrationConfigured,
+    IntegrationRemoved,
+    MemberAdded,
+    MemberRemoved,
+    PagerDutyAccount,
+    PagerDutyUserProvisioned,
+    Payload,
+    RotationCreated,
+    RotationDeleted,
+    RotationUpdated,
+    ScheduleSynced,
+    ScheduleSyncFailed,
+    ShiftChanged,
+    UserProvisioningFailed,
+    all_events,
+    decode,
+    encode,
+    generate_key,
+)
+from oncall_contracts.values import CoverageWindow
+
+ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "Pacific/Chatham"]
+OFFSETS = [
+    UTC,
+    timezone(timedelta(hours=5, minutes=30)),
+    timezone(timedelta(hours=-9)),
+    ZoneInfo("Europe/Berlin"),
+]
+
+rotation_ids = st.uuids().map(str)
+texts = st.text(min_size=1, max_size=40)
+zones = st.sampled_from(ZONES)
+emails = st.from_regex(r"[A-Za-z][A-Za-z0-9]{0,8}(\.[a-z0-9]{1,5})?@[a-z]{2,10}\.(com|io|de)", fullmatch=True)
+instants = st.datetimes(
+    min_value=datetime(1970, 1, 2), max_value=datetime(2100, 1, 1), timezones=st.sampled_from(OFFSETS)
+)
+revisions = st.integers(min_value=0, max_value=2**53)
+accounts = st.builds(
+    PagerDutyAccount,
+    subdomain=st.from_regex(r"[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?", fullmatch=True),
+    region=st.sampled_from(["us", "eu"]),
+)
+windows = (
+    st.tuples(st.times(), st.times())
+    .filter(lambda pair: pair[0] != pair[1])
+    .map(lambda pair: CoverageWindow(start=pair[0], end=pair[1]))
+)
+KEY_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+_-"
+# PagerDuty keys are ~20 characters; the "u+" prefix keeps them from matching ordinary words by chance.
+api_keys = st.text(alphabet=KEY_ALPHABET, min_size=18, max_size=40).map(lambda key: f"u+{key}")
+
+
+@cache
+def _sealer() -> CredentialSealer:
+    return CredentialSealer({"k1": generate_key()}, active_key_id="k1")
+
+
+@st.composite
+def rotation_settings(draw: st.DrawFn) -> dict[str, Any]:
+    period = draw(st.timedeltas(min_value=timedelta(hours=1), max_value=timedelta(days=28)))
+    handoffs = draw(st.lists(st.timedeltas(min_value=timedelta(0), max_value=period), min_size=1, max_size=4))
+    return {
+        "rotation_id": draw(rotation_ids),
+        "name": draw(texts),
+        "time_zone": draw(zones),
+        "period": period,
+        "first_shift_start": draw(
+            st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2100, 1, 1))
+        ),
+        "handoffs": sorted({handoff for handoff in handoffs if handoff < period} or {timedelta(0)}),
+        "coverage": draw(st.none() | windows),
+        "backup": draw(st.booleans()),
+        "horizon_days": draw(st.integers(min_value=1, max_value=3650)),
+    }
+
+
+@st.composite
+def shifts(draw: st.DrawFn) -> ShiftChanged:
+    start = draw(instants)
+    primary = draw(st.none() | emails)
+    backup = draw(
+        st.none() | emails.filter(lambda email: primary is None or email.lower() != primary.lower())
+    )
+    return ShiftChanged(
+        rotation_id=draw(rotation_ids),
+        shift_id=draw(texts),
+        revision=draw(revisions),
+        start=start,
+        end=start + draw(st.timedeltas(min_value=timedelta(microseconds=1), max_value=timedelta(days=60))),
+        primary=primary,
+        backup=backup,
+        cancelled=draw(st.booleans()),
+        conflict=draw(st.booleans()),
+    )
+
+
+@st.composite
+def integrations(draw: st.DrawFn) -> IntegrationConfigured:
+    rotation_id, other = draw(st.lists(rotation_ids, min_size=2, max_size=2, unique=True))
+    mode = draw(st.sampled_from(["own", "merge"]))
+    account = draw(accounts)
+    return IntegrationConfigured(
+        rotation_id=rotation_id,
+        rotation_name=draw(texts),
+        mode=mode,
+        target_rotation_id=rotation_id if mode == "own" else other,
+        schedule_name=draw(texts),
+        account=account,
+        credential=_sealer().seal(draw(api_keys), account.key),
+        time_zone=draw(zones),
+        schedule_time_zone=draw(zones),
+        coverage=draw(st.none() | windows),
+        backup=draw(st.booleans()),
+        revision=draw(revisions),
+    )
+
+
+PAYLOADS: dict[type[Payload], st.SearchStrategy[Any]] = {
+    RotationCreated: rotation_settings().map(lambda fields: RotationCreated(**fields)),
+    RotationUpdated: rotation_settings().map(lambda fields: RotationUpdated(**fields)),
+    RotationDeleted: st.builds(RotationDeleted, rotation_id=rotation_ids),
+    MemberAdded: st.builds(MemberAdded, rotation_id=rotation_ids, email=emails, name=texts, time_zone=zones),
+    MemberRemoved: st.builds(MemberRemoved, rotation_id=rotation_ids, email=emails),
+    ShiftChanged: shifts(),
+    IntegrationConfigured: integrations(),
+    IntegrationRemoved: st.builds(IntegrationRemoved, rotation_id=rotation_ids, revision=revisions),
+    PagerDutyUserProvisioned: st.builds(
+        PagerDutyUserProvisioned, account=accounts, email=emails, user_id=texts, name=texts
+    ),
+    UserProvisioningFailed: st.builds(
+        UserProvisioningFailed, account=accounts, email=emails, reason=texts, retryable=st.booleans()
+    ),
+    ScheduleSynced: st.builds(
+        ScheduleSynced,
+        rotation_id=rotation_ids,
+        role=st.sampled_from(["primary", "backup"]),
+        schedule_id=texts,
+        schedule_url=texts,
+        layer_ids=st.lists(texts, max_size=4),
+        synced_until=instants,
+        requests_spent=st.integers(min_value=0, max_value=10_000),
+        drift_repaired=st.booleans(),
+    ),
+    ScheduleSyncFailed: st.builds(
+        ScheduleSyncFailed,
+        rotation_id=rotation_ids,
+        role=st.sampled_from(["primary", "backup"]),
+        reason=texts,
+        retryable=st.booleans(),
+    ),
+}
+
+
+def envelopes(payloads: st.SearchStrategy[Any]) -> st.SearchStrategy[Envelope[Any]]:
+    return st.builds(
+        Envelope.new,
+        payloads,
+        producer=texts,
+        correlation_id=st.none() | st.uuids(),
+        causation_id=st.none() | st.uuids(),
+        occurred_at=instants,
+    )
+
+
+def test_every_registered_event_has_a_strategy() -> None:
+    assert set(all_events()) == set(PAYLOADS)
+
+
+@pytest.mark.parametrize("model", list(PAYLOADS), ids=lambda model: model.EVENT_TYPE)
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_encode_then_decode_gives_the_same_event(model: type[Payload], data: st.DataObject) -> None:
+    envelope = data.draw(envelopes(PAYLOADS[model]))
+
+    encoded = encode(envelope)
+    decoded = decode(encoded.value, encoded.headers)
+
+    assert decoded == envelope
+    assert type(decoded.payload) is model
+    assert encoded.key == envelope.subject.encode()
+    assert encode(decoded).value == encoded.value
+
+
+@settings(max_examples=60, deadline=None)
+@given(api_key=api_keys, account=accounts)
+def test_the_api_key_never_shows_in_the_encoded_event_or_its_repr(
+    api_key: str, account: PagerDutyAccount
+) -> None:
+    credential = _sealer().seal(api_key, account.key)
+    integration = IntegrationConfigured(
+        rotation_id="6f1c2b9e-3d4a-4c5b-8e7f-9a0b1c2d3e4f",
+        rotation_name="Platform",
+        mode="own",
+        target_rotation_id="6f1c2b9e-3d4a-4c5b-8e7f-9a0b1c2d3e4f",
+        schedule_name="Platform",
+        account=account,
+        credential=credential,
+        time_zone="UTC",
+        schedule_time_zone="UTC",
+        revision=1,
+    )
+    envelope = Envelope.new(integration, producer="rotation-service")
+
+    encoded = encode(envelope)
+
+    assert api_key.encode() not in encoded.value
+    assert api_key not in repr(envelope) + str(envelope) + repr(encoded)
+    assert _sealer().open(decode(encoded.value).payload.credential, account.key) == api_key
