@@ -1,0 +1,1 @@
+"""PagerDuty operations at the JSON level, independent of any web framework."""

@@ -1,0 +1,41 @@
+"""The `pagerduty-sim` console command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+import uvicorn
+
+from pagerduty_sim.config import parse_account, with_read_only_keys
+from pagerduty_sim.http.app import create_app
+from pagerduty_sim.openapi import load_document
+from pagerduty_sim.rendering import DstReading
+from pagerduty_sim.simulator import Simulator, SimulatorConfig
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pagerduty-sim", description="A local PagerDuty REST API v2.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8090)
+    parser.add_argument("--account", action="append", required=True, metavar="SUBDOMAIN:API_KEY[:REGION]")
+    parser.add_argument("--read-only-key", action="append", default=[], metavar="SUBDOMAIN:KEY")
+    parser.add_argument("--dst", choices=[r.value for r in DstReading], default=DstReading.FIXED.value)
+    parser.add_argument("--strict-from", action="store_true", help="require a valid From on POST /users")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
+    accounts = with_read_only_keys([parse_account(spec) for spec in args.account], args.read_only_key)
+    return SimulatorConfig(tuple(accounts), DstReading(args.dst), args.strict_from)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        config = config_from_args(args)
+    except ValueError as error:
+        build_parser().error(str(error))
+    logging.basicConfig(level=logging.INFO)
+    app = create_app(Simulator(config), load_document())
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

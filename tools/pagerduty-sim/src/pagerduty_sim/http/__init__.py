@@ -1,0 +1,1 @@
+"""The thin Starlette layer over the simulator: PagerDuty paths at the root, controls under /_sim/."""

@@ -1,0 +1,133 @@
+"""Test controls under /_sim/: clock, faults, request log, reset, and read-only inspection.
+
+Inspection routes (`/_sim/users`, `/_sim/schedules/{id}/final`) pick the account with the usual
+`Authorization: Token token=<key>` header; they are not rate limited and not logged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from pagerduty_sim.api.schedules import find_schedule, render_window
+from pagerduty_sim.errors import ApiError, authentication_failed, invalid_input
+from pagerduty_sim.http.faults import Faults
+from pagerduty_sim.http.gateway import ControlState, _key
+from pagerduty_sim.model.account import Account
+from pagerduty_sim.rendering import render_schedule
+from pagerduty_sim.simulator import Simulator
+from pagerduty_sim.timeutil import InvalidTimeError, format_utc, parse_instant, zone
+
+
+def _sim(request: Request) -> Simulator:
+    simulator: Simulator = request.app.state.simulator
+    return simulator
+
+
+def _control(request: Request) -> ControlState:
+    control: ControlState = request.app.state.control
+    return control
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise invalid_input("body must be JSON") from None
+    if not isinstance(body, dict):
+        raise invalid_input("body must be a JSON object")
+    return body
+
+
+async def set_clock(request: Request) -> Response:
+    """`{"now": "<ISO instant>", "frozen": false}` or `{"advance_seconds": N}` -> `{"now": ...}`."""
+    body, clock = await _json(request), _sim(request).clock
+    if "now" in body:
+        try:
+            clock.set(parse_instant(str(body["now"]), zone("UTC")), frozen=bool(body.get("frozen", False)))
+        except InvalidTimeError as error:
+            raise invalid_input(str(error)) from None
+    elif "advance_seconds" in body:
+        clock.advance(float(body["advance_seconds"]))
+    else:
+        raise invalid_input("give now or advance_seconds")
+    return JSONResponse({"now": format_utc(clock.now())})
+
+
+async def get_clock(request: Request) -> Response:
+    return JSONResponse({"now": format_utc(_sim(request).clock.now())})
+
+
+async def set_faults(request: Request) -> Response:
+    """Replace the fault settings (an empty object clears them); see `Faults` for the fields."""
+    try:
+        _control(request).faults = Faults.from_json(await _json(request))
+    except (TypeError, ValueError) as error:
+        raise invalid_input(str(error)) from None
+    return JSONResponse({"faults": "set"})
+
+
+async def list_requests(request: Request) -> Response:
+    return JSONResponse({"requests": _control(request).requests})
+
+
+async def reset(request: Request) -> Response:
+    """Forget all data, requests, faults and rate-limit counts; the clock returns to real time."""
+    sim, control = _sim(request), _control(request)
+    sim.reset_state()
+    sim.clock.reset()
+    control.requests.clear()
+    control.faults = Faults()
+    control.limiter.reset()
+    return Response(status_code=204)
+
+
+async def inspect_users(request: Request) -> Response:
+    account = _account(request)
+    users = [{"id": u.id, "name": u.name, "email": u.email} for u in account.users.values()]
+    return JSONResponse({"users": users})
+
+
+async def inspect_final(request: Request) -> Response:
+    """The final schedule over `since`/`until` as UTC `{start, end, user_id}` entries."""
+    sim, account = _sim(request), _account(request)
+    schedule = find_schedule(account, request.path_params["id"])
+    window = render_window(dict(request.query_params), schedule.time_zone, sim.clock.now())
+    if window is None:
+        raise invalid_input("since and until are required")
+    final = render_schedule(schedule, *window, sim.config.dst).final
+    entries = [{"start": format_utc(e.start), "end": format_utc(e.end), "user_id": e.user_id} for e in final]
+    return JSONResponse({"entries": entries})
+
+
+def _account(request: Request) -> Account:
+    key = _key(request.scope)
+    caller = _sim(request).caller_for_key(key) if key else None
+    if caller is None:
+        raise authentication_failed()
+    return caller.account
+
+
+def _guarded(handler: Any) -> Any:
+    async def guarded(request: Request) -> Response:
+        try:
+            response: Response = await handler(request)
+        except ApiError as error:
+            return JSONResponse(error.body(), status_code=error.status)
+        return response
+
+    return guarded
+
+
+CONTROL_ROUTES = [
+    Route("/_sim/clock", _guarded(set_clock), methods=["POST"]),
+    Route("/_sim/clock", _guarded(get_clock), methods=["GET"]),
+    Route("/_sim/faults", _guarded(set_faults), methods=["POST"]),
+    Route("/_sim/requests", _guarded(list_requests), methods=["GET"]),
+    Route("/_sim/reset", _guarded(reset), methods=["POST"]),
+    Route("/_sim/users", _guarded(inspect_users), methods=["GET"]),
+    Route("/_sim/schedules/{id}/final", _guarded(inspect_final), methods=["GET"]),
+]

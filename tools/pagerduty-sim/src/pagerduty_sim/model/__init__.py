@@ -1,0 +1,1 @@
+"""The pure simulator model: accounts, users, schedules, layer versions and overrides (no HTTP)."""

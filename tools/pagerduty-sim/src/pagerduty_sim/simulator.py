@@ -1,0 +1,69 @@
+"""The whole simulated PagerDuty: accounts chosen by key, a clock, a DST reading, id and order counters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pagerduty_sim.clock import SimClock
+from pagerduty_sim.ids import IdGenerator
+from pagerduty_sim.model.account import Account, AccountConfig
+from pagerduty_sim.rendering import DstReading
+
+DEFAULT_ABILITIES = ("teams", "read_only_users", "advanced_permissions", "manage_schedules")
+
+
+@dataclass(frozen=True)
+class SimulatorConfig:
+    """Settings fixed at start: the accounts, the DST reading, and whether `From` is enforced."""
+
+    accounts: tuple[AccountConfig, ...]
+    dst: DstReading = DstReading.FIXED
+    strict_from: bool = False
+    abilities: tuple[str, ...] = DEFAULT_ABILITIES
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The account a request acts on, and whether its key may only read."""
+
+    account: Account
+    read_only: bool
+
+
+@dataclass
+class Simulator:
+    """Mutable state of all accounts. Not thread-safe: the HTTP layer serialises access."""
+
+    config: SimulatorConfig
+    clock: SimClock = field(default_factory=SimClock)
+    accounts: dict[str, Account] = field(init=False)
+    ids: IdGenerator = field(init=False)
+    _sequence: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        self.reset_state()
+
+    def reset_state(self) -> None:
+        """Forget every user, schedule and override (accounts themselves stay)."""
+        self.accounts = {config.subdomain: Account(config) for config in self.config.accounts}
+        self.ids = IdGenerator()
+        self._sequence = 0
+
+    def caller_for_key(self, key: str) -> Caller | None:
+        for account in self.accounts.values():
+            if key == account.config.api_key:
+                return Caller(account, read_only=False)
+            if key in account.config.read_only_keys:
+                return Caller(account, read_only=True)
+        return None
+
+    def account_for_key(self, key: str) -> Account:
+        caller = self.caller_for_key(key)
+        if caller is None:
+            raise KeyError("unknown API key")
+        return caller.account
+
+    def next_sequence(self) -> int:
+        """A counter that orders creations (the override created last wins)."""
+        self._sequence += 1
+        return self._sequence

@@ -1,0 +1,145 @@
+"""Run the simulator inside a test: `with run_simulator(["acme:KEY"]) as sim: ...`.
+
+The server runs on 127.0.0.1 on a free port in a background thread, so the context manager works
+in sync and async tests alike (the simulator's event loop is its own). Helpers talk to the `/_sim/`
+controls over HTTP and never count against the rate limit or appear in the request log.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import httpx
+import uvicorn
+
+from pagerduty_sim.config import parse_account, with_read_only_keys
+from pagerduty_sim.http.app import create_app
+from pagerduty_sim.model.account import AccountConfig
+from pagerduty_sim.openapi import load_document
+from pagerduty_sim.rendering import DstReading
+from pagerduty_sim.simulator import Simulator, SimulatorConfig
+from pagerduty_sim.timeutil import InvalidTimeError, parse_instant, zone
+
+FinalEntry = tuple[datetime, datetime, str]
+
+
+class RunningSimulator:
+    """A started simulator: `base_url` for clients, and helpers for the test controls."""
+
+    def __init__(self, base_url: str, simulator: Simulator) -> None:
+        self.base_url = base_url
+        self.simulator = simulator
+        self._http = httpx.Client(base_url=base_url, timeout=10)
+
+    def set_clock(self, now: datetime | str, frozen: bool = False) -> datetime:
+        """Move the simulator's clock to `now` (aware datetime or ISO string); returns the new now."""
+        text = now.isoformat() if isinstance(now, datetime) else now
+        return self._clock({"now": text, "frozen": frozen})
+
+    def advance(self, seconds: float) -> datetime:
+        return self._clock({"advance_seconds": seconds})
+
+    def now(self) -> datetime:
+        return _instant(self._ok(self._http.get("/_sim/clock"))["now"])
+
+    def faults(self, **settings: Any) -> None:
+        """Replace the injected faults, e.g. `faults(error_rate=0.5, latency_ms=100, seed=1)`;
+        `faults()` clears them. Fields: see `pagerduty_sim.http.faults.Faults`."""
+        self._ok(self._http.post("/_sim/faults", json=settings))
+
+    def requests(self) -> list[dict[str, Any]]:
+        """Requests served on PagerDuty paths: time, method, path, query, status, account, body."""
+        entries: list[dict[str, Any]] = self._ok(self._http.get("/_sim/requests"))["requests"]
+        return entries
+
+    def reset(self) -> None:
+        self._ok(self._http.post("/_sim/reset"))
+
+    def final_schedule(
+        self, api_key: str, schedule_id: str, since: datetime, until: datetime
+    ) -> list[FinalEntry]:
+        """The final schedule over [since, until): (start, end, user_id), UTC, cut at the window,
+        consecutive entries of one user merged, gaps omitted."""
+        params = {"since": since.isoformat(), "until": until.isoformat()}
+        body = self._ok(
+            self._http.get(f"/_sim/schedules/{schedule_id}/final", params=params, headers=_auth(api_key))
+        )
+        return [(_instant(e["start"]), _instant(e["end"]), e["user_id"]) for e in body["entries"]]
+
+    def users(self, api_key: str) -> list[dict[str, str]]:
+        """Every user of the key's account as `{id, name, email}`, in creation order."""
+        users: list[dict[str, str]] = self._ok(self._http.get("/_sim/users", headers=_auth(api_key)))["users"]
+        return users
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _clock(self, body: dict[str, Any]) -> datetime:
+        return _instant(self._ok(self._http.post("/_sim/clock", json=body))["now"])
+
+    @staticmethod
+    def _ok(response: httpx.Response) -> Any:
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+
+@contextmanager
+def run_simulator(
+    accounts: Iterable[str | AccountConfig] = ("acme:test-key",),
+    *,
+    read_only_keys: Iterable[str] = (),
+    dst: DstReading | str = DstReading.FIXED,
+    strict_from: bool = False,
+    validate_requests: bool = True,
+) -> Iterator[RunningSimulator]:
+    """Start a simulator for the duration of the block.
+
+    `accounts` are `SUBDOMAIN:API_KEY[:REGION]` strings or AccountConfig; `read_only_keys` are
+    `SUBDOMAIN:KEY`. Request bodies are validated against the OpenAPI document when it is found.
+    """
+    configs = [item if isinstance(item, AccountConfig) else parse_account(item) for item in accounts]
+    config = SimulatorConfig(
+        tuple(with_read_only_keys(configs, list(read_only_keys))), DstReading(dst), strict_from
+    )
+    simulator = Simulator(config)
+    app = create_app(simulator, load_document() if validate_requests else None)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    running = RunningSimulator(f"http://127.0.0.1:{port}", simulator)
+    try:
+        _wait_until_started(server, thread)
+        yield running
+    finally:
+        running.close()
+        server.should_exit = True
+        thread.join(timeout=10)
+        listener.close()
+
+
+def _wait_until_started(server: uvicorn.Server, thread: threading.Thread) -> None:
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("pagerduty-sim did not start")
+        time.sleep(0.01)
+
+
+def _auth(api_key: str) -> dict[str, str]:
+    return {"Authorization": f"Token token={api_key}"}
+
+
+def _instant(text: str) -> datetime:
+    try:
+        return parse_instant(text, zone("UTC"))
+    except InvalidTimeError as error:
+        raise ValueError(str(error)) from error
