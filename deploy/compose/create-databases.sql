@@ -1,0 +1,4 @@
+-- Each service owns its database (no service reads another's).
+CREATE DATABASE rotation;
+CREATE DATABASE provisioner;
+CREATE DATABASE pdsync;
