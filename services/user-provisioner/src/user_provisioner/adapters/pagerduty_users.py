@@ -1,0 +1,122 @@
+"""The PagerDuty user directory over `oncall_pagerduty`, translating its errors into domain terms."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from oncall_contracts import CredentialError, CredentialSealer, SealedCredential
+from oncall_pagerduty import (
+    AuthenticationError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    PagerDutyClient,
+    PagerDutyError,
+    PaymentRequiredError,
+    key_fingerprint,
+)
+
+from user_provisioner.domain.model import (
+    Account,
+    AccountRejected,
+    EmailAlreadyTaken,
+    Member,
+    PagerDutyUser,
+    RequestRejected,
+    TemporaryFailure,
+    exact_email_match,
+)
+
+T = TypeVar("T")
+ClientFactory = Callable[[str, Account], PagerDutyClient]
+
+_ACCOUNT_REFUSALS = {
+    AuthenticationError: "the PagerDuty API key is invalid or revoked (401)",
+    ForbiddenError: "the PagerDuty API key may not create users: is it read-only? (403)",
+    PaymentRequiredError: "the PagerDuty account lacks the ability or licence to create users (402)",
+}
+
+
+class PagerDutyUserDirectory:
+    """`GET /users?query=` with an exact e-mail match; `POST /users` with the configured role."""
+
+    def __init__(self, client: PagerDutyClient, *, role: str) -> None:
+        self._client = client
+        self._role = role
+
+    async def find_by_email(self, email: str) -> PagerDutyUser | None:
+        async def search() -> list[PagerDutyUser]:
+            return [_user(raw) async for raw in self._client.paginate("/users", "users", {"query": email})]
+
+        return exact_email_match(await _translated(search), email)
+
+    async def create(self, member: Member) -> PagerDutyUser:
+        body = {
+            "user": {
+                "type": "user",
+                "name": member.name,
+                "email": member.email,
+                "time_zone": member.time_zone,
+                "role": self._role,
+            }
+        }
+
+        async def post() -> dict[str, Any]:
+            return await self._client.post("/users", body)
+
+        return _user((await _translated(post)).get("user", {}))
+
+
+class PagerDutyDirectories:
+    """One client per (account, key), reused across batches so the connection pool and budget are shared."""
+
+    def __init__(self, sealer: CredentialSealer, client_factory: ClientFactory, *, role: str) -> None:
+        self._sealer = sealer
+        self._client_factory = client_factory
+        self._role = role
+        self._clients: dict[tuple[str, str], PagerDutyClient] = {}
+
+    def directory_for(self, account: Account, credential: SealedCredential) -> PagerDutyUserDirectory:
+        try:
+            api_key = self._sealer.open(credential, account.key)
+        except CredentialError as error:
+            raise AccountRejected(f"the sealed PagerDuty API key cannot be opened: {error}") from None
+        cache_key = (account.key, key_fingerprint(api_key))
+        client = self._clients.get(cache_key)
+        if client is None:
+            client = self._clients[cache_key] = self._client_factory(api_key, account)
+        return PagerDutyUserDirectory(client, role=self._role)
+
+    async def aclose(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()
+
+
+async def _translated(call: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return await call()
+    except PagerDutyError as error:
+        raise _domain_error(error) from None
+
+
+def _domain_error(error: PagerDutyError) -> Exception:
+    for error_class, reason in _ACCOUNT_REFUSALS.items():
+        if isinstance(error, error_class):
+            return AccountRejected(f"{reason}: {error.describe()}")
+    if isinstance(error, InvalidInputError) and _says_email_taken(error):
+        return EmailAlreadyTaken(error.describe())
+    if isinstance(error, InvalidInputError | NotFoundError) or not error.retryable:
+        return RequestRejected(error.describe())
+    return TemporaryFailure(error.describe())
+
+
+def _says_email_taken(error: PagerDutyError) -> bool:
+    return any("already been taken" in text.lower() for text in [error.message, *error.errors])
+
+
+def _user(raw: Any) -> PagerDutyUser:
+    if not isinstance(raw, dict) or not raw.get("id"):
+        raise TemporaryFailure(f"PagerDuty returned a user without an id: {str(raw)[:200]}")
+    return PagerDutyUser(id=str(raw["id"]), email=str(raw.get("email", "")), name=str(raw.get("name", "")))

@@ -1,0 +1,260 @@
+"""The provisioner's database: folded rotation state, the pending-work queue, and the user mapping."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+
+from oncall_contracts import SealedCredential
+from oncall_platform.inbox import record_once
+from sqlalchemy import ColumnElement, Table, and_, delete, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from user_provisioner.adapters.sql import insert_ignore, upsert
+from user_provisioner.adapters.tables import Membership, PendingUser, ProvisionedUser, RotationAccount
+from user_provisioner.domain.model import Account, ClaimedUser, Member
+
+CONSUMER = "user-provisioner"
+
+
+def _table(model: type[object]) -> Table:
+    return model.__table__  # type: ignore[attr-defined, no-any-return]
+
+
+MEMBERSHIPS = _table(Membership)
+ACCOUNTS = _table(RotationAccount)
+PENDING = _table(PendingUser)
+PROVISIONED = _table(ProvisionedUser)
+
+
+class FoldedState:
+    """Reads and writes of one consumer transaction (see `ProvisionerStore.transaction`)."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def first_time(self, event_id: uuid.UUID) -> bool:
+        """Record the event as applied; False when it was applied before (skip it)."""
+        return await record_once(self._conn, CONSUMER, event_id)
+
+    async def add_member(self, rotation_id: str, member: Member) -> None:
+        values = {"rotation_id": rotation_id, **_member_columns(member)}
+        await upsert(self._conn, MEMBERSHIPS, values, ["rotation_id", "email"])
+
+    async def remove_member(self, rotation_id: str, email: str) -> None:
+        await self._conn.execute(
+            delete(MEMBERSHIPS).where(MEMBERSHIPS.c.rotation_id == rotation_id, MEMBERSHIPS.c.email == email)
+        )
+
+    async def members(self, rotation_id: str) -> list[Member]:
+        rows = await self._conn.execute(
+            select(MEMBERSHIPS.c.email, MEMBERSHIPS.c.name, MEMBERSHIPS.c.time_zone).where(
+                MEMBERSHIPS.c.rotation_id == rotation_id
+            )
+        )
+        return [Member(email=row.email, name=row.name, time_zone=row.time_zone) for row in rows]
+
+    async def account_of(self, rotation_id: str) -> tuple[Account, int] | None:
+        """The rotation's account and the integration revision that set it, if it syncs."""
+        row = (
+            await self._conn.execute(select(ACCOUNTS).where(ACCOUNTS.c.rotation_id == rotation_id))
+        ).first()
+        return None if row is None else (Account(row.subdomain, row.region), row.revision)
+
+    async def set_account(
+        self, rotation_id: str, account: Account, credential: SealedCredential, revision: int, now: datetime
+    ) -> None:
+        values = {
+            "rotation_id": rotation_id,
+            "account_key": account.key,
+            "subdomain": account.subdomain,
+            "region": account.region,
+            "credential_key_id": credential.key_id,
+            "credential_nonce": credential.nonce,
+            "credential_ciphertext": credential.ciphertext,
+            "revision": revision,
+            "updated_at": now,
+        }
+        await upsert(self._conn, ACCOUNTS, values, ["rotation_id"])
+
+    async def remove_account(self, rotation_id: str) -> None:
+        await self._conn.execute(delete(ACCOUNTS).where(ACCOUNTS.c.rotation_id == rotation_id))
+
+    async def want_user(self, account_key: str, member: Member, now: datetime) -> None:
+        """Queue (account, member) unless already provisioned; revive it if it had failed for good."""
+        if await self._is_provisioned(account_key, member.email):
+            return
+        values = {"account_key": account_key, **_member_columns(member)}
+        inserted = await insert_ignore(
+            self._conn, PENDING, {**values, "state": "due", "attempts": 0, "next_attempt_at": now}
+        )
+        if not inserted:
+            await self._conn.execute(
+                update(PENDING)
+                .where(_pending_key(account_key, member.email), PENDING.c.state == "failed")
+                .values(state="due", attempts=0, next_attempt_at=now, last_error=None)
+            )
+
+    async def drop_unwanted(self, account_key: str, emails: list[str]) -> None:
+        """Forget queued work for these e-mails unless another rotation on the account still has them."""
+        if not emails:
+            return
+        still_wanted = exists().where(
+            MEMBERSHIPS.c.email == PENDING.c.email,
+            MEMBERSHIPS.c.rotation_id == ACCOUNTS.c.rotation_id,
+            ACCOUNTS.c.account_key == PENDING.c.account_key,
+        )
+        await self._conn.execute(
+            delete(PENDING).where(
+                PENDING.c.account_key == account_key, PENDING.c.email.in_(emails), ~still_wanted
+            )
+        )
+
+    async def _is_provisioned(self, account_key: str, email: str) -> bool:
+        found = await self._conn.execute(
+            select(PROVISIONED.c.user_id).where(
+                PROVISIONED.c.account_key == account_key, PROVISIONED.c.email == email
+            )
+        )
+        return found.first() is not None
+
+
+class ProvisionerStore:
+    """All SQL of the service. Each method is its own transaction, except `transaction()`."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[FoldedState]:
+        """One atomic fold of one event: committed on normal exit, rolled back on error."""
+        async with self._engine.begin() as conn:
+            yield FoldedState(conn)
+
+    async def accounts_with_due_work(self, now: datetime) -> list[str]:
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                select(PENDING.c.account_key).where(_claimable(now)).group_by(PENDING.c.account_key)
+            )
+            return [row.account_key for row in rows]
+
+    async def claim(self, account_key: str, now: datetime, lease: timedelta, limit: int) -> list[ClaimedUser]:
+        """Claim up to `limit` due users of the account until `now + lease` (other replicas skip them)."""
+        async with self._engine.begin() as conn:
+            candidates = (
+                await conn.execute(
+                    select(PENDING)
+                    .where(PENDING.c.account_key == account_key, _claimable(now))
+                    .order_by(PENDING.c.next_attempt_at, PENDING.c.email)
+                    .limit(limit)
+                )
+            ).all()
+        claimed: list[ClaimedUser] = []
+        for row in candidates:
+            async with self._engine.begin() as conn:
+                # The conditional update is the claim: of two replicas, exactly one sees rowcount 1.
+                result = await conn.execute(
+                    update(PENDING)
+                    .where(_pending_key(account_key, row.email), _claimable(now))
+                    .values(claimed_until=now + lease)
+                )
+            if result.rowcount:
+                member = Member(email=row.email, name=row.name, time_zone=row.time_zone)
+                claimed.append(ClaimedUser(account_key, member, row.attempts))
+        return claimed
+
+    async def access_to(self, account_key: str) -> tuple[Account, SealedCredential] | None:
+        """The most recently configured credential for the account, or None if no rotation syncs to it."""
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(ACCOUNTS)
+                    .where(ACCOUNTS.c.account_key == account_key)
+                    .order_by(ACCOUNTS.c.updated_at.desc())
+                    .limit(1)
+                )
+            ).first()
+        if row is None:
+            return None
+        credential = SealedCredential(
+            key_id=row.credential_key_id, nonce=row.credential_nonce, ciphertext=row.credential_ciphertext
+        )
+        return Account(row.subdomain, row.region), credential
+
+    async def complete(self, account_key: str, email: str, user_id: str, name: str, now: datetime) -> None:
+        """Record the mapping (unique per account and e-mail; a second writer is ignored), drop the work."""
+        async with self._engine.begin() as conn:
+            await insert_ignore(
+                conn,
+                PROVISIONED,
+                {
+                    "account_key": account_key,
+                    "email": email,
+                    "user_id": user_id,
+                    "name": name,
+                    "provisioned_at": now,
+                },
+            )
+            await conn.execute(delete(PENDING).where(_pending_key(account_key, email)))
+
+    async def retry_later(self, account_key: str, email: str, reason: str, at: datetime) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(PENDING)
+                .where(_pending_key(account_key, email))
+                .values(
+                    attempts=PENDING.c.attempts + 1, next_attempt_at=at, claimed_until=None, last_error=reason
+                )
+            )
+
+    async def give_up(self, account_key: str, email: str, reason: str) -> None:
+        """Mark the work failed for good (until the integration is configured again)."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(PENDING)
+                .where(_pending_key(account_key, email))
+                .values(state="failed", claimed_until=None, last_error=reason)
+            )
+
+    async def forget_account_work(self, account_key: str) -> None:
+        """Drop queued work of an account no rotation syncs into any more."""
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(PENDING).where(PENDING.c.account_key == account_key))
+
+    async def provisioned_user_id(self, account_key: str, email: str) -> str | None:
+        async with self._engine.connect() as conn:
+            return (
+                await conn.execute(
+                    select(PROVISIONED.c.user_id).where(
+                        PROVISIONED.c.account_key == account_key, PROVISIONED.c.email == email
+                    )
+                )
+            ).scalar()
+
+    async def counts(self) -> dict[str, int]:
+        """Rows per table: pending (due / failed) and provisioned, for probes and tests."""
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(select(PENDING.c.state, func.count()).group_by(PENDING.c.state))
+            counts = {f"pending_{state}": number for state, number in rows.tuples()}
+            counts["provisioned"] = (
+                await conn.execute(select(func.count()).select_from(PROVISIONED))
+            ).scalar_one()
+        return counts
+
+
+def _member_columns(member: Member) -> dict[str, str]:
+    return {"email": member.email, "name": member.name, "time_zone": member.time_zone}
+
+
+def _pending_key(account_key: str, email: str) -> ColumnElement[bool]:
+    return and_(PENDING.c.account_key == account_key, PENDING.c.email == email)
+
+
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        PENDING.c.state == "due",
+        PENDING.c.next_attempt_at <= now,
+        or_(PENDING.c.claimed_until.is_(None), PENDING.c.claimed_until < now),
+    )

@@ -1,0 +1,73 @@
+"""The provisioner's tables (its own database; migrations in services/user-provisioner/migrations)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from oncall_platform.inbox import ProcessedEvent
+from sqlalchemy import DateTime, String, Text
+from sqlmodel import Field, SQLModel
+
+_EMAIL = 320
+_KEY = 128
+
+__all__ = ["Membership", "PendingUser", "ProcessedEvent", "ProvisionedUser", "RotationAccount"]
+
+
+class Membership(SQLModel, table=True):
+    """Who is a member of which rotation (folded from MemberAdded / MemberRemoved)."""
+
+    __tablename__ = "memberships"
+
+    rotation_id: str = Field(primary_key=True, sa_type=String(64))
+    email: str = Field(primary_key=True, sa_type=String(_EMAIL))
+    name: str = Field(sa_type=String(200))
+    time_zone: str = Field(sa_type=String(64))
+
+
+class RotationAccount(SQLModel, table=True):
+    """The PagerDuty account a rotation syncs into, with its API key sealed (never plaintext)."""
+
+    __tablename__ = "rotation_accounts"
+
+    rotation_id: str = Field(primary_key=True, sa_type=String(64))
+    account_key: str = Field(index=True, sa_type=String(_KEY))
+    subdomain: str = Field(sa_type=String(100))
+    region: str = Field(sa_type=String(8))
+    credential_key_id: str = Field(sa_type=String(64))
+    credential_nonce: str = Field(sa_type=String(64))
+    credential_ciphertext: str = Field(sa_type=Text)
+    revision: int
+    updated_at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class PendingUser(SQLModel, table=True):
+    """Durable intent: this (account, e-mail) must be provisioned. Deleted once it is.
+
+    `state` is "due" (the worker picks it when `next_attempt_at` has passed and no live claim holds it)
+    or "failed" (refused for good; revived when the integration is configured again).
+    """
+
+    __tablename__ = "pending_users"
+
+    account_key: str = Field(primary_key=True, sa_type=String(_KEY))
+    email: str = Field(primary_key=True, sa_type=String(_EMAIL))
+    name: str = Field(sa_type=String(200))
+    time_zone: str = Field(sa_type=String(64))
+    state: str = Field(default="due", index=True, sa_type=String(16))
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=DateTime(timezone=True))
+    claimed_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    last_error: str | None = Field(default=None, sa_type=Text)
+
+
+class ProvisionedUser(SQLModel, table=True):
+    """The mapping (account, e-mail) -> PagerDuty user id; the primary key makes it unique."""
+
+    __tablename__ = "provisioned_users"
+
+    account_key: str = Field(primary_key=True, sa_type=String(_KEY))
+    email: str = Field(primary_key=True, sa_type=String(_EMAIL))
+    user_id: str = Field(sa_type=String(32))
+    name: str = Field(sa_type=String(200))
+    provisioned_at: datetime = Field(sa_type=DateTime(timezone=True))

@@ -1,0 +1,107 @@
+"""The composition root: the one place that builds the broker, database, clients and worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+from faststream.kafka import KafkaBroker
+from oncall_pagerduty import BudgetRegistry, PagerDutyClient, RetryPolicy
+from oncall_platform.database import make_async_engine
+from oncall_platform.kafka import make_broker
+from opentelemetry.trace import TracerProvider
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from user_provisioner.adapters.pagerduty_users import PagerDutyDirectories
+from user_provisioner.adapters.publisher import KafkaResultPublisher
+from user_provisioner.adapters.store import ProvisionerStore
+from user_provisioner.domain.model import Account
+from user_provisioner.entrypoints.consumer import CONSUMER_GROUP, register_rotation_consumer
+from user_provisioner.service_layer.worker import ProvisioningWorker, WorkerOptions
+from user_provisioner.settings import ProvisionerSettings
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Provisioner:
+    """The running parts of one replica. `start()` consumes and provisions; `stop()` undoes it."""
+
+    broker: KafkaBroker
+    engine: AsyncEngine
+    store: ProvisionerStore
+    worker: ProvisioningWorker
+    directories: PagerDutyDirectories
+    _worker_task: asyncio.Task[None] | None = field(default=None, init=False)
+
+    async def start(self) -> None:
+        await self.broker.start()
+        self.start_worker()
+
+    def start_worker(self) -> None:
+        """Start draining pending work (the broker must already be connected: results are published)."""
+        if self._worker_task is None:
+            self._worker_task = asyncio.create_task(self.worker.run(), name="provisioning worker")
+
+    async def stop(self) -> None:
+        if self._worker_task is not None:
+            self._worker_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker_task
+            self._worker_task = None
+        await self.broker.stop()
+        await self.directories.aclose()
+        await self.engine.dispose()
+
+
+def bootstrap(
+    settings: ProvisionerSettings,
+    *,
+    tracer_provider: TracerProvider | None = None,
+    pagerduty_transport: httpx.AsyncBaseTransport | None = None,
+    retry: RetryPolicy | None = None,
+    worker_options: WorkerOptions | None = None,
+    group_id: str = CONSUMER_GROUP,
+    clock: Callable[[], datetime] = _utc_now,
+) -> Provisioner:
+    """Wire one replica from `settings`; the keyword arguments are seams for tests."""
+    topics = settings.topics()
+    broker = make_broker(
+        settings.kafka_bootstrap_servers, client_id="user-provisioner", tracer_provider=tracer_provider
+    )
+    engine = make_async_engine(settings.database_url)
+    store = ProvisionerStore(engine)
+    budgets = BudgetRegistry(settings.pagerduty_rate_limit_per_minute, share=settings.pagerduty_budget_share)
+
+    def client_for(api_key: str, account: Account) -> PagerDutyClient:
+        return PagerDutyClient(
+            api_key,
+            region="eu" if account.region == "eu" else "us",
+            base_url=settings.pagerduty_base_url,
+            from_email=settings.pagerduty_from_email,
+            budget=budgets.for_key(api_key),
+            retry=retry or RetryPolicy(max_attempts=4, max_elapsed=30.0),
+            timeout=settings.pagerduty_timeout_seconds,
+            transport=pagerduty_transport,
+            account=account.key,
+            tracer_provider=tracer_provider,
+        )
+
+    directories = PagerDutyDirectories(
+        settings.credential_sealer(), client_for, role=settings.pagerduty_default_role
+    )
+    options = worker_options or WorkerOptions(
+        concurrency=settings.provisioner_concurrency_per_account,
+        poll_interval=settings.provisioner_poll_seconds,
+    )
+    worker = ProvisioningWorker(
+        store, directories, KafkaResultPublisher(broker, topics), options, clock=clock
+    )
+    register_rotation_consumer(broker, topics, store, worker.wake, clock, group_id=group_id)
+    return Provisioner(broker=broker, engine=engine, store=store, worker=worker, directories=directories)

@@ -1,0 +1,86 @@
+"""The seams the service layer depends on; adapters implement them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from oncall_contracts import SealedCredential
+
+from user_provisioner.domain.model import Account, ClaimedUser, Member, PagerDutyUser
+
+
+class UserDirectory(Protocol):
+    """The users of one PagerDuty account. Failures raise `domain.model.ProvisioningError` subclasses."""
+
+    async def find_by_email(self, email: str) -> PagerDutyUser | None:
+        """The user whose e-mail matches exactly (ignoring case), or None."""
+        ...
+
+    async def create(self, member: Member) -> PagerDutyUser:
+        """Create the user; raises `EmailAlreadyTaken` when the e-mail is in use."""
+        ...
+
+
+class ResultPublisher(Protocol):
+    """Announces provisioning outcomes (to the PagerDuty stream)."""
+
+    async def provisioned(self, account: Account, user: PagerDutyUser, member: Member) -> None: ...
+
+    async def failed(self, account: Account, email: str, reason: str, *, retryable: bool) -> None: ...
+
+
+class RotationState(Protocol):
+    """The folded rotation state, read and written inside one event's transaction."""
+
+    async def add_member(self, rotation_id: str, member: Member) -> None: ...
+
+    async def remove_member(self, rotation_id: str, email: str) -> None: ...
+
+    async def members(self, rotation_id: str) -> list[Member]: ...
+
+    async def account_of(self, rotation_id: str) -> tuple[Account, int] | None:
+        """The account the rotation syncs into and the integration revision that said so."""
+        ...
+
+    async def set_account(
+        self, rotation_id: str, account: Account, credential: SealedCredential, revision: int, now: datetime
+    ) -> None: ...
+
+    async def remove_account(self, rotation_id: str) -> None: ...
+
+    async def want_user(self, account_key: str, member: Member, now: datetime) -> None:
+        """Queue the user unless already provisioned."""
+        ...
+
+    async def drop_unwanted(self, account_key: str, emails: list[str]) -> None:
+        """Drop queued work no rotation on the account needs any more."""
+        ...
+
+
+class Directories(Protocol):
+    """Opens an account's sealed key and gives its user directory; raises `AccountRejected` if it cannot."""
+
+    def directory_for(self, account: Account, credential: SealedCredential) -> UserDirectory: ...
+
+
+class WorkQueue(Protocol):
+    """The durable pending-work table the worker drains."""
+
+    async def accounts_with_due_work(self, now: datetime) -> list[str]: ...
+
+    async def claim(
+        self, account_key: str, now: datetime, lease: timedelta, limit: int
+    ) -> list[ClaimedUser]: ...
+
+    async def access_to(self, account_key: str) -> tuple[Account, SealedCredential] | None: ...
+
+    async def complete(
+        self, account_key: str, email: str, user_id: str, name: str, now: datetime
+    ) -> None: ...
+
+    async def retry_later(self, account_key: str, email: str, reason: str, at: datetime) -> None: ...
+
+    async def give_up(self, account_key: str, email: str, reason: str) -> None: ...
+
+    async def forget_account_work(self, account_key: str) -> None: ...

@@ -1,0 +1,164 @@
+"""Drain the pending-work queue: one task per account, so a slow or refusing account blocks no other."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from user_provisioner.domain.model import (
+    Account,
+    AccountRejected,
+    ClaimedUser,
+    ProvisioningError,
+    TemporaryFailure,
+)
+from user_provisioner.service_layer.ports import Directories, ResultPublisher, UserDirectory, WorkQueue
+from user_provisioner.service_layer.provisioning import ensure_user
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    """`lease`: how long a claim keeps other replicas off a user; `concurrency`: requests in flight per
+    account; `poll_interval`: how often to look for due work without a wake-up; failed attempts wait
+    `min(max_backoff, base_backoff * 2**attempts)` with jitter."""
+
+    lease: timedelta = timedelta(minutes=2)
+    batch_size: int = 20
+    concurrency: int = 4
+    poll_interval: float = 1.0
+    base_backoff: float = 1.0
+    max_backoff: float = 300.0
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ProvisioningWorker:
+    """Provisions every due (account, e-mail): publish the outcome, then record it (at least once)."""
+
+    def __init__(
+        self,
+        queue: WorkQueue,
+        directories: Directories,
+        publisher: ResultPublisher,
+        options: WorkerOptions | None = None,
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self._queue = queue
+        self._directories = directories
+        self._publisher = publisher
+        self._options = options or WorkerOptions()
+        self._clock = clock
+        self._wake = asyncio.Event()
+        self._draining: dict[str, asyncio.Task[None]] = {}
+
+    def wake(self) -> None:
+        """Look for due work now (called after the consumer queued some)."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Poll for due accounts until cancelled; cancelling also cancels the account tasks."""
+        try:
+            while True:
+                await self.start_due_accounts()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._options.poll_interval)
+                self._wake.clear()
+        finally:
+            for task in self._draining.values():
+                task.cancel()
+            await asyncio.gather(*self._draining.values(), return_exceptions=True)
+
+    async def start_due_accounts(self) -> None:
+        """Start a drain task for every account with due work that has none running."""
+        try:
+            accounts = await self._queue.accounts_with_due_work(self._clock())
+        except Exception:
+            logger.exception("cannot read the pending-work queue")
+            return
+        for account_key in accounts:
+            if account_key not in self._draining:
+                task = asyncio.create_task(self.drain_account(account_key), name=f"provision {account_key}")
+                self._draining[account_key] = task
+                task.add_done_callback(self._forget_task)
+
+    def _forget_task(self, task: asyncio.Task[None]) -> None:
+        self._draining = {key: running for key, running in self._draining.items() if running is not task}
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("draining an account failed", exc_info=task.exception())
+
+    async def drain_account(self, account_key: str) -> None:
+        """Provision the account's due users until none is left."""
+        options = self._options
+        rejected: AccountRejected | None = None
+        while claimed := await self._queue.claim(
+            account_key, self._clock(), options.lease, options.batch_size
+        ):
+            access = await self._queue.access_to(account_key)
+            if access is None:
+                await self._queue.forget_account_work(account_key)
+                return
+            account, credential = access
+            if rejected is None:
+                try:
+                    directory = self._directories.directory_for(account, credential)
+                except AccountRejected as refusal:
+                    rejected = refusal
+            if rejected is not None:
+                for item in claimed:
+                    await self._fail(account, item, rejected)
+                continue
+            rejected = await self._provision_batch(account, directory, claimed)
+
+    async def _provision_batch(
+        self, account: Account, directory: UserDirectory, claimed: list[ClaimedUser]
+    ) -> AccountRejected | None:
+        limit = asyncio.Semaphore(self._options.concurrency)
+
+        async def one(item: ClaimedUser) -> AccountRejected | None:
+            async with limit:
+                return await self._provision(account, directory, item)
+
+        outcomes = await asyncio.gather(*(one(item) for item in claimed))
+        return next((outcome for outcome in outcomes if outcome is not None), None)
+
+    async def _provision(
+        self, account: Account, directory: UserDirectory, item: ClaimedUser
+    ) -> AccountRejected | None:
+        try:
+            user = await ensure_user(directory, item.member)
+            await self._publisher.provisioned(account, user, item.member)
+            await self._queue.complete(account.key, item.member.email, user.id, user.name, self._clock())
+        except ProvisioningError as error:
+            await self._fail(account, item, error)
+            return error if isinstance(error, AccountRejected) else None
+        except Exception as error:  # Kafka or the database: keep the work, try again later
+            logger.exception("provisioning %s in %s failed unexpectedly", item.member.email, account.key)
+            await self._retry_later(item, f"{type(error).__name__}: {error}")
+        return None
+
+    async def _fail(self, account: Account, item: ClaimedUser, error: ProvisioningError) -> None:
+        logger.warning("provisioning %s in %s failed: %s", item.member.email, account.key, error.reason)
+        if isinstance(error, TemporaryFailure):
+            if item.attempts == 0:  # report once, then retry quietly with backoff
+                await self._publisher.failed(account, item.member.email, error.reason, retryable=True)
+            await self._retry_later(item, error.reason)
+            return
+        await self._publisher.failed(account, item.member.email, error.reason, retryable=False)
+        await self._queue.give_up(account.key, item.member.email, error.reason)
+
+    async def _retry_later(self, item: ClaimedUser, reason: str) -> None:
+        options = self._options
+        ceiling = min(options.max_backoff, options.base_backoff * 2.0**item.attempts)
+        delay = ceiling * (0.5 + random.random() / 2)
+        at = self._clock() + timedelta(seconds=delay)
+        await self._queue.retry_later(item.account_key, item.member.email, reason, at)
