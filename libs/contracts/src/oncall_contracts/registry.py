@@ -130,6 +130,8 @@ def _parse_object(value: bytes) -> dict[str, Any]:
         document = json.loads(value)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ContractError(f"not JSON: {error}") from None
+    except RecursionError:
+        raise ContractError("JSON nested too deeply") from None
     if not isinstance(document, dict):
         raise ContractError(f"not a JSON object but {type(document).__name__}")
     return document
