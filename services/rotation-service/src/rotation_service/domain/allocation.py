@@ -1,0 +1,137 @@
+"""Fair and stable allocation of people to shifts up to the horizon.
+
+The plan is repaired, not recomputed: every future assignment of `current` is kept while it is still
+valid (the person is a member, is free, and does not hold the shift's other role), and only the roles
+left empty are filled, each by the least-loaded free member. A rebalancing pass then moves shifts from
+the most- to the least-loaded members while that strictly narrows their gap; it moves only shifts that
+changed in this run anyway, except towards a member who holds no future shift of that role in
+`current` (a newcomer), who is given just enough existing shifts, latest first, to restore balance.
+
+Consequences (asserted by the property tests):
+- a member leaving changes only the future shifts that member held;
+- a member becoming unavailable changes only the shifts that member held during the unavailability;
+- a member joining changes only shifts that the newcomer then holds;
+- rolling the horizon changes no existing shift unless something else changed too;
+- load is wall-clock length, so with equal shifts and no unavailability or pins, per-role shift counts
+  of members differ by at most one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from rotation_service.domain.balancing import rebalance
+from rotation_service.domain.calendar import Slot, shift_slots
+from rotation_service.domain.drafts import Draft, Ledger, Roster, back_to_back
+from rotation_service.domain.model import Member, Role, RotationSpec, Shift
+
+
+def allocate(
+    spec: RotationSpec,
+    members: Sequence[Member],
+    current: Sequence[Shift],
+    now: datetime,
+    *,
+    horizon_end: datetime | None = None,
+) -> list[Shift]:
+    """The complete shift list, from the earliest current shift to `horizon_end`, in time order.
+
+    Shifts of `current` that started before `now` are returned unchanged; future ones whose slot no
+    longer exists (after a settings change) are dropped. `horizon_end` defaults to `now` plus the
+    rotation's horizon. Deterministic: the same inputs give the same output.
+    """
+    end = horizon_end if horizon_end is not None else now + timedelta(days=spec.horizon_days)
+    started = sorted((shift for shift in current if shift.start < now), key=lambda shift: shift.start)
+    roster = Roster(members)
+    future = {shift.id: shift for shift in current if shift.start >= now}
+    drafts = _drafts(spec, started, future, roster, now, end)
+    newcomers_by_role = {role: _newcomers(roster, future.values(), role) for role in spec.roles}
+    for role in spec.roles:
+        before = started[-1].person(role) if started else None
+        ledger = Ledger.of(drafts, role, roster)
+        _fill_vacancies(drafts, role, roster, ledger, before)
+        rebalance(drafts, role, roster, ledger, newcomers_by_role[role], before)
+    planned = [draft.to_shift(_has_conflict(draft, spec.roles, roster)) for draft in drafts]
+    return [*started, *planned]
+
+
+def _drafts(
+    spec: RotationSpec,
+    started: list[Shift],
+    future: dict[str, Shift],
+    roster: Roster,
+    now: datetime,
+    end: datetime,
+) -> list[Draft]:
+    # A settings change can leave a started shift overlapping the new slots: the new ones then begin
+    # where the started one ends, so coverage has neither gaps nor overlaps.
+    floor = max((shift.end for shift in started), default=now)
+    return [
+        _draft(slot, max(slot.start, floor) if started else slot.start, future.get(slot.id), spec, roster)
+        for slot in shift_slots(spec, max(now, floor), end)
+    ]
+
+
+def _draft(slot: Slot, start: datetime, previous: Shift | None, spec: RotationSpec, roster: Roster) -> Draft:
+    if previous is None or (previous.start, previous.end) != (start, slot.end):
+        return Draft(slot.id, start, slot.end, slot.wall_clock_seconds, _nobody(), None)
+    draft = Draft(
+        slot.id,
+        start,
+        slot.end,
+        slot.wall_clock_seconds,
+        _nobody(),
+        {"primary": previous.primary, "backup": previous.backup},
+        previous.pinned,
+    )
+    for role in spec.roles:
+        person = previous.person(role)
+        if person in roster and person is not None and roster.can_take(person, draft, role):
+            draft.people[role] = person
+    return draft
+
+
+def _nobody() -> dict[Role, str | None]:
+    return {"primary": None, "backup": None}
+
+
+def _newcomers(roster: Roster, future: Iterable[Shift], role: Role) -> set[str]:
+    """Members holding no future shift of `role` in the current plan (joined, or back after absence)."""
+    holders = {shift.person(role) for shift in future}
+    return {email for email in roster.members if email not in holders}
+
+
+def _fill_vacancies(
+    drafts: list[Draft], role: Role, roster: Roster, ledger: Ledger, before: str | None
+) -> None:
+    for index, draft in enumerate(drafts):
+        if draft.people[role] is None:
+            chosen = _least_loaded_free(drafts, index, role, roster, ledger, before)
+            if chosen is not None:
+                ledger.give(drafts, index, role, chosen)
+
+
+def _least_loaded_free(
+    drafts: list[Draft], index: int, role: Role, roster: Roster, ledger: Ledger, before: str | None
+) -> str | None:
+    """The free member to fill a vacancy: least loaded, but one shift more is accepted to avoid a
+    back-to-back (rebalancing evens that out later by moving shifts that changed anyway)."""
+    draft = drafts[index]
+    candidates = [email for email in roster.members if roster.can_take(email, draft, role)]
+    if not candidates:
+        return None
+    lightest = min(ledger.loads[email] for email in candidates)
+    return min(
+        candidates,
+        key=lambda email: (
+            ledger.loads[email] > lightest + draft.weight,
+            back_to_back(drafts, index, role, email, before),
+            ledger.loads[email],
+            roster.rank[email],
+        ),
+    )
+
+
+def _has_conflict(draft: Draft, roles: tuple[Role, ...], roster: Roster) -> bool:
+    return bool(roster) and any(draft.people[role] is None for role in roles)
