@@ -1,6 +1,7 @@
 """Whatever arrives on a topic, decode either returns an event or raises ContractError."""
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ json_values = st.recursive(
 )
 
 
-def _decodes_or_refuses(value: bytes, headers: dict[str, str | bytes] | None = None) -> None:
+def _decodes_or_refuses(value: bytes, headers: Mapping[str, str | bytes] | None = None) -> None:
     reason = "decoded"
     try:
         decode(value, headers)
