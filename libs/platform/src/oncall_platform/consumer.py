@@ -8,6 +8,7 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
+
 from oncall_contracts import ContractError, Envelope, registry
 
 logger = logging.getLogger(__name__)

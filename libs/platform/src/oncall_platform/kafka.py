@@ -14,9 +14,10 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from opentelemetry.trace import TracerProvider
+
 from oncall_contracts import Envelope, registry
 from oncall_contracts.topics import Topics, TopicSpec
-from opentelemetry.trace import TracerProvider
 
 logger = logging.getLogger(__name__)
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from oncall_contracts.credentials import CredentialSealer
-from oncall_contracts.topics import Topics
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from oncall_contracts.credentials import CredentialSealer
+from oncall_contracts.topics import Topics
 
 # A well-known key for local runs only: every service of a local run shares it, so IntegrationConfigured
 # events sealed by the rotation service open in the consumers. Refused outside development.
@@ -40,7 +41,9 @@ class ServiceSettings(BaseSettings):
         ):
             raise ValueError(
                 "CREDENTIAL_KEYS must be set outside development "
-                "(the development key is public); generate one with oncall_contracts.generate_key()"
+                "(the development key is public); generate one with: uv run python -c "
+                "'from oncall_contracts.credentials import env_entry, generate_key; "
+                'print(env_entry("k1", generate_key()))\''
             )
         return self
 

@@ -5,12 +5,13 @@ import uuid
 
 import pytest
 from faststream.kafka.annotations import KafkaMessage
-from oncall_contracts import Envelope, MemberAdded, decode
-from oncall_contracts.topics import Topics
-from oncall_platform.kafka import make_broker, publish_event
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
+
+from oncall_contracts import Envelope, MemberAdded, decode
+from oncall_contracts.topics import Topics
+from oncall_platform.kafka import make_broker, publish_event
 
 pytestmark = pytest.mark.integration
 

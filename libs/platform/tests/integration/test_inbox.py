@@ -1,9 +1,10 @@
 import uuid
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from oncall_platform.database import make_async_engine
 from oncall_platform.inbox import ProcessedEvent, record_once
-from sqlalchemy.ext.asyncio import AsyncSession
 
 pytestmark = pytest.mark.integration
 

@@ -2,12 +2,13 @@ import json
 import logging
 
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from pydantic import ValidationError
+
 from oncall_contracts import CredentialSealer
 from oncall_platform.database import async_database_url
 from oncall_platform.settings import DEVELOPMENT_CREDENTIAL_KEYS, ServiceSettings
 from oncall_platform.telemetry import JsonLogFormatter
-from opentelemetry.sdk.trace import TracerProvider
-from pydantic import ValidationError
 
 
 def test_development_key_is_refused_outside_development() -> None:

@@ -1,6 +1,7 @@
 import asyncio
 
 import pytest
+
 from oncall_testing.kafka import PrivateKafka, broker_answers
 
 pytestmark = pytest.mark.integration

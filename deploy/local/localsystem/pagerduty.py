@@ -1,0 +1,72 @@
+"""What PagerDuty shows: the simulator's inspection controls (`/_sim/`) and its public schedule list.
+
+Inspection routes do not count against the rate limit and are not in the request log; the schedule
+list (`GET /schedules`) is the real API and is logged like any client's request.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from localsystem.timelines import Entry, parse_instant
+
+PAGERDUTY_ACCEPT = "application/vnd.pagerduty+json;version=2"
+
+
+class PagerDutyView:
+    def __init__(self, base_url: str, api_key: str) -> None:
+        self._http = httpx.Client(
+            base_url=base_url,
+            headers={"Authorization": f"Token token={api_key}", "Accept": PAGERDUTY_ACCEPT},
+            timeout=30.0,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def users_by_id(self) -> dict[str, str]:
+        """PagerDuty user id -> e-mail (lower-cased)."""
+        users = self._ok(self._http.get("/_sim/users"))["users"]
+        return {user["id"]: user["email"].lower() for user in users}
+
+    def final_schedule(self, schedule_id: str, since: datetime, until: datetime) -> list[Entry]:
+        """The final schedule over [since, until) with people as e-mails."""
+        params = {"since": since.isoformat(), "until": until.isoformat()}
+        body = self._ok(self._http.get(f"/_sim/schedules/{schedule_id}/final", params=params))
+        emails = self.users_by_id()
+        return [
+            Entry(parse_instant(e["start"]), parse_instant(e["end"]), emails.get(e["user_id"], e["user_id"]))
+            for e in body["entries"]
+        ]
+
+    def requests(self) -> list[dict[str, Any]]:
+        """Every request served on PagerDuty paths: time, method, path, query, status, account, body."""
+        entries: list[dict[str, Any]] = self._ok(self._http.get("/_sim/requests"))["requests"]
+        return entries
+
+    def schedules(self) -> list[dict[str, Any]]:
+        """All schedules of the account (the public API, paginated)."""
+        found: list[dict[str, Any]] = []
+        offset = 0
+        while True:
+            page = self._ok(self._http.get("/schedules", params={"limit": 100, "offset": offset}))
+            found.extend(page["schedules"])
+            if not page.get("more"):
+                return found
+            offset += 100
+
+    def schedule(self, schedule_id: str, since: datetime, until: datetime) -> dict[str, Any]:
+        """One schedule with its layers rendered over [since, until) (the public API)."""
+        params = {"since": since.isoformat(), "until": until.isoformat(), "time_zone": "UTC"}
+        schedule: dict[str, Any] = self._ok(self._http.get(f"/schedules/{schedule_id}", params=params))[
+            "schedule"
+        ]
+        return schedule
+
+    @staticmethod
+    def _ok(response: httpx.Response) -> Any:
+        response.raise_for_status()
+        return response.json() if response.content else None
