@@ -1,0 +1,3 @@
+from rotation_service.entrypoints.cli import main
+
+main()

@@ -1,0 +1,245 @@
+"""Loads and saves the Rotation aggregate; only rows that changed since loading are written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rotation_service.adapters.tables import (
+    AdminRow,
+    MemberRow,
+    RotationRow,
+    ShiftRow,
+    Table,
+    UnavailabilityRow,
+)
+from rotation_service.domain.model import CoverageWindow, Interval, Member, RotationSpec, Shift
+from rotation_service.domain.rotation import Rotation
+
+
+@dataclass(frozen=True)
+class RotationSummary:
+    id: str
+    name: str
+    spec: RotationSpec
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    members: dict[str, Member]
+    admins: frozenset[str]
+    shifts: dict[str, Shift]
+
+
+def _spec_of(row: RotationRow) -> RotationSpec:
+    coverage = None
+    if row.coverage_start is not None and row.coverage_end is not None:
+        coverage = CoverageWindow(
+            time.fromisoformat(row.coverage_start), time.fromisoformat(row.coverage_end)
+        )
+    return RotationSpec(
+        time_zone=row.time_zone,
+        period=timedelta(seconds=row.period_seconds),
+        first_shift_start=row.first_shift_start,
+        handoffs=tuple(timedelta(seconds=s) for s in row.handoff_seconds),
+        coverage=coverage,
+        backup=row.backup,
+        horizon_days=row.horizon_days,
+    )
+
+
+def _write_spec(row: RotationRow, spec: RotationSpec) -> None:
+    row.time_zone = spec.time_zone
+    row.period_seconds = int(spec.period.total_seconds())
+    row.first_shift_start = spec.first_shift_start
+    row.handoff_seconds = [int(h.total_seconds()) for h in spec.handoffs]
+    row.coverage_start = spec.coverage.start.isoformat() if spec.coverage else None
+    row.coverage_end = spec.coverage.end.isoformat() if spec.coverage else None
+    row.backup = spec.backup
+    row.horizon_days = spec.horizon_days
+
+
+class SqlRotationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._rows: dict[str, RotationRow] = {}
+        self._snapshots: dict[str, _Snapshot] = {}
+
+    async def get(self, rotation_id: str, *, for_update: bool = True) -> Rotation | None:
+        """The aggregate; `for_update` locks its row so concurrent changes to one rotation serialise."""
+        row = await self._session.get(RotationRow, rotation_id, with_for_update=for_update)
+        if row is None:
+            return None
+        members = await self._members(rotation_id)
+        admins = set(
+            (
+                await self._session.execute(select(AdminRow.email).where(AdminRow.rotation_id == rotation_id))
+            ).scalars()
+        )  # type: ignore[call-overload]
+        shift_rows = await self._session.execute(
+            select(_table(ShiftRow)).where(_table(ShiftRow).c.rotation_id == rotation_id)
+        )
+        shifts = {
+            r.id: Shift(r.id, r.start, r.end, r.primary, r.backup, conflict=r.conflict, pinned=r.pinned)
+            for r in shift_rows
+        }
+        self._rows[rotation_id] = row
+        self._snapshots[rotation_id] = _Snapshot(dict(members), frozenset(admins), dict(shifts))
+        return Rotation(
+            id=row.id,
+            name=row.name,
+            spec=_spec_of(row),
+            members=members,
+            admins=admins,
+            shifts=shifts,
+            shift_revision=row.shift_revision,
+        )
+
+    async def list(self) -> list[RotationSummary]:
+        rows = (
+            await self._session.execute(select(RotationRow).order_by(RotationRow.name, RotationRow.id))
+        ).scalars()  # type: ignore[arg-type]
+        return [RotationSummary(row.id, row.name, _spec_of(row)) for row in rows]
+
+    async def integration_revision(self, rotation_id: str) -> int:
+        row = self._rows.get(rotation_id) or await self._session.get(RotationRow, rotation_id)
+        return 0 if row is None else row.integration_revision
+
+    async def next_integration_revision(self, rotation_id: str) -> int:
+        """Bumps and returns the per-rotation revision of IntegrationConfigured/Removed events."""
+        row = self._rows.get(rotation_id) or await self._session.get(
+            RotationRow, rotation_id, with_for_update=True
+        )
+        if row is None:
+            raise LookupError(rotation_id)
+        row.integration_revision += 1
+        return row.integration_revision
+
+    async def add(self, rotation: Rotation, created_at: datetime) -> None:
+        row = RotationRow(
+            id=rotation.id,
+            name=rotation.name,
+            backup=rotation.spec.backup,
+            time_zone=rotation.spec.time_zone,
+            period_seconds=0,
+            first_shift_start=rotation.spec.first_shift_start,
+            handoff_seconds=[],
+            horizon_days=rotation.spec.horizon_days,
+            shift_revision=rotation.shift_revision,
+            created_at=created_at,
+        )
+        _write_spec(row, rotation.spec)
+        self._session.add(row)
+        await self._session.flush()
+        self._rows[rotation.id] = row
+        self._snapshots[rotation.id] = _Snapshot({}, frozenset(), {})
+        await self.save(rotation)
+
+    async def save(self, rotation: Rotation) -> None:
+        row = self._rows[rotation.id]
+        row.name = rotation.name
+        _write_spec(row, rotation.spec)
+        row.shift_revision = rotation.shift_revision
+        before = self._snapshots[rotation.id]
+        await self._save_members(rotation, before.members)
+        await self._save_admins(rotation, before.admins)
+        await self._save_shifts(rotation, before.shifts)
+        await self._session.flush()
+        self._snapshots[rotation.id] = _Snapshot(
+            dict(rotation.members), frozenset(rotation.admins), dict(rotation.shifts)
+        )
+
+    async def remove(self, rotation_id: str) -> None:
+        for table in (ShiftRow, AdminRow, UnavailabilityRow, MemberRow):
+            await self._session.execute(delete(table).where(table.rotation_id == rotation_id))  # type: ignore[attr-defined]
+        await self._session.execute(delete(RotationRow).where(RotationRow.id == rotation_id))  # type: ignore[arg-type]
+        self._rows.pop(rotation_id, None)
+        self._snapshots.pop(rotation_id, None)
+
+    async def _members(self, rotation_id: str) -> dict[str, Member]:
+        members, unavailability = _table(MemberRow), _table(UnavailabilityRow)
+        rows = await self._session.execute(
+            select(members).where(members.c.rotation_id == rotation_id).order_by(members.c.position)
+        )
+        spans: dict[str, list[Interval]] = {}
+        unavailable = await self._session.execute(
+            select(unavailability)
+            .where(unavailability.c.rotation_id == rotation_id)
+            .order_by(unavailability.c.id)
+        )
+        for span in unavailable:
+            spans.setdefault(span.email, []).append(Interval(span.start, span.end))
+        return {
+            r.email: Member(r.email, r.name, r.time_zone, r.joined_at, tuple(spans.get(r.email, ())))
+            for r in rows
+        }
+
+    async def _save_members(self, rotation: Rotation, before: dict[str, Member]) -> None:
+        rid = rotation.id
+        for position, (email, member) in enumerate(rotation.members.items()):
+            if before.get(email) == member:
+                continue
+            await self._delete_member_rows(rid, email)
+            self._session.add(
+                MemberRow(
+                    rotation_id=rid,
+                    email=email,
+                    name=member.name,
+                    time_zone=member.time_zone,
+                    joined_at=member.joined_at,
+                    position=position,
+                )
+            )
+            for span in member.unavailable:
+                self._session.add(
+                    UnavailabilityRow(rotation_id=rid, email=email, start=span.start, end=span.end)
+                )
+        for email in before.keys() - rotation.members.keys():
+            await self._delete_member_rows(rid, email)
+
+    async def _delete_member_rows(self, rotation_id: str, email: str) -> None:
+        for table in (MemberRow, UnavailabilityRow):
+            await self._session.execute(
+                delete(table).where(table.rotation_id == rotation_id, table.email == email)  # type: ignore[attr-defined]
+            )
+        await self._session.flush()
+
+    async def _save_admins(self, rotation: Rotation, before: frozenset[str]) -> None:
+        for email in set(rotation.admins) - before:
+            self._session.add(AdminRow(rotation_id=rotation.id, email=email))
+        gone = before - set(rotation.admins)
+        if gone:
+            await self._session.execute(
+                delete(AdminRow).where(AdminRow.rotation_id == rotation.id, AdminRow.email.in_(gone))  # type: ignore[arg-type,attr-defined]
+            )
+
+    async def _save_shifts(self, rotation: Rotation, before: dict[str, Shift]) -> None:
+        changed = [s for sid, s in rotation.shifts.items() if before.get(sid) != s]
+        stale = (before.keys() - rotation.shifts.keys()) | {s.id for s in changed if s.id in before}
+        if stale:
+            await self._session.execute(
+                delete(ShiftRow).where(ShiftRow.rotation_id == rotation.id, ShiftRow.id.in_(stale))  # type: ignore[arg-type,attr-defined]
+            )
+            await self._session.flush()
+        self._session.add_all(
+            ShiftRow(
+                rotation_id=rotation.id,
+                id=s.id,
+                start=s.start,
+                end=s.end,
+                primary=s.primary,
+                backup=s.backup,
+                conflict=s.conflict,
+                pinned=s.pinned,
+            )
+            for s in changed
+        )
+
+
+def _table(model: type[Table]) -> sa.Table:
+    # Core rows (not ORM objects) for child tables: saving rewrites them with plain DELETE/INSERT.
+    return model.__table__  # type: ignore[attr-defined,no-any-return]

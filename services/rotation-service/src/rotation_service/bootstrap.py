@@ -1,0 +1,114 @@
+"""The composition root: the only place that builds engines, brokers, services and the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+from oncall_platform.database import make_async_engine
+from oncall_platform.kafka import make_broker
+from opentelemetry.sdk.trace import TracerProvider
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from rotation_service.adapters.publisher import KafkaEventPublisher
+from rotation_service.adapters.relay import OutboxRelay
+from rotation_service.entrypoints.api.app import create_app
+from rotation_service.entrypoints.api.auth import JwksVerifier, SharedSecretVerifier, TokenVerifier
+from rotation_service.entrypoints.consumer import subscribe_sync_results
+from rotation_service.service_layer.clock import Clock, system_clock
+from rotation_service.service_layer.pagerduty import PagerDutyService
+from rotation_service.service_layer.rotations import RotationService
+from rotation_service.service_layer.sync_status import SyncStatusRecorder
+from rotation_service.service_layer.unit_of_work import SqlUnitOfWork
+from rotation_service.settings import RotationServiceSettings
+
+SERVICE_NAME = "rotation-service"
+
+
+@dataclass
+class Container:
+    settings: RotationServiceSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    rotations: RotationService
+    pagerduty: PagerDutyService
+    relay: OutboxRelay
+    sync_results: SyncStatusRecorder
+    clock: Clock
+    token_verifier: TokenVerifier
+    tracer_provider: TracerProvider | None
+    brokers: list[KafkaBroker] = field(default_factory=list)
+
+    def app(self) -> FastAPI:
+        return create_app(self)
+
+    def consumer_broker(self) -> KafkaBroker:
+        """A broker subscribed to sync results (started by `serve`)."""
+        broker = self._broker("rotation-service-consumer")
+        subscribe_sync_results(broker, self.settings.topics(), self.sync_results)
+        return broker
+
+    def _broker(self, client_id: str) -> KafkaBroker:
+        broker = make_broker(
+            self.settings.kafka_bootstrap_servers, client_id=client_id, tracer_provider=self.tracer_provider
+        )
+        self.brokers.append(broker)
+        return broker
+
+    async def close(self) -> None:
+        for broker in self.brokers:
+            await broker.stop()
+        await self.engine.dispose()
+
+
+def token_verifier(settings: RotationServiceSettings) -> TokenVerifier:
+    if settings.jwt_jwks_url:
+        return JwksVerifier(settings.jwt_jwks_url, settings.jwt_audience, settings.jwt_issuer)
+    return SharedSecretVerifier(settings.jwt_secret.get_secret_value(), settings.jwt_audience, settings.jwt_issuer)
+
+
+def bootstrap(
+    settings: RotationServiceSettings,
+    *,
+    clock: Clock = system_clock,
+    tracer_provider: TracerProvider | None = None,
+) -> Container:
+    engine = make_async_engine(settings.effective_database_url())
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    producer = make_broker(
+        settings.kafka_bootstrap_servers,
+        client_id="rotation-service-relay",
+        tracer_provider=tracer_provider,
+        request_timeout_ms=10_000,
+    )
+    tracer = (tracer_provider.get_tracer(SERVICE_NAME) if tracer_provider else _global_tracer())
+    relay = OutboxRelay(
+        sessions, KafkaEventPublisher(producer), tracer, clock,
+        poll_interval=settings.outbox_poll_interval_seconds,
+    )
+    rotation_topic = settings.topics().rotation
+
+    def unit_of_work() -> SqlUnitOfWork:
+        return SqlUnitOfWork(sessions, rotation_topic, after_commit=relay.wake)
+
+    container = Container(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        rotations=RotationService(unit_of_work, clock),
+        pagerduty=PagerDutyService(unit_of_work, clock, settings.credential_sealer()),
+        relay=relay,
+        sync_results=SyncStatusRecorder(unit_of_work, clock),
+        clock=clock,
+        token_verifier=token_verifier(settings),
+        tracer_provider=tracer_provider,
+    )
+    container.brokers.append(producer)
+    return container
+
+
+def _global_tracer():  # type: ignore[no-untyped-def]
+    from opentelemetry import trace
+
+    return trace.get_tracer(SERVICE_NAME)

@@ -1,0 +1,31 @@
+"""FastAPI dependencies: the services bootstrap put on `app.state`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from rotation_service.service_layer.clock import Clock
+from rotation_service.service_layer.pagerduty import PagerDutyService
+from rotation_service.service_layer.rotations import RotationService
+
+
+def _rotations(request: Request) -> RotationService:
+    service: RotationService = request.app.state.rotations
+    return service
+
+
+def _pagerduty(request: Request) -> PagerDutyService:
+    service: PagerDutyService = request.app.state.pagerduty
+    return service
+
+
+def _clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+Rotations = Annotated[RotationService, Depends(_rotations)]
+PagerDuty = Annotated[PagerDutyService, Depends(_pagerduty)]
+ClockDep = Annotated[Clock, Depends(_clock)]

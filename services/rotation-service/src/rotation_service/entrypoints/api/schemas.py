@@ -1,0 +1,223 @@
+"""Request and response bodies of the REST API (field names are the published API)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr
+
+from rotation_service.domain.model import CoverageWindow, Member, RotationSpec, Shift
+from rotation_service.domain.rotation import Rotation
+
+
+class Coverage(BaseModel):
+    start: time
+    end: time
+
+
+class RotationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    time_zone: str
+    first_shift_start: datetime = Field(description="local wall clock in time_zone, e.g. 2026-12-07T09:00:00")
+    period: timedelta = Field(default=timedelta(days=7), description="ISO 8601 duration, e.g. P7D")
+    handoffs: list[timedelta] = Field(default_factory=lambda: [timedelta(0)])
+    coverage: Coverage | None = None
+    backup: bool = False
+    horizon_days: int = 182
+
+    def spec(self) -> RotationSpec:
+        return RotationSpec(
+            time_zone=self.time_zone,
+            period=self.period,
+            first_shift_start=self.first_shift_start,
+            handoffs=tuple(self.handoffs),
+            coverage=CoverageWindow(self.coverage.start, self.coverage.end) if self.coverage else None,
+            backup=self.backup,
+            horizon_days=self.horizon_days,
+        )
+
+
+class RotationPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    time_zone: str | None = None
+    first_shift_start: datetime | None = None
+    period: timedelta | None = None
+    handoffs: list[timedelta] | None = None
+    coverage: Coverage | None = None
+    backup: bool | None = None
+    horizon_days: int | None = None
+
+    def spec(self, current: RotationSpec) -> RotationSpec | None:
+        """The new settings, or None when the patch changes no setting (only the name, say)."""
+        fields = self.model_fields_set - {"name"}
+        if not fields:
+            return None
+        coverage = current.coverage
+        if "coverage" in fields:
+            coverage = CoverageWindow(self.coverage.start, self.coverage.end) if self.coverage else None
+        return RotationSpec(
+            time_zone=self.time_zone or current.time_zone,
+            period=self.period or current.period,
+            first_shift_start=self.first_shift_start or current.first_shift_start,
+            handoffs=tuple(self.handoffs) if self.handoffs is not None else current.handoffs,
+            coverage=coverage,
+            backup=current.backup if self.backup is None else self.backup,
+            horizon_days=self.horizon_days or current.horizon_days,
+        )
+
+
+class Span(BaseModel):
+    start: AwareDatetime
+    end: AwareDatetime
+
+
+class MemberCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str
+    name: str
+    time_zone: str
+
+
+class MemberOut(BaseModel):
+    email: str
+    name: str
+    time_zone: str
+    joined_at: datetime
+    unavailable: list[Span]
+
+    @classmethod
+    def of(cls, member: Member) -> MemberOut:
+        spans = [Span(start=s.start, end=s.end) for s in member.unavailable]
+        return cls(
+            email=member.email, name=member.name, time_zone=member.time_zone, joined_at=member.joined_at,
+            unavailable=spans,
+        )
+
+
+class RotationOut(BaseModel):
+    id: str
+    name: str
+    time_zone: str
+    first_shift_start: datetime
+    period: timedelta
+    handoffs: list[timedelta]
+    coverage: Coverage | None
+    backup: bool
+    horizon_days: int
+    admins: list[str]
+    members: list[MemberOut]
+
+    @classmethod
+    def of(cls, rotation: Rotation) -> RotationOut:
+        spec = rotation.spec
+        return cls(
+            id=rotation.id,
+            name=rotation.name,
+            time_zone=spec.time_zone,
+            first_shift_start=spec.first_shift_start,
+            period=spec.period,
+            handoffs=list(spec.handoffs),
+            coverage=Coverage(start=spec.coverage.start, end=spec.coverage.end) if spec.coverage else None,
+            backup=spec.backup,
+            horizon_days=spec.horizon_days,
+            admins=sorted(rotation.admins),
+            members=[MemberOut.of(m) for m in rotation.members.values()],
+        )
+
+
+class ShiftOut(BaseModel):
+    id: str
+    start: datetime
+    end: datetime
+    primary: str | None
+    backup: str | None
+    conflict: bool
+    pinned: bool
+
+    @classmethod
+    def of(cls, shift: Shift) -> ShiftOut:
+        return cls(
+            id=shift.id, start=shift.start, end=shift.end, primary=shift.primary, backup=shift.backup,
+            conflict=shift.conflict, pinned=shift.pinned,
+        )
+
+
+class ShiftPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    primary: str | None = None
+    backup: str | None = None
+
+
+class OnCallOut(BaseModel):
+    start: datetime
+    end: datetime
+    email: str
+
+
+class OwnSchedule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["own"]
+    schedule_name: str | None = None
+    subdomain: str = Field(pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+    api_key: SecretStr = Field(min_length=8, description="a PagerDuty REST API key that is not read-only")
+    region: Literal["us", "eu"] = "us"
+
+
+class MergeSchedule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["merge"]
+    merge_with: str
+
+
+PagerDutyConfig = OwnSchedule | MergeSchedule
+
+
+class Account(BaseModel):
+    subdomain: str
+    region: str
+
+
+class ScheduleStatus(BaseModel):
+    role: str
+    schedule_id: str | None
+    schedule_url: str | None
+    layer_ids: list[str]
+    synced_until: datetime | None
+    last_synced_at: datetime | None
+
+
+class SyncError(BaseModel):
+    role: str
+    reason: str
+    retryable: bool | None
+    at: datetime | None
+
+
+class PagerDutyOut(BaseModel):
+    """The integration as users see it; the API key is never part of it."""
+
+    rotation_id: str
+    mode: str
+    target_rotation_id: str
+    schedule_name: str
+    account: Account
+    configured_at: datetime
+    schedules: list[ScheduleStatus]
+    last_sync: datetime | None
+    last_error: SyncError | None
+
+
+class MergeCandidate(BaseModel):
+    rotation_id: str
+    name: str
+    time_zone: str
+    coverage: Coverage | None

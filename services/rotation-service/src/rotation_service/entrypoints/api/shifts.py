@@ -1,0 +1,61 @@
+"""Routes: shifts and the on-call timeline."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
+
+from rotation_service.domain.timeline import oncall_timeline
+from rotation_service.entrypoints.api.auth import CurrentUser
+from rotation_service.entrypoints.api.dependencies import ClockDep, Rotations
+from rotation_service.entrypoints.api.schemas import OnCallOut, ShiftOut, ShiftPatch
+from rotation_service.service_layer.errors import InvalidInput
+
+router = APIRouter(prefix="/v1/rotations/{rotation_id}", tags=["shifts"])
+
+
+@router.get("/shifts")
+async def list_shifts(
+    rotation_id: str,
+    user: CurrentUser,
+    rotations: Rotations,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+) -> list[ShiftOut]:
+    rotation = await rotations.get(rotation_id)
+    shifts = sorted(rotation.shifts.values(), key=lambda s: s.start)
+    return [
+        ShiftOut.of(s)
+        for s in shifts
+        if (since is None or s.end > since) and (until is None or s.start < until)
+    ]
+
+
+@router.patch("/shifts/{shift_id}")
+async def reassign_shift(
+    rotation_id: str, shift_id: str, body: ShiftPatch, user: CurrentUser, rotations: Rotations
+) -> ShiftOut:
+    changes = body.model_dump(exclude_unset=True)
+    return ShiftOut.of(await rotations.reassign_shift(rotation_id, user, shift_id, changes))
+
+
+@router.get("/oncall")
+async def oncall(
+    rotation_id: str,
+    user: CurrentUser,
+    rotations: Rotations,
+    clock: ClockDep,
+    role: Literal["primary", "backup"] = "primary",
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = Query(default=None),
+) -> list[OnCallOut]:
+    rotation = await rotations.get(rotation_id)
+    start = since or clock()
+    end = until or start + timedelta(days=rotation.spec.horizon_days)
+    if end <= start:
+        raise InvalidInput("until", "must be after since")
+    entries = oncall_timeline(list(rotation.shifts.values()), rotation.spec, role, start, end)
+    return [OnCallOut(start=e.start, end=e.end, email=e.email) for e in entries]

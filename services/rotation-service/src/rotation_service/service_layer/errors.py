@@ -1,0 +1,26 @@
+"""Errors the service layer raises; the API maps each to one HTTP status."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    pass
+
+
+class NotFound(ServiceError):
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} not found")
+        self.what = what
+
+
+class Forbidden(ServiceError):
+    pass
+
+
+class InvalidInput(ServiceError):
+    """Input the domain or the service refuses; ``field`` names the offending request field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message

@@ -1,0 +1,123 @@
+"""Use cases of the PagerDuty integration page: set up, merge, show, list candidates, delete."""
+
+from __future__ import annotations
+
+from oncall_contracts.credentials import CredentialSealer
+
+from rotation_service.domain.rotation import Rotation
+from rotation_service.service_layer import integrations
+from rotation_service.service_layer.clock import Clock
+from rotation_service.service_layer.coverage_overlap import coverage_overlaps
+from rotation_service.service_layer.errors import InvalidInput, NotFound
+from rotation_service.service_layer.integrations import Integration, IntegrationView, OwnSchedule
+from rotation_service.service_layer.rotations import load, require_admin
+from rotation_service.service_layer.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
+
+
+class PagerDutyService:
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, sealer: CredentialSealer) -> None:
+        self._uow = uow_factory
+        self._clock = clock
+        self._sealer = sealer
+
+    async def configure_own(self, rotation_id: str, actor: str, request: OwnSchedule) -> IntegrationView:
+        now = self._clock()
+        async with self._uow() as uow:
+            rotation = await load(uow, rotation_id)
+            require_admin(rotation, actor)
+            await self._refuse_if_merged_elsewhere(uow, rotation_id, becoming="own")
+            integration = integrations.seal_own(rotation, request, self._sealer, now)
+            await uow.integrations.put(integration)
+            await integrations.reannounce(uow, rotation, now)
+            await uow.commit()
+            return IntegrationView(integration, [])
+
+    async def configure_merge(self, rotation_id: str, actor: str, merge_with: str) -> IntegrationView:
+        now = self._clock()
+        if merge_with == rotation_id:
+            raise InvalidInput("merge_with", "a rotation cannot merge with itself")
+        async with self._uow() as uow:
+            rotation = await load(uow, rotation_id)
+            require_admin(rotation, actor)
+            await self._refuse_if_merged_elsewhere(uow, rotation_id, becoming="merge")
+            target, target_integration = await self._merge_target(uow, merge_with)
+            # The merged rotation writes with the target's API key, so its admins must agree too.
+            require_admin(target, actor)
+            await self._refuse_overlap(uow, rotation, target)
+            integration = Integration(
+                rotation_id=rotation.id,
+                mode="merge",
+                target_rotation_id=target.id,
+                schedule_name=target_integration.schedule_name,
+                account=target_integration.account,
+                credential=target_integration.credential,
+                configured_at=now,
+            )
+            await uow.integrations.put(integration)
+            await integrations.announce(uow, rotation, integration, now)
+            await uow.commit()
+            return IntegrationView(integration, [])
+
+    async def view(self, rotation_id: str) -> IntegrationView:
+        async with self._uow() as uow:
+            await load(uow, rotation_id, for_update=False)
+            integration = await uow.integrations.get(rotation_id)
+            if integration is None:
+                raise NotFound(f"PagerDuty integration of rotation {rotation_id}")
+            return IntegrationView(integration, await uow.sync_status.for_rotation(rotation_id))
+
+    async def remove(self, rotation_id: str, actor: str) -> None:
+        now = self._clock()
+        async with self._uow() as uow:
+            rotation = await load(uow, rotation_id)
+            require_admin(rotation, actor)
+            if await uow.integrations.get(rotation_id) is None:
+                raise NotFound(f"PagerDuty integration of rotation {rotation_id}")
+            await integrations.remove_everywhere(uow, rotation_id, now)
+            await uow.commit()
+
+    async def merge_candidates(self, rotation_id: str) -> list[Rotation]:
+        """Rotations with their own schedule whose coverage does not overlap this one's or its layers'."""
+        async with self._uow() as uow:
+            rotation = await load(uow, rotation_id, for_update=False)
+            candidates = []
+            for integration in await uow.integrations.all():
+                if integration.mode != "own" or integration.rotation_id == rotation_id:
+                    continue
+                target = await load(uow, integration.rotation_id, for_update=False)
+                if not await self._overlapping(uow, rotation, target):
+                    candidates.append(target)
+            return candidates
+
+    async def _merge_target(self, uow: SqlUnitOfWork, merge_with: str) -> tuple[Rotation, Integration]:
+        target = await uow.rotations.get(merge_with, for_update=False)
+        if target is None:
+            raise InvalidInput("merge_with", f"no rotation {merge_with}")
+        integration = await uow.integrations.get(merge_with)
+        if integration is None:
+            raise InvalidInput("merge_with", "that rotation does not sync to PagerDuty yet")
+        if integration.mode != "own":
+            raise InvalidInput(
+                "merge_with", f"that rotation is merged into {integration.target_rotation_id}; merge with that one"
+            )
+        return target, integration
+
+    async def _refuse_if_merged_elsewhere(self, uow: SqlUnitOfWork, rotation_id: str, becoming: str) -> None:
+        if becoming == "merge" and await uow.integrations.merged_into(rotation_id):
+            raise InvalidInput("mode", "other rotations are merged into this rotation's schedule")
+
+    async def _refuse_overlap(self, uow: SqlUnitOfWork, rotation: Rotation, target: Rotation) -> None:
+        if await self._overlapping(uow, rotation, target):
+            raise InvalidInput(
+                "merge_with", "coverage windows overlap with the target schedule's rotations; a merged "
+                "rotation must cover a different part of the day"
+            )
+
+    async def _overlapping(self, uow: SqlUnitOfWork, rotation: Rotation, target: Rotation) -> bool:
+        layers = [target.spec]
+        for merged in await uow.integrations.merged_into(target.id):
+            if merged.rotation_id != rotation.id:
+                other = await uow.rotations.get(merged.rotation_id, for_update=False)
+                if other is not None:
+                    layers.append(other.spec)
+        return any(coverage_overlaps(rotation.spec, layer) for layer in layers)

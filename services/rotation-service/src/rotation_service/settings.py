@@ -1,0 +1,41 @@
+"""Settings of the rotation service, from the environment (twelve-factor)."""
+
+from __future__ import annotations
+
+from pydantic import SecretStr, model_validator
+from oncall_platform.settings import ServiceSettings
+
+# For local runs only (`rotation-service token EMAIL` signs with it); refused outside development.
+DEVELOPMENT_JWT_SECRET = "development-only-jwt-secret-change-me-0123456789"
+DEFAULT_SQLITE_URL = "sqlite:///./rotation-service.db"
+MIN_SECRET_LENGTH = 32
+
+
+class RotationServiceSettings(ServiceSettings):
+    """Env vars: JWT_SECRET, JWT_JWKS_URL (RS256 in production), ROTATION_SERVICE_HOST/PORT, ..."""
+
+    jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
+    jwt_jwks_url: str | None = None
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+    rotation_service_host: str = "127.0.0.1"
+    rotation_service_port: int = 8080
+    run_migrations: bool = True
+    outbox_poll_interval_seconds: float = 0.5
+    horizon_roll_interval_seconds: float = 3600.0
+
+    @model_validator(mode="after")
+    def _refuse_insecure_jwt(self) -> RotationServiceSettings:
+        if self.environment == "development" or self.jwt_jwks_url:
+            return self
+        secret = self.jwt_secret.get_secret_value()
+        if secret == DEVELOPMENT_JWT_SECRET or len(secret) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"outside development set JWT_JWKS_URL (RS256) or a JWT_SECRET of at least "
+                f"{MIN_SECRET_LENGTH} characters that is not the development default"
+            )
+        return self
+
+    def effective_database_url(self) -> str:
+        """DATABASE_URL, or an embedded SQLite file for local runs."""
+        return self.database_url or DEFAULT_SQLITE_URL

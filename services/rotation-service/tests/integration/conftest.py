@@ -1,0 +1,116 @@
+"""Fixtures of the rotation service's integration tests: real PostgreSQL, real Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from oncall_contracts.topics import Topics
+from opentelemetry.sdk.trace import TracerProvider
+
+from rotation_service.adapters.migrations import upgrade
+from rotation_service.bootstrap import Container, bootstrap
+from rotation_service.entrypoints.api.auth import mint_token
+from rotation_service.settings import RotationServiceSettings
+
+JWT_SECRET = "integration-test-secret-0123456789abcdef"
+CREDENTIAL_KEYS = "test1:" + base64.b64encode(b"k" * 32).decode()
+
+
+class SteppingClock:
+    """A clock tests move by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> SteppingClock:
+    return SteppingClock(datetime(2026, 12, 1, 12, 0, tzinfo=UTC))
+
+
+def make_settings(database_url: str, bootstrap_servers: str, topics: Topics) -> RotationServiceSettings:
+    return RotationServiceSettings(
+        environment="test",
+        database_url=database_url,
+        kafka_bootstrap_servers=bootstrap_servers,
+        kafka_topic_prefix=topics.prefix,
+        jwt_secret=JWT_SECRET,  # type: ignore[arg-type]
+        credential_keys=CREDENTIAL_KEYS,  # type: ignore[arg-type]
+        outbox_poll_interval_seconds=0.2,
+    )
+
+
+@pytest.fixture
+def settings(database_url: str, kafka_bootstrap_servers: str, topics: Topics) -> RotationServiceSettings:
+    return make_settings(database_url, kafka_bootstrap_servers, topics)
+
+
+@pytest.fixture
+async def container(
+    settings: RotationServiceSettings, clock: SteppingClock, tracer_provider: TracerProvider
+) -> AsyncIterator[Container]:
+    await asyncio.to_thread(upgrade, settings.effective_database_url())
+    built = bootstrap(settings, clock=clock, tracer_provider=tracer_provider)
+    yield built
+    await built.close()
+
+
+@pytest.fixture
+async def client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=container.app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://rotation-service.test") as http:
+        yield http
+
+
+def auth(email: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {mint_token(JWT_SECRET, email)}"}
+
+
+WEEKLY: dict[str, object] = {
+    "name": "Platform",
+    "time_zone": "Europe/London",
+    "first_shift_start": "2026-12-07T09:00:00",
+    "period": "P7D",
+    "handoffs": ["P0D"],
+    "coverage": None,
+    "backup": False,
+    "horizon_days": 60,
+}
+
+
+class Api:
+    """Small helpers over the HTTP client, so tests read as user steps."""
+
+    weekly = WEEKLY
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    @staticmethod
+    def auth(email: str) -> dict[str, str]:
+        return auth(email)
+
+    async def create_rotation(self, owner: str, **changes: object) -> dict[str, Any]:
+        response = await self.client.post("/v1/rotations", json={**WEEKLY, **changes}, headers=auth(owner))
+        assert response.status_code == 201, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def add_member(self, rotation_id: object, owner: str, email: str) -> None:
+        body = {"email": email, "name": email.split("@")[0].title(), "time_zone": "Europe/London"}
+        response = await self.client.post(f"/v1/rotations/{rotation_id}/members", json=body, headers=auth(owner))
+        assert response.status_code == 201, response.text
+
+
+@pytest.fixture
+def api(client: httpx.AsyncClient) -> Api:
+    return Api(client)
