@@ -50,7 +50,7 @@ class ManagedProcess:
     def start(self) -> None:
         self.spec.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.spec.log_path.open("ab") as log:
-            # Own session: a Ctrl-C in the terminal reaches only the supervisor, which stops children in order.
+            # Own session: Ctrl-C reaches only the supervisor, which stops the children in order.
             self.popen = subprocess.Popen(
                 self.spec.argv,
                 env=self.spec.env,

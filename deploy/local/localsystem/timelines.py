@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from itertools import pairwise
 from typing import NamedTuple
 
 
@@ -39,7 +40,7 @@ def differing_seconds(expected: list[Entry], actual: list[Entry]) -> float:
     """Seconds in which the two timelines name different people (or one names nobody)."""
     cuts = sorted({e.start for e in expected + actual} | {e.end for e in expected + actual})
     total = 0.0
-    for left, right in zip(cuts, cuts[1:], strict=False):
+    for left, right in pairwise(cuts):
         if _who_at(expected, left) != _who_at(actual, left):
             total += (right - left).total_seconds()
     return total
