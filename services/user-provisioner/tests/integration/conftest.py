@@ -1,0 +1,179 @@
+"""A harness for the provisioner on the real broker and database, against the PagerDuty simulator."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from oncall_contracts import (
+    CredentialSealer,
+    Envelope,
+    IntegrationConfigured,
+    MemberAdded,
+    PagerDutyAccount,
+    Payload,
+    Topics,
+    registry,
+)
+from oncall_platform.settings import DEVELOPMENT_CREDENTIAL_KEYS
+from pagerduty_sim.testing import RunningSimulator, run_simulator
+
+from user_provisioner.bootstrap import Provisioner, bootstrap
+from user_provisioner.migrate import upgrade
+from user_provisioner.service_layer.worker import WorkerOptions
+from user_provisioner.settings import ProvisionerSettings
+
+ACME_KEY = "acme-Secret-Key-0001"
+GLOBEX_KEY = "globex-Secret-Key-0002"
+ACCOUNTS = [f"acme:{ACME_KEY}", f"globex:{GLOBEX_KEY}"]
+
+
+@pytest.fixture
+def simulator() -> Iterator[RunningSimulator]:
+    with run_simulator(ACCOUNTS) as sim:
+        yield sim
+
+
+class Harness:
+    """Publishes rotation events, runs provisioner replicas, and reads the PagerDuty stream."""
+
+    acme_key = ACME_KEY
+    globex_key = GLOBEX_KEY
+
+    def __init__(self, topics: Topics, servers: str, database_url: str, sim: RunningSimulator) -> None:
+        self.topics = topics
+        self.servers = servers
+        self.database_url = database_url
+        self.sim = sim
+        self.sealer = CredentialSealer.from_env_value(DEVELOPMENT_CREDENTIAL_KEYS)
+        self._producer: AIOKafkaProducer | None = None
+
+    def settings(self, **overrides: Any) -> ProvisionerSettings:
+        values: dict[str, Any] = {
+            "kafka_bootstrap_servers": self.servers,
+            "kafka_topic_prefix": self.topics.prefix,
+            "database_url": self.database_url,
+            "pagerduty_base_url": self.sim.base_url,
+            "pagerduty_budget_share": 1.0,
+            "provisioner_poll_seconds": 0.2,
+        }
+        return ProvisionerSettings(**{**values, **overrides})
+
+    @asynccontextmanager
+    async def replica(self, **kwargs: Any) -> AsyncIterator[Provisioner]:
+        options = kwargs.pop("worker_options", WorkerOptions(poll_interval=0.2, base_backoff=0.2, max_backoff=2.0))
+        provisioner = bootstrap(self.settings(), worker_options=options, **kwargs)
+        await provisioner.start()
+        try:
+            yield provisioner
+        finally:
+            await provisioner.stop()
+
+    def integration(self, rotation_id: str, subdomain: str, api_key: str, revision: int = 1) -> IntegrationConfigured:
+        account = PagerDutyAccount(subdomain=subdomain, region="us")
+        return IntegrationConfigured(
+            rotation_id=rotation_id,
+            rotation_name="Platform",
+            mode="own",
+            target_rotation_id=rotation_id,
+            schedule_name="Platform",
+            account=account,
+            credential=self.sealer.seal(api_key, account.key),
+            time_zone="Europe/Berlin",
+            schedule_time_zone="Europe/Berlin",
+            revision=revision,
+        )
+
+    @staticmethod
+    def members(rotation_id: str, count: int, domain: str = "example.com") -> list[MemberAdded]:
+        return [
+            MemberAdded(rotation_id=rotation_id, email=f"person{i:03d}@{domain}", name=f"Person {i}",
+                        time_zone="Europe/Berlin")
+            for i in range(count)
+        ]
+
+    async def publish(self, payloads: list[Payload]) -> list[Envelope[Any]]:
+        envelopes = [Envelope.new(payload, producer="test") for payload in payloads]
+        await self.publish_envelopes(envelopes)
+        return envelopes
+
+    async def publish_envelopes(self, envelopes: list[Envelope[Any]]) -> None:
+        producer = await self._started_producer()
+        for envelope in envelopes:
+            encoded = registry.encode(envelope)
+            headers = [(name, value.encode()) for name, value in encoded.headers.items()]
+            await producer.send(self.topics.rotation, encoded.value, key=encoded.key, headers=headers)
+        await producer.flush()
+
+    async def publish_raw(self, value: bytes, key: bytes) -> None:
+        producer = await self._started_producer()
+        await producer.send_and_wait(self.topics.rotation, value, key=key)
+
+    async def read_all(self, topic: str, settle: float = 0.5) -> list[tuple[dict[str, str], bytes]]:
+        """Every message on `topic` (headers, value), read from the beginning of each partition."""
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.servers, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            count = next(spec.partitions for spec in self.topics.specs() if spec.name == topic)
+            partitions = [TopicPartition(topic, p) for p in range(count)]
+            consumer.assign(partitions)
+            await consumer.seek_to_beginning(*partitions)
+            ends = await consumer.end_offsets(partitions)
+            messages: list[tuple[dict[str, str], bytes]] = []
+            deadline = time.monotonic() + 10
+            while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"could not read {topic} to its end")
+                batch = await consumer.getmany(timeout_ms=int(settle * 1000))
+                for records in batch.values():
+                    for record in records:
+                        headers = {name: value.decode() for name, value in record.headers}
+                        messages.append((headers, record.value or b""))
+            return messages
+        finally:
+            await consumer.stop()
+
+    async def results(self) -> list[Envelope[Any]]:
+        """Every event on the PagerDuty stream so far."""
+        return [registry.decode(value, headers) for headers, value in await self.read_all(self.topics.pagerduty)]
+
+    @staticmethod
+    async def eventually(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not await check():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            await asyncio.sleep(0.2)
+
+    @staticmethod
+    def new_rotation_id() -> str:
+        return str(uuid.uuid4())
+
+    def user_emails(self, api_key: str) -> list[str]:
+        return [user["email"] for user in self.sim.users(api_key)]
+
+    async def close(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+
+    async def _started_producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            self._producer = AIOKafkaProducer(bootstrap_servers=self.servers, enable_idempotence=True, acks="all")
+            await self._producer.start()
+        return self._producer
+
+
+@pytest.fixture
+async def harness(
+    topics: Topics, kafka_bootstrap_servers: str, database_url: str, simulator: RunningSimulator
+) -> AsyncIterator[Harness]:
+    await asyncio.to_thread(upgrade, database_url)
+    harness = Harness(topics, kafka_bootstrap_servers, database_url, simulator)
+    yield harness
+    await harness.close()
