@@ -33,7 +33,7 @@ class KafkaEventPublisher:
 
     async def connect(self) -> None:
         if not self._connected:
-            await self._broker.start()
+            await self._broker.connect()
             self._connected = True
 
     async def send(self, message: OutgoingMessage) -> Awaitable[object]:

@@ -57,7 +57,6 @@ class OutboxRelay:
         """Publish until cancelled; survives broker outages by retrying."""
         while True:
             try:
-                await self._publisher.connect()
                 while await self.publish_pending() == self._batch_size:
                     pass
                 delay = self._poll_interval
@@ -70,6 +69,7 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Send one batch of unpublished rows; returns how many were published."""
+        await self._publisher.connect()
         async with self._sessions() as session, session.begin():
             rows = await self._lock_unpublished(session)
             if not rows:
