@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+
 from pagerduty_sim.testing import RunningSimulator, run_simulator
 
 API_KEY = "test-key"

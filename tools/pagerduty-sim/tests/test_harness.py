@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import httpx
+
 from pagerduty_sim.testing import RunningSimulator, run_simulator
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from pagerduty_sim.model.schedule import (
     Layer,
     LayerSpec,

@@ -7,7 +7,6 @@ controls over HTTP and never count against the rate limit or appear in the reque
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -109,21 +108,21 @@ def run_simulator(
     )
     simulator = Simulator(config)
     app = create_app(simulator, load_document() if validate_requests else None)
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    # Port 0: the OS picks a free port; it is read back from the started server.
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    running = RunningSimulator(f"http://127.0.0.1:{port}", simulator)
     try:
         _wait_until_started(server, thread)
-        yield running
+        port = server.servers[0].sockets[0].getsockname()[1]
+        running = RunningSimulator(f"http://127.0.0.1:{port}", simulator)
+        try:
+            yield running
+        finally:
+            running.close()
     finally:
-        running.close()
         server.should_exit = True
         thread.join(timeout=10)
-        listener.close()
 
 
 def _wait_until_started(server: uvicorn.Server, thread: threading.Thread) -> None:
