@@ -86,6 +86,7 @@ def bootstrap(
     relay = OutboxRelay(
         sessions, KafkaEventPublisher(producer), tracer, clock,
         poll_interval=settings.outbox_poll_interval_seconds,
+        batch_size=settings.outbox_batch_size,
     )
     rotation_topic = settings.topics().rotation
 

@@ -22,6 +22,7 @@ class RotationServiceSettings(ServiceSettings):
     rotation_service_port: int = 8080
     run_migrations: bool = True
     outbox_poll_interval_seconds: float = 0.5
+    outbox_batch_size: int = 200
     horizon_roll_interval_seconds: float = 3600.0
 
     @model_validator(mode="after")
