@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from oncall_contracts import Envelope, registry
+from oncall_contracts.pagerduty.v1 import ScheduleSynced, ScheduleSyncFailed
+from oncall_contracts.topics import Topics
+from sqlalchemy import text
+
+from rotation_service.bootstrap import Container
+from rotation_service.entrypoints.background import consume_sync_results
+
+pytestmark = pytest.mark.integration
+
+OWNER = "owner@example.com"
+
+
+async def status_of(client: httpx.AsyncClient, api: Any, rotation_id: str) -> dict[str, Any]:
+    response = await client.get(f"/v1/rotations/{rotation_id}/pagerduty", headers=api.auth(OWNER))
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def eventually(check: Any, timeout: float = 20.0) -> Any:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await check()
+        if result or asyncio.get_running_loop().time() > deadline:
+            return result
+        await asyncio.sleep(0.2)
+
+
+async def test_sync_results_show_up_once_in_the_integration_status(
+    client: httpx.AsyncClient, api: Any, container: Container, topics: Topics, kafka_bootstrap_servers: str,
+    read_events: Any,
+) -> None:
+    rotation = await api.create_rotation(OWNER)
+    rid = rotation["id"]
+    body = {"mode": "own", "subdomain": "acme", "api_key": "pd-key-12345678", "region": "us"}
+    assert (await client.put(f"/v1/rotations/{rid}/pagerduty", json=body, headers=api.auth(OWNER))).status_code == 200
+
+    failed = Envelope.new(
+        ScheduleSyncFailed(rotation_id=rid, role="primary", reason="429 rate limited", retryable=True),
+        producer="pd-sync-service", occurred_at=datetime(2026, 12, 1, 12, 1, tzinfo=UTC),
+    )
+    synced = Envelope.new(
+        ScheduleSynced(
+            rotation_id=rid, role="primary", schedule_id="PSCHED1", schedule_url="https://acme.pagerduty.com/schedules/PSCHED1",
+            layer_ids=["PLAYER1"], synced_until=datetime(2027, 6, 1, tzinfo=UTC), requests_spent=3,
+        ),
+        producer="pd-sync-service", occurred_at=datetime(2026, 12, 1, 12, 2, tzinfo=UTC),
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap_servers)
+    await producer.start()
+
+    async def send(*envelopes: Envelope[Any]) -> None:
+        for envelope in envelopes:
+            encoded = registry.encode(envelope)
+            await producer.send_and_wait(
+                topics.pagerduty, encoded.value, key=encoded.key, headers=encoded.kafka_headers()
+            )
+
+    try:
+        await send(failed, failed)  # the duplicate is applied once
+        await producer.send_and_wait(topics.pagerduty, b"not json", key=rid.encode())
+        await consume_sync_results(container)
+
+        async def failed_status() -> dict[str, Any] | None:
+            status = await status_of(client, api, rid)
+            return status if status["last_error"] else None
+
+        status = await eventually(failed_status)
+        assert status is not None, "ScheduleSyncFailed never reached the status"
+        assert status["last_error"]["reason"] == "429 rate limited"
+        assert status["last_error"]["retryable"] is True
+        assert status["last_sync"] is None
+        await send(synced)
+    finally:
+        await producer.stop()
+
+    async def synced_status() -> dict[str, Any] | None:
+        status = await status_of(client, api, rid)
+        return status if status["last_sync"] else None
+
+    status = await eventually(synced_status)
+    assert status is not None, "ScheduleSynced never reached the status"
+    [schedule] = status["schedules"]
+    assert schedule["schedule_url"] == "https://acme.pagerduty.com/schedules/PSCHED1"
+    assert schedule["layer_ids"] == ["PLAYER1"]
+    assert status["last_sync"].startswith("2026-12-01T12:02")
+    assert status["last_error"] is None  # the later success clears the earlier failure
+
+    [dead] = await read_events(kafka_bootstrap_servers, topics.dead_letter("rotation-service"), at_least=1)
+    assert dead.value == b"not json"
+    async with container.engine.connect() as connection:
+        applied = (await connection.execute(text("SELECT count(*) FROM processed_events"))).scalar_one()
+    assert applied == 2  # failed (once, despite the duplicate) and synced
