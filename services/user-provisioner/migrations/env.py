@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
-from oncall_platform.database import make_async_engine
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
+
+from oncall_platform.database import make_async_engine
 from user_provisioner.adapters import tables  # noqa: F401  (registers the tables)
 
 target_metadata = SQLModel.metadata

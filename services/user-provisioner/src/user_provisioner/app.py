@@ -7,9 +7,9 @@ import asyncio
 import logging
 
 from faststream.asgi import AsgiFastStream, make_ping_asgi
+
 from oncall_platform.kafka import ensure_topics
 from oncall_platform.telemetry import setup_telemetry
-
 from user_provisioner.bootstrap import Provisioner, bootstrap
 from user_provisioner.migrate import upgrade
 from user_provisioner.settings import ProvisionerSettings

@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 
 import httpx
 from faststream.kafka import KafkaBroker
-from oncall_pagerduty import BudgetRegistry, PagerDutyClient, RetryPolicy
-from oncall_platform.database import make_async_engine
-from oncall_platform.kafka import make_broker
 from opentelemetry.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from oncall_pagerduty import BudgetRegistry, PagerDutyClient, RetryPolicy
+from oncall_platform.database import make_async_engine
+from oncall_platform.kafka import make_broker
 from user_provisioner.adapters.pagerduty_users import PagerDutyDirectories
 from user_provisioner.adapters.publisher import KafkaResultPublisher
 from user_provisioner.adapters.store import ProvisionerStore

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from oncall_platform.settings import ServiceSettings
 from pydantic import Field
+
+from oncall_platform.settings import ServiceSettings
 
 PagerDutyRole = Literal[
     "admin",

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
 from oncall_contracts import (
     CredentialSealer,
     Envelope,
@@ -23,7 +24,6 @@ from oncall_contracts import (
 )
 from oncall_platform.settings import DEVELOPMENT_CREDENTIAL_KEYS
 from pagerduty_sim.testing import RunningSimulator, run_simulator
-
 from user_provisioner.bootstrap import Provisioner, bootstrap
 from user_provisioner.migrate import upgrade
 from user_provisioner.service_layer.worker import WorkerOptions
@@ -67,15 +67,20 @@ class Harness:
 
     @asynccontextmanager
     async def replica(self, **kwargs: Any) -> AsyncIterator[Provisioner]:
-        options = kwargs.pop("worker_options", WorkerOptions(poll_interval=0.2, base_backoff=0.2, max_backoff=2.0))
-        provisioner = bootstrap(self.settings(), worker_options=options, **kwargs)
+        options = kwargs.pop(
+            "worker_options", WorkerOptions(poll_interval=0.2, base_backoff=0.2, max_backoff=2.0)
+        )
+        settings = self.settings(**kwargs.pop("settings_overrides", {}))
+        provisioner = bootstrap(settings, worker_options=options, **kwargs)
         await provisioner.start()
         try:
             yield provisioner
         finally:
             await provisioner.stop()
 
-    def integration(self, rotation_id: str, subdomain: str, api_key: str, revision: int = 1) -> IntegrationConfigured:
+    def integration(
+        self, rotation_id: str, subdomain: str, api_key: str, revision: int = 1
+    ) -> IntegrationConfigured:
         account = PagerDutyAccount(subdomain=subdomain, region="us")
         return IntegrationConfigured(
             rotation_id=rotation_id,
@@ -93,8 +98,12 @@ class Harness:
     @staticmethod
     def members(rotation_id: str, count: int, domain: str = "example.com") -> list[MemberAdded]:
         return [
-            MemberAdded(rotation_id=rotation_id, email=f"person{i:03d}@{domain}", name=f"Person {i}",
-                        time_zone="Europe/Berlin")
+            MemberAdded(
+                rotation_id=rotation_id,
+                email=f"person{i:03d}@{domain}",
+                name=f"Person {i}",
+                time_zone="Europe/Berlin",
+            )
             for i in range(count)
         ]
 
@@ -141,14 +150,16 @@ class Harness:
 
     async def results(self) -> list[Envelope[Any]]:
         """Every event on the PagerDuty stream so far."""
-        return [registry.decode(value, headers) for headers, value in await self.read_all(self.topics.pagerduty)]
+        return [
+            registry.decode(value, headers) for headers, value in await self.read_all(self.topics.pagerduty)
+        ]
 
     @staticmethod
-    async def eventually(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
-        deadline = time.monotonic() + timeout
+    async def eventually(check: Callable[[], Awaitable[bool]], within: float, what: str) -> None:
+        deadline = time.monotonic() + within
         while not await check():
             if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+                raise AssertionError(f"timed out after {within}s waiting for {what}")
             await asyncio.sleep(0.2)
 
     @staticmethod
@@ -164,7 +175,9 @@ class Harness:
 
     async def _started_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
-            self._producer = AIOKafkaProducer(bootstrap_servers=self.servers, enable_idempotence=True, acks="all")
+            self._producer = AIOKafkaProducer(
+                bootstrap_servers=self.servers, enable_idempotence=True, acks="all"
+            )
             await self._producer.start()
         return self._producer
 

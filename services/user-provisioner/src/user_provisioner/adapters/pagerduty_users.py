@@ -16,7 +16,6 @@ from oncall_pagerduty import (
     PaymentRequiredError,
     key_fingerprint,
 )
-
 from user_provisioner.domain.model import (
     Account,
     AccountRejected,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from faststream.kafka import KafkaBroker
+
 from oncall_contracts import (
     Envelope,
     PagerDutyAccount,
@@ -11,7 +12,6 @@ from oncall_contracts import (
     UserProvisioningFailed,
 )
 from oncall_platform.kafka import publish_event
-
 from user_provisioner.domain.model import Account, Member, PagerDutyUser
 
 PRODUCER = "user-provisioner"

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
-from oncall_contracts import SealedCredential
-from oncall_platform.inbox import record_once
 from sqlalchemy import ColumnElement, Table, and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from oncall_contracts import SealedCredential
+from oncall_platform.inbox import record_once
 from user_provisioner.adapters.sql import insert_ignore, upsert
 from user_provisioner.adapters.tables import Membership, PendingUser, ProvisionedUser, RotationAccount
 from user_provisioner.domain.model import Account, ClaimedUser, Member

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from oncall_platform.inbox import ProcessedEvent
 from sqlalchemy import DateTime, String, Text
 from sqlmodel import Field, SQLModel
+
+from oncall_platform.inbox import ProcessedEvent
 
 _EMAIL = 320
 _KEY = 128

@@ -13,9 +13,9 @@ from datetime import datetime
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+
 from oncall_contracts import Topics
 from oncall_platform.consumer import decode_or_dead_letter
-
 from user_provisioner.adapters.store import ProvisionerStore
 from user_provisioner.service_layer.folding import HANDLED_EVENTS, fold
 

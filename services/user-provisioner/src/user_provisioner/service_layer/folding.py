@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from oncall_contracts import IntegrationConfigured, IntegrationRemoved, MemberAdded, MemberRemoved
-
 from user_provisioner.domain.model import Account, Member
 from user_provisioner.service_layer.ports import RotationState
 

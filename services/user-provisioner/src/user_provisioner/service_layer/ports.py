@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from oncall_contracts import SealedCredential
-
 from user_provisioner.domain.model import Account, ClaimedUser, Member, PagerDutyUser
 
 
