@@ -5,6 +5,7 @@ process exporting spans to a local OTLP receiver."""
 from __future__ import annotations
 
 import asyncio
+import secrets
 import sys
 import uuid
 from collections.abc import Iterator
@@ -53,6 +54,7 @@ def local_system(
             database_urls=databases,
             topic_prefix=topics.prefix,
             otlp_endpoint=otlp_receiver.endpoint,
+            jwt_secret=secrets.token_urlsafe(32),
             extra_env={"CREDENTIAL_KEYS": env_entry("e2e", generate_key())},
         )
         system = LocalSystem(config)

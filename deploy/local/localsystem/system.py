@@ -38,7 +38,12 @@ ROTATION = ServiceDef(
     migrate=("rotation-service", "migrate"),
 )
 USER_PROVISIONER = ServiceDef(
-    "user-provisioner", ("user-provisioner",), "USER_PROVISIONER_HOST", "USER_PROVISIONER_PORT"
+    "user-provisioner",
+    ("user-provisioner", "serve"),
+    "USER_PROVISIONER_HOST",
+    "USER_PROVISIONER_PORT",
+    migrate=("user-provisioner", "migrate"),
+    probe_path="/ready",
 )
 PD_SYNC = ServiceDef("pd-sync-service", ("pd-sync-service",), "PD_SYNC_SERVICE_HOST", "PD_SYNC_SERVICE_PORT")
 SERVICES = (ROTATION, USER_PROVISIONER, PD_SYNC)
@@ -62,9 +67,11 @@ class SystemConfig:
     pagerduty_base_url: str | None = None  # a real PagerDuty; None starts the simulator
     account: DemoAccount = field(default_factory=DemoAccount)
     otlp_endpoint: str | None = None
+    jwt_secret: str | None = None  # None: the service's development default (what `make token` signs with)
     ports: dict[str, int] = field(default_factory=dict)  # fixed ports by process name; else free ports
     extra_env: dict[str, str] = field(default_factory=dict)
     log_level: str = "INFO"
+    services: tuple[str, ...] = tuple(service.name for service in SERVICES)  # a subset while debugging
 
 
 class LocalSystem:
@@ -72,7 +79,10 @@ class LocalSystem:
         self.config = config
         self.ports = {name: config.ports.get(name) or free_port() for name in _process_names()}
         self.processes: dict[str, ManagedProcess] = {}
-        self.jwt_secret = config.extra_env.get("JWT_SECRET") or secrets.token_urlsafe(32)
+
+    @property
+    def services(self) -> list[ServiceDef]:
+        return [service for service in SERVICES if service.name in self.config.services]
 
     # addresses ---------------------------------------------------------------------------------
     def url(self, name: str) -> str:
@@ -96,9 +106,9 @@ class LocalSystem:
         try:
             if self.config.pagerduty_base_url is None:
                 self._start(self._simulator_spec(), ready_timeout_s)
-            for service in SERVICES:
+            for service in self.services:
                 self._migrate(service)
-            for service in SERVICES:
+            for service in self.services:
                 self._launch(self._service_spec(service))
             for process in self.processes.values():
                 process.wait_ready(ready_timeout_s)
@@ -137,9 +147,10 @@ class LocalSystem:
             "KAFKA_BOOTSTRAP_SERVERS": self.config.kafka_bootstrap_servers,
             "KAFKA_TOPIC_PREFIX": self.config.topic_prefix,
             "PAGERDUTY_BASE_URL": self.simulator_url,
-            "JWT_SECRET": self.jwt_secret,
             **self.config.extra_env,
         }
+        if self.config.jwt_secret:
+            env["JWT_SECRET"] = self.config.jwt_secret
         if self.config.otlp_endpoint:
             env["OTEL_EXPORTER_OTLP_ENDPOINT"] = self.config.otlp_endpoint
             env["OTEL_BSP_SCHEDULE_DELAY"] = "200"  # spans reach the collector within a fraction of a second
