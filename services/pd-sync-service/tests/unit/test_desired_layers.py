@@ -8,10 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pd_sync_reference import differing_seconds, sim_render
+from pd_sync_shifts import local_boundaries, shifts
+
 from pd_sync_service.domain.layers import desired_layers
 from pd_sync_service.domain.model import DailyWindow, Layer, RotationSource
 from pd_sync_service.domain.schedule import expected_entries, schedule_layers
-from pd_sync_shifts import local_boundaries, shifts
 
 DST_CHANGES = {
     "America/Los_Angeles": [datetime(2026, 3, 8), datetime(2026, 11, 1)],

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from pd_sync_shifts import local_boundaries, shifts
+
 from pd_sync_service.domain.model import Layer, RotationSource
 from pd_sync_service.domain.plan import plan_layers, shows
 from pd_sync_service.domain.schedule import expected_entries, schedule_layers
-from pd_sync_shifts import local_boundaries, shifts
 
 ZONE = "Europe/London"
 NOW = datetime(2026, 3, 20, 10, 7, tzinfo=UTC)

@@ -1,0 +1,3 @@
+from pd_sync_service.app import main
+
+main()

@@ -1,0 +1,89 @@
+"""The service's own tables: folded rotation state, PagerDuty users, and each target schedule."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, String
+from sqlmodel import Field, SQLModel
+
+
+class RotationRow(SQLModel, table=True):
+    """A rotation's settings as the latest IntegrationConfigured or Rotation* event gave them."""
+
+    __tablename__ = "rotations"
+
+    rotation_id: str = Field(primary_key=True, sa_type=String(64))
+    name: str
+    time_zone: str
+    coverage_start: str | None = None
+    coverage_end: str | None = None
+    backup: bool = False
+
+
+class ShiftRow(SQLModel, table=True):
+    """The latest ShiftChanged of one shift (higher revisions replace lower ones)."""
+
+    __tablename__ = "shifts"
+
+    rotation_id: str = Field(primary_key=True, sa_type=String(64))
+    shift_id: str = Field(primary_key=True, sa_type=String(200))
+    revision: int
+    start: datetime = Field(sa_type=DateTime(timezone=True))
+    end: datetime = Field(sa_type=DateTime(timezone=True))
+    primary_email: str | None = None
+    backup_email: str | None = None
+    cancelled: bool = False
+
+
+class IntegrationRow(SQLModel, table=True):
+    """A rotation's PagerDuty integration; `active` is False after IntegrationRemoved.
+
+    `credential` is the sealed API key (never the plaintext).
+    """
+
+    __tablename__ = "integrations"
+
+    rotation_id: str = Field(primary_key=True, sa_type=String(64))
+    revision: int
+    active: bool
+    mode: str
+    target_rotation_id: str = Field(index=True, sa_type=String(64))
+    schedule_name: str
+    account_key: str = Field(index=True)
+    subdomain: str
+    region: str
+    credential: dict[str, Any] = Field(sa_type=JSON)
+    schedule_time_zone: str
+    configured_at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class PagerDutyUserRow(SQLModel, table=True):
+    __tablename__ = "pagerduty_users"
+
+    account_key: str = Field(primary_key=True, sa_type=String(120))
+    email: str = Field(primary_key=True, sa_type=String(320))
+    user_id: str
+
+
+class TargetRow(SQLModel, table=True):
+    """One PagerDuty schedule we manage: a target rotation's primary or backup schedule.
+
+    `dirty_seq` grows whenever its inputs change; the reconciler records the `synced_seq` it wrote for,
+    so a change during a sync is never lost. `layers` is what PagerDuty holds as we last wrote or read it.
+    """
+
+    __tablename__ = "targets"
+
+    target_rotation_id: str = Field(primary_key=True, sa_type=String(64))
+    role: str = Field(primary_key=True, sa_type=String(16))
+    schedule_id: str | None = None
+    schedule_url: str | None = None
+    layers: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    dirty_seq: int = 0
+    synced_seq: int = 0
+    dirty_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    last_dirty_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    check_drift: bool = False
+    synced_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))

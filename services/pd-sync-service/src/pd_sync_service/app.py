@@ -1,0 +1,71 @@
+"""The runnable application: consumers, the reconciler loop, the periodic reconcile, probes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from faststream.asgi import AsgiFastStream, make_ping_asgi
+
+from oncall_platform.kafka import ensure_topics
+from oncall_platform.telemetry import setup_telemetry
+from pd_sync_service.bootstrap import Service, bootstrap
+from pd_sync_service.migrate import upgrade_database
+from pd_sync_service.settings import PdSyncSettings
+
+
+@contextlib.asynccontextmanager
+async def running(service: Service) -> AsyncIterator[None]:
+    """Run the reconciler and the periodic drift check for the duration of the block."""
+    stop = asyncio.Event()
+
+    async def periodic() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), service.settings.reconcile_interval_seconds)
+            if not stop.is_set():
+                await service.reconciler.request_drift_check()
+
+    tasks = [asyncio.create_task(service.reconciler.run(stop)), asyncio.create_task(periodic())]
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await service.engine.dispose()
+
+
+def create_app(settings: PdSyncSettings | None = None) -> AsgiFastStream:
+    settings = settings or PdSyncSettings()
+    tracer_provider = setup_telemetry(
+        "pd-sync-service", otlp_endpoint=settings.otel_exporter_otlp_endpoint, log_level=settings.log_level
+    )
+    service = bootstrap(settings, tracer_provider=tracer_provider)
+    stack = contextlib.AsyncExitStack()
+    app = AsgiFastStream(
+        service.broker, asgi_routes=[("/health", make_ping_asgi(service.broker, timeout=5.0))]
+    )
+
+    @app.on_startup
+    async def start() -> None:
+        await upgrade_database(settings.effective_database_url())
+        await ensure_topics(settings.kafka_bootstrap_servers, settings.topics().specs())
+
+    @app.after_startup
+    async def start_reconciler() -> None:
+        await stack.enter_async_context(running(service))
+
+    @app.on_shutdown
+    async def stop() -> None:
+        await stack.aclose()
+
+    return app
+
+
+def main() -> None:
+    """Console entry point `pd-sync-service`."""
+    import uvicorn
+
+    settings = PdSyncSettings()
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)

@@ -1,0 +1,67 @@
+"""The composition root: settings -> engine, broker, PagerDuty clients, reconciler, consumers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from faststream.kafka import KafkaBroker
+from opentelemetry.trace import TracerProvider
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from oncall_contracts import Envelope
+from oncall_pagerduty import PagerDutyClient
+from oncall_platform.database import make_async_engine
+from oncall_platform.kafka import make_broker, publish_event
+from pd_sync_service.entrypoints.consumers import CONSUMER_GROUP, register_consumers
+from pd_sync_service.service_layer.reconciler import PagerDutyApi, Reconciler, ReconcilerConfig
+from pd_sync_service.settings import PdSyncSettings
+
+PRODUCER = "pd-sync-service"
+
+
+@dataclass
+class Service:
+    settings: PdSyncSettings
+    engine: AsyncEngine
+    broker: KafkaBroker
+    reconciler: Reconciler
+
+
+def bootstrap(
+    settings: PdSyncSettings,
+    *,
+    pagerduty_clock: Callable[[], datetime] | None = None,
+    tracer_provider: TracerProvider | None = None,
+) -> Service:
+    engine = make_async_engine(settings.effective_database_url())
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    broker = make_broker(
+        settings.kafka_bootstrap_servers, client_id=CONSUMER_GROUP, tracer_provider=tracer_provider
+    )
+    topics = settings.topics()
+    register_consumers(broker, topics, sessions)
+
+    async def publish(payload: Any) -> None:
+        await publish_event(broker, topics, Envelope.new(payload, producer=PRODUCER))
+
+    def pagerduty(api_key: str, region: str) -> PagerDutyApi:
+        client = PagerDutyClient(
+            api_key,
+            region=cast(Any, region),
+            base_url=settings.pagerduty_base_url,
+            tracer_provider=tracer_provider,
+        )
+        return cast(PagerDutyApi, client)
+
+    reconciler = Reconciler(
+        sessions,
+        pagerduty,
+        settings.credential_sealer(),
+        publish,
+        pagerduty_clock or (lambda: datetime.now(UTC)),
+        ReconcilerConfig(debounce=timedelta(milliseconds=settings.debounce_ms)),
+    )
+    return Service(settings, engine, broker, reconciler)

@@ -1,0 +1,39 @@
+"""Kafka consumers: decode (or dead-letter), de-duplicate, fold, commit, then acknowledge."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from oncall_contracts import Topics
+from oncall_platform.consumer import decode_message_or_dead_letter
+from oncall_platform.inbox import record_once
+from pd_sync_service.service_layer.folding import fold
+
+CONSUMER_GROUP = "pd-sync-service"
+
+
+def register_consumers(
+    broker: KafkaBroker, topics: Topics, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """Subscribe to the rotation and PagerDuty streams; offsets are committed only after the fold."""
+    dead_letter = topics.dead_letter(CONSUMER_GROUP)
+
+    async def handle(message: KafkaMessage) -> None:
+        envelope = await decode_message_or_dead_letter(broker, dead_letter, message)
+        if envelope is None:
+            return
+        async with sessions() as session, session.begin():
+            if await record_once(session, CONSUMER_GROUP, envelope.event_id):
+                await fold(session, envelope.payload, datetime.now(UTC))
+
+    # The prefix isolates test runs' consumer groups as it isolates their topics.
+    group = f"{topics.prefix}{CONSUMER_GROUP}"
+    for topic in (topics.rotation, topics.pagerduty):
+        broker.subscriber(
+            topic, group_id=group, ack_policy=AckPolicy.NACK_ON_ERROR, auto_offset_reset="earliest"
+        )(handle)

@@ -1,0 +1,158 @@
+"""Fold contract events into the service's tables and mark the affected schedules dirty, in the
+caller's transaction (so a crash never applies an event without its dirty mark, or the reverse)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from oncall_contracts import (
+    IntegrationConfigured,
+    IntegrationRemoved,
+    PagerDutyUserProvisioned,
+    RotationCreated,
+    RotationUpdated,
+    ShiftChanged,
+)
+from pd_sync_service.adapters.orm import IntegrationRow, PagerDutyUserRow, RotationRow, ShiftRow, TargetRow
+
+ROLES = ("primary", "backup")
+
+
+async def fold(session: AsyncSession, payload: Any, now: datetime) -> None:
+    """Apply one decoded payload; events this service does not need are ignored."""
+    if isinstance(payload, ShiftChanged):
+        if await _fold_shift(session, payload):
+            await mark_rotation_dirty(session, payload.rotation_id, now)
+    elif isinstance(payload, IntegrationConfigured):
+        await _fold_integration(session, payload, now)
+    elif isinstance(payload, IntegrationRemoved):
+        await _fold_removal(session, payload, now)
+    elif isinstance(payload, RotationCreated | RotationUpdated):
+        await _save_rotation(
+            session, payload.rotation_id, payload.name, payload.time_zone, payload.coverage, payload.backup
+        )
+        await mark_rotation_dirty(session, payload.rotation_id, now)
+    elif isinstance(payload, PagerDutyUserProvisioned):
+        await _fold_user(session, payload, now)
+
+
+async def _fold_shift(session: AsyncSession, event: ShiftChanged) -> bool:
+    row = await session.get(ShiftRow, (event.rotation_id, event.shift_id))
+    if row is not None and row.revision >= event.revision:
+        return False  # stale or replayed
+    if row is None:
+        row = ShiftRow(
+            rotation_id=event.rotation_id,
+            shift_id=event.shift_id,
+            revision=event.revision,
+            start=event.start,
+            end=event.end,
+        )
+    row.revision, row.start, row.end = event.revision, event.start, event.end
+    row.primary_email, row.backup_email, row.cancelled = event.primary, event.backup, event.cancelled
+    session.add(row)
+    return True
+
+
+async def _fold_integration(session: AsyncSession, event: IntegrationConfigured, now: datetime) -> None:
+    row = await session.get(IntegrationRow, event.rotation_id)
+    if row is not None and row.revision >= event.revision:
+        return
+    previous_target = row.target_rotation_id if row is not None else None
+    if row is None:
+        row = IntegrationRow(
+            rotation_id=event.rotation_id,
+            revision=event.revision,
+            active=True,
+            mode=event.mode,
+            target_rotation_id=event.target_rotation_id,
+            schedule_name=event.schedule_name,
+            account_key=event.account.key,
+            subdomain=event.account.subdomain,
+            region=event.account.region,
+            credential=event.credential.model_dump(),
+            schedule_time_zone=event.schedule_time_zone,
+            configured_at=now,
+        )
+    elif not row.active:
+        row.configured_at = now
+    row.revision, row.active, row.mode = event.revision, True, event.mode
+    row.target_rotation_id, row.schedule_name = event.target_rotation_id, event.schedule_name
+    row.account_key, row.subdomain, row.region = (
+        event.account.key,
+        event.account.subdomain,
+        event.account.region,
+    )
+    row.credential, row.schedule_time_zone = event.credential.model_dump(), event.schedule_time_zone
+    session.add(row)
+    await _save_rotation(
+        session, event.rotation_id, event.rotation_name, event.time_zone, event.coverage, event.backup
+    )
+    for target in {previous_target, event.target_rotation_id} - {None}:
+        await mark_target_dirty(session, str(target), now)
+
+
+async def _fold_removal(session: AsyncSession, event: IntegrationRemoved, now: datetime) -> None:
+    row = await session.get(IntegrationRow, event.rotation_id)
+    if row is None or row.revision >= event.revision:
+        return
+    row.revision, row.active = event.revision, False
+    session.add(row)
+    if row.target_rotation_id != row.rotation_id:
+        await mark_target_dirty(session, row.target_rotation_id, now)  # end its layer in the shared schedule
+
+
+async def _save_rotation(
+    session: AsyncSession, rotation_id: str, name: str, time_zone: str, coverage: Any, backup: bool
+) -> None:
+    row = await session.get(RotationRow, rotation_id) or RotationRow(
+        rotation_id=rotation_id, name=name, time_zone=time_zone
+    )
+    row.name, row.time_zone, row.backup = name, time_zone, backup
+    row.coverage_start = coverage.start.isoformat() if coverage is not None else None
+    row.coverage_end = coverage.end.isoformat() if coverage is not None else None
+    session.add(row)
+
+
+async def _fold_user(session: AsyncSession, event: PagerDutyUserProvisioned, now: datetime) -> None:
+    key = (event.account.key, event.email.lower())
+    row = await session.get(PagerDutyUserRow, key)
+    if row is not None and row.user_id == event.user_id:
+        return
+    if row is None:
+        row = PagerDutyUserRow(account_key=key[0], email=key[1], user_id=event.user_id)
+    row.user_id = event.user_id
+    session.add(row)
+    targets = await session.scalars(
+        select(col(IntegrationRow.target_rotation_id))
+        .where(col(IntegrationRow.account_key) == event.account.key)
+        .distinct()
+    )
+    for target in list(targets):
+        await mark_target_dirty(session, target, now)
+
+
+async def mark_rotation_dirty(session: AsyncSession, rotation_id: str, now: datetime) -> None:
+    row = await session.get(IntegrationRow, rotation_id)
+    if row is not None and row.active:
+        await mark_target_dirty(session, row.target_rotation_id, now)
+
+
+async def mark_target_dirty(
+    session: AsyncSession, target_rotation_id: str, now: datetime, *, drift: bool = False
+) -> None:
+    """Ask for a sync of the target's schedules (both roles; a role without sources writes nothing)."""
+    for role in ROLES:
+        row = await session.get(TargetRow, (target_rotation_id, role), with_for_update=True)
+        if row is None:
+            row = TargetRow(target_rotation_id=target_rotation_id, role=role)
+        row.dirty_seq += 1
+        row.dirty_at = row.dirty_at or now
+        row.last_dirty_at = now
+        row.check_drift = row.check_drift or drift
+        session.add(row)

@@ -1,0 +1,20 @@
+"""pd-sync-service settings, from the environment."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+
+from oncall_platform.settings import ServiceSettings
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///pd-sync-service.db"
+
+
+class PdSyncSettings(ServiceSettings):
+    host: str = Field("127.0.0.1", validation_alias=AliasChoices("PD_SYNC_SERVICE_HOST"))
+    port: int = Field(8081, validation_alias=AliasChoices("PD_SYNC_SERVICE_PORT"))
+    pagerduty_base_url: str | None = None
+    reconcile_interval_seconds: float = 300.0
+    debounce_ms: int = 150
+
+    def effective_database_url(self) -> str:
+        return self.database_url or DEFAULT_DATABASE_URL
