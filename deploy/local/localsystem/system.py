@@ -45,7 +45,13 @@ USER_PROVISIONER = ServiceDef(
     migrate=("user-provisioner", "migrate"),
     probe_path="/ready",
 )
-PD_SYNC = ServiceDef("pd-sync-service", ("pd-sync-service",), "PD_SYNC_SERVICE_HOST", "PD_SYNC_SERVICE_PORT")
+PD_SYNC = ServiceDef(
+    "pd-sync-service",
+    ("pd-sync-service",),
+    "PD_SYNC_SERVICE_HOST",
+    "PD_SYNC_SERVICE_PORT",
+    probe_path="/health",
+)
 SERVICES = (ROTATION, USER_PROVISIONER, PD_SYNC)
 
 
