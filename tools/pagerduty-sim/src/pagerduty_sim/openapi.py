@@ -67,6 +67,10 @@ class OpenApiDocument:
         pointer = f"/paths/{_escape(path)}/{method.lower()}/responses/{key}/content/application~1json/schema"
         return self._errors(pointer, body)
 
+    def schema_errors(self, component: str, body: Any) -> list[str]:
+        """Reasons `body` does not conform to `#/components/schemas/<component>`."""
+        return self._errors(f"/components/schemas/{component}", body)
+
     def _errors(self, pointer: str, body: Any) -> list[str]:
         validator = self._validator(pointer)
         if validator is None:

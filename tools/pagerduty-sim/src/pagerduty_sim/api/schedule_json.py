@@ -37,11 +37,12 @@ def schedule_json(account: Account, schedule: Schedule, view: View) -> dict[str,
         **links(account, "schedules", schedule.id),
         "name": schedule.name,
         "time_zone": schedule.time_zone.key,
-        "description": schedule.description,
         "escalation_policies": [],
         "users": [user_reference(account, user_id) for user_id in schedule.user_ids],
         "teams": [],
     }
+    if schedule.description is not None:
+        body["description"] = schedule.description
     if "schedule_layers" in view.parts:
         layers = zip(
             schedule.layers, rendering.layers if rendering else [None] * len(schedule.layers), strict=True
