@@ -1,0 +1,178 @@
+"""Folding and the work queue against a real (SQLite) database migrated by Alembic."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from oncall_contracts import (
+    CredentialSealer,
+    IntegrationConfigured,
+    IntegrationRemoved,
+    MemberAdded,
+    MemberRemoved,
+    PagerDutyAccount,
+    generate_key,
+)
+from oncall_platform.database import make_async_engine
+
+from user_provisioner.adapters.store import ProvisionerStore
+from user_provisioner.migrate import upgrade
+from user_provisioner.service_layer.folding import fold
+
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
+LEASE = timedelta(minutes=2)
+SEALER = CredentialSealer({"k1": generate_key()}, "k1")
+API_KEY = "u+PlainTextPagerDutyKey"
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[ProvisionerStore]:
+    url = f"sqlite:///{tmp_path / 'provisioner.db'}"
+    await asyncio.to_thread(upgrade, url)
+    engine = make_async_engine(url)
+    yield ProvisionerStore(engine)
+    await engine.dispose()
+
+
+def configured(rotation: str, subdomain: str = "acme", revision: int = 1) -> IntegrationConfigured:
+    account = PagerDutyAccount(subdomain=subdomain, region="us")
+    return IntegrationConfigured(
+        rotation_id=rotation,
+        rotation_name="R",
+        mode="own",
+        target_rotation_id=rotation,
+        schedule_name="R",
+        account=account,
+        credential=SEALER.seal(API_KEY, account.key),
+        time_zone="UTC",
+        schedule_time_zone="UTC",
+        revision=revision,
+    )
+
+
+def added(rotation: str, i: int) -> MemberAdded:
+    return MemberAdded(rotation_id=rotation, email=f"p{i}@example.com", name=f"P {i}", time_zone="UTC")
+
+
+async def apply(store: ProvisionerStore, *payloads: object) -> None:
+    for payload in payloads:
+        async with store.transaction() as state:
+            await fold(state, payload, NOW)
+
+
+async def due_emails(store: ProvisionerStore, account: str = "us:acme") -> list[str]:
+    claimed = await store.claim(account, NOW, LEASE, 100)
+    return sorted(item.member.email for item in claimed)
+
+
+def rotation_id() -> str:
+    return str(uuid.uuid4())
+
+
+async def test_members_known_before_the_integration_are_queued_when_it_is_configured(
+    store: ProvisionerStore,
+) -> None:
+    rotation = rotation_id()
+    await apply(store, added(rotation, 1), added(rotation, 2))
+    assert await store.accounts_with_due_work(NOW) == []
+
+    await apply(store, configured(rotation))
+
+    assert await store.accounts_with_due_work(NOW) == ["us:acme"]
+    assert await due_emails(store) == ["p1@example.com", "p2@example.com"]
+
+
+async def test_a_claimed_user_is_not_claimed_again_until_the_lease_ends(store: ProvisionerStore) -> None:
+    rotation = rotation_id()
+    await apply(store, configured(rotation), added(rotation, 1))
+
+    assert await due_emails(store) == ["p1@example.com"]
+    assert await store.claim("us:acme", NOW, LEASE, 100) == []
+    later = await store.claim("us:acme", NOW + LEASE + timedelta(seconds=1), LEASE, 100)
+    assert [item.member.email for item in later] == ["p1@example.com"]
+
+
+async def test_a_provisioned_user_is_never_queued_again(store: ProvisionerStore) -> None:
+    rotation, other = rotation_id(), rotation_id()
+    await apply(store, configured(rotation), added(rotation, 1))
+    await store.complete("us:acme", "p1@example.com", "PX1", "P 1", NOW)
+    await store.complete("us:acme", "p1@example.com", "PX2", "P 1", NOW)  # a second writer is ignored
+
+    await apply(store, configured(other), added(other, 1), configured(rotation, revision=2))
+
+    assert await due_emails(store) == []
+    assert await store.provisioned_user_id("us:acme", "p1@example.com") == "PX1"
+
+
+async def test_removal_drops_work_only_when_no_rotation_on_the_account_needs_it(
+    store: ProvisionerStore,
+) -> None:
+    first, second = rotation_id(), rotation_id()
+    await apply(
+        store, configured(first), configured(second), added(first, 1), added(second, 1), added(first, 2)
+    )
+
+    await apply(store, MemberRemoved(rotation_id=first, email="p1@example.com"))
+    await apply(store, MemberRemoved(rotation_id=first, email="p2@example.com"))
+
+    assert await due_emails(store) == ["p1@example.com"]
+
+
+async def test_removing_the_integration_drops_its_work_and_stale_revisions_are_ignored(
+    store: ProvisionerStore,
+) -> None:
+    rotation = rotation_id()
+    await apply(store, configured(rotation, revision=3), added(rotation, 1))
+
+    await apply(store, IntegrationRemoved(rotation_id=rotation, revision=2))  # older than the config
+    assert await store.accounts_with_due_work(NOW) == ["us:acme"]
+
+    await apply(store, IntegrationRemoved(rotation_id=rotation, revision=4))
+    assert await store.accounts_with_due_work(NOW) == []
+    assert await store.access_to("us:acme") is None
+
+    await apply(store, configured(rotation, subdomain="globex", revision=1))  # stale: removal was rev 4
+    assert await store.accounts_with_due_work(NOW) == ["us:globex"]
+
+
+async def test_moving_to_another_account_moves_the_work(store: ProvisionerStore) -> None:
+    rotation = rotation_id()
+    await apply(store, configured(rotation), added(rotation, 1), configured(rotation, "globex", revision=2))
+
+    assert await store.accounts_with_due_work(NOW) == ["us:globex"]
+    access = await store.access_to("us:globex")
+    assert access is not None
+    assert SEALER.open(access[1], "us:globex") == API_KEY
+
+
+async def test_failed_work_is_revived_by_configuring_the_integration_again(store: ProvisionerStore) -> None:
+    rotation = rotation_id()
+    await apply(store, configured(rotation), added(rotation, 1))
+    await store.give_up("us:acme", "p1@example.com", "401")
+    assert await store.accounts_with_due_work(NOW) == []
+
+    await apply(store, configured(rotation, revision=2))
+
+    assert await due_emails(store) == ["p1@example.com"]
+
+
+async def test_an_event_is_applied_once(store: ProvisionerStore) -> None:
+    event_id = uuid.uuid4()
+    async with store.transaction() as state:
+        assert await state.first_time(event_id) is True
+    async with store.transaction() as state:
+        assert await state.first_time(event_id) is False
+
+
+async def test_the_credential_is_stored_sealed(store: ProvisionerStore, tmp_path: Path) -> None:
+    rotation = rotation_id()
+    await apply(store, configured(rotation))
+
+    assert b"key" not in (tmp_path / "provisioner.db").read_bytes().replace(b"_key", b"").replace(
+        b"key_", b""
+    )

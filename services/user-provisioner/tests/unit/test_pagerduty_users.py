@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from oncall_contracts import CredentialSealer, generate_key
+from oncall_pagerduty import PagerDutyClient, RequestBudget, RetryPolicy
+
+from user_provisioner.adapters.pagerduty_users import PagerDutyDirectories, PagerDutyUserDirectory
+from user_provisioner.domain.model import (
+    Account,
+    AccountRejected,
+    EmailAlreadyTaken,
+    Member,
+    RequestRejected,
+    TemporaryFailure,
+)
+
+ADA = Member(email="ada@example.com", name="Ada Lovelace", time_zone="Europe/London")
+
+
+def _directory(handler: httpx.MockTransport) -> PagerDutyUserDirectory:
+    client = PagerDutyClient(
+        "k", transport=handler, retry=RetryPolicy.never(), budget=RequestBudget(960), from_email="admin@x.io"
+    )
+    return PagerDutyUserDirectory(client, role="limited_user")
+
+
+def _users(*users: dict[str, str]) -> httpx.Response:
+    return httpx.Response(200, json={"users": list(users), "more": False})
+
+
+async def test_lookup_matches_the_email_exactly_ignoring_case() -> None:
+    answer = _users(
+        {"id": "P1", "email": "ada@example.com.evil", "name": "Not Ada"},
+        {"id": "P2", "email": "someone@example.com", "name": "ada@example.com fan"},
+        {"id": "P3", "email": "ADA@Example.com", "name": "Ada"},
+    )
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return answer
+
+    user = await _directory(httpx.MockTransport(handler)).find_by_email("ada@example.com")
+
+    assert user is not None
+    assert user.id == "P3"
+    assert seen[0].url.params["query"] == "ada@example.com"
+
+
+async def test_lookup_without_an_exact_match_finds_nobody() -> None:
+    answer = _users({"id": "P1", "email": "ada@example.com.evil", "name": "x"})
+    directory = _directory(httpx.MockTransport(lambda request: answer))
+
+    assert await directory.find_by_email("ada@example.com") is None
+
+
+async def test_create_sends_name_email_zone_role_and_from() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(201, json={"user": {"id": "PNEW", "email": ADA.email, "name": ADA.name}})
+
+    user = await _directory(httpx.MockTransport(handler)).create(ADA)
+
+    assert user.id == "PNEW"
+    assert json.loads(seen[0].content) == {
+        "user": {
+            "type": "user",
+            "name": "Ada Lovelace",
+            "email": "ada@example.com",
+            "time_zone": "Europe/London",
+            "role": "limited_user",
+        }
+    }
+    assert seen[0].headers["From"] == "admin@x.io"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "domain_error", "words"),
+    [
+        (
+            400,
+            {"error": {"message": "Invalid Input", "code": 2001, "errors": ["Email has already been taken"]}},
+            EmailAlreadyTaken,
+            "already been taken",
+        ),
+        (
+            400,
+            {"error": {"message": "Invalid Input", "code": 2001, "errors": {"email": ["is invalid"]}}},
+            RequestRejected,
+            "email: is invalid",
+        ),
+        (401, {"error": {"message": "Unauthorized", "code": 2006}}, AccountRejected, "invalid or revoked"),
+        (403, {"error": {"message": "Access Denied", "code": 2010}}, AccountRejected, "read-only"),
+        (402, {"error": {"message": "Payment Required", "code": 2012}}, AccountRejected, "licence"),
+        (500, {"error": {"message": "Internal", "code": 2000}}, TemporaryFailure, "500"),
+        (429, {"error": {"message": "Rate Limit Exceeded", "code": 2020}}, TemporaryFailure, "Rate Limit"),
+    ],
+)
+async def test_pagerduty_errors_become_domain_errors(
+    status: int, body: dict[str, object], domain_error: type[Exception], words: str
+) -> None:
+    directory = _directory(httpx.MockTransport(lambda request: httpx.Response(status, json=body)))
+
+    with pytest.raises(domain_error) as raised:
+        await directory.create(ADA)
+
+    assert type(raised.value) is domain_error
+    assert words in str(raised.value)
+
+
+def test_directories_refuse_a_credential_sealed_for_another_account() -> None:
+    sealer = CredentialSealer({"k1": generate_key()}, "k1")
+    sealed = sealer.seal("secret-key", "us:globex")
+    directories = PagerDutyDirectories(sealer, lambda key, account: PagerDutyClient(key), role="user")
+
+    with pytest.raises(AccountRejected, match="cannot be opened"):
+        directories.directory_for(Account("acme", "us"), sealed)
+
+
+async def test_directories_reuse_one_client_per_account_and_key() -> None:
+    sealer = CredentialSealer({"k1": generate_key()}, "k1")
+    made: list[str] = []
+
+    def factory(key: str, account: Account) -> PagerDutyClient:
+        made.append(account.key)
+        return PagerDutyClient(key)
+
+    directories = PagerDutyDirectories(sealer, factory, role="user")
+    acme = Account("acme", "us")
+    directories.directory_for(acme, sealer.seal("secret-key", acme.key))
+    directories.directory_for(acme, sealer.seal("secret-key", acme.key))
+    directories.directory_for(acme, sealer.seal("rotated-key", acme.key))
+    await directories.aclose()
+
+    assert made == ["us:acme", "us:acme"]

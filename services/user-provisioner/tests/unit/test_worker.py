@@ -1,0 +1,225 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from oncall_contracts import SealedCredential
+
+from user_provisioner.domain.model import (
+    Account,
+    AccountRejected,
+    ClaimedUser,
+    EmailAlreadyTaken,
+    Member,
+    PagerDutyUser,
+    ProvisioningError,
+    RequestRejected,
+    TemporaryFailure,
+)
+from user_provisioner.service_layer.worker import ProvisioningWorker, WorkerOptions
+
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
+ACME = Account("acme", "us")
+CREDENTIAL = SealedCredential(key_id="k1", nonce="AAAAAAAAAAAAAAAA", ciphertext="AAAAAAAAAAAAAAAAAAAAAAAA")
+
+
+def member(i: int) -> Member:
+    return Member(email=f"p{i}@example.com", name=f"P {i}", time_zone="UTC")
+
+
+class FakeQueue:
+    """The WorkQueue port in memory: pending e-mails per account with attempts and state."""
+
+    def __init__(self, members: list[Member], attempts: int = 0) -> None:
+        self.pending = {m.email: (m, attempts) for m in members}
+        self.completed: dict[str, str] = {}
+        self.failed: dict[str, str] = {}
+        self.retrying: dict[str, datetime] = {}
+        self.has_access = True
+
+    async def accounts_with_due_work(self, now: datetime) -> list[str]:
+        return [ACME.key] if self._due() else []
+
+    async def claim(self, account_key: str, now: datetime, lease: timedelta, limit: int) -> list[ClaimedUser]:
+        due = self._due()[:limit]
+        for m, _ in due:
+            self.retrying[m.email] = now + lease  # claimed: not due again in this run
+        return [ClaimedUser(account_key, m, attempts) for m, attempts in due]
+
+    async def access_to(self, account_key: str) -> tuple[Account, SealedCredential] | None:
+        return (ACME, CREDENTIAL) if self.has_access else None
+
+    async def complete(self, account_key: str, email: str, user_id: str, name: str, now: datetime) -> None:
+        self.completed[email] = user_id
+        del self.pending[email]
+
+    async def retry_later(self, account_key: str, email: str, reason: str, at: datetime) -> None:
+        self.retrying[email] = at
+
+    async def give_up(self, account_key: str, email: str, reason: str) -> None:
+        self.failed[email] = reason
+
+    async def forget_account_work(self, account_key: str) -> None:
+        self.pending.clear()
+
+    def _due(self) -> list[tuple[Member, int]]:
+        return [
+            entry
+            for email, entry in self.pending.items()
+            if email not in self.retrying and email not in self.failed
+        ]
+
+
+class FakeDirectory:
+    def __init__(
+        self, existing: dict[str, str] | None = None, errors: list[ProvisioningError] | None = None
+    ) -> None:
+        self.users = {email: PagerDutyUser(uid, email, email) for email, uid in (existing or {}).items()}
+        self.errors = list(errors or [])
+        self.calls = 0
+
+    async def find_by_email(self, email: str) -> PagerDutyUser | None:
+        self._maybe_fail()
+        return self.users.get(email.lower())
+
+    async def create(self, member: Member) -> PagerDutyUser:
+        self._maybe_fail()
+        if member.email in self.users:
+            raise EmailAlreadyTaken("Email has already been taken")
+        user = self.users[member.email] = PagerDutyUser(f"U{len(self.users)}", member.email, member.name)
+        return user
+
+    def _maybe_fail(self) -> None:
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+
+
+class FakeDirectories:
+    def __init__(self, directory: FakeDirectory, refusal: AccountRejected | None = None) -> None:
+        self.directory = directory
+        self.refusal = refusal
+
+    def directory_for(self, account: Account, credential: SealedCredential) -> FakeDirectory:
+        if self.refusal is not None:
+            raise self.refusal
+        return self.directory
+
+
+class FakePublisher:
+    def __init__(self, broken: bool = False) -> None:
+        self.published: list[tuple[str, str]] = []
+        self.failures: list[tuple[str, str, bool]] = []
+        self.broken = broken
+
+    async def provisioned(self, account: Account, user: PagerDutyUser, member: Member) -> None:
+        if self.broken:
+            raise ConnectionError("Kafka is down")
+        self.published.append((member.email, user.id))
+
+    async def failed(self, account: Account, email: str, reason: str, *, retryable: bool) -> None:
+        self.failures.append((email, reason, retryable))
+
+
+def worker(
+    queue: FakeQueue, directory: FakeDirectory, publisher: FakePublisher, **kwargs: object
+) -> ProvisioningWorker:
+    directories = FakeDirectories(directory, kwargs.pop("refusal", None))  # type: ignore[arg-type]
+    options = WorkerOptions(batch_size=3, concurrency=2)
+    return ProvisioningWorker(queue, directories, publisher, options, clock=lambda: NOW)
+
+
+async def test_every_due_user_is_created_published_then_recorded() -> None:
+    queue, directory, publisher = FakeQueue([member(i) for i in range(7)]), FakeDirectory(), FakePublisher()
+
+    await worker(queue, directory, publisher).drain_account(ACME.key)
+
+    assert sorted(queue.completed) == sorted(m.email for m in map(member, range(7)))
+    assert sorted(publisher.published) == sorted(queue.completed.items())
+    assert queue.pending == {}
+
+
+async def test_an_existing_user_is_adopted_not_created() -> None:
+    queue, publisher = FakeQueue([member(1)]), FakePublisher()
+    directory = FakeDirectory(existing={"p1@example.com": "PEXIST"})
+
+    await worker(queue, directory, publisher).drain_account(ACME.key)
+
+    assert publisher.published == [("p1@example.com", "PEXIST")]
+    assert len(directory.users) == 1
+
+
+async def test_an_account_refusal_fails_the_rest_without_more_requests() -> None:
+    queue, publisher = FakeQueue([member(i) for i in range(9)]), FakePublisher()
+    directory = FakeDirectory(errors=[AccountRejected("the PagerDuty API key is invalid (401)")] * 9)
+
+    await worker(queue, directory, publisher).drain_account(ACME.key)
+
+    assert len(queue.failed) == 9
+    assert directory.calls == 3  # the first batch was in flight; later batches send nothing
+    assert all(not retryable and "401" in reason for _, reason, retryable in publisher.failures)
+    assert publisher.published == []
+
+
+async def test_an_unopenable_credential_fails_every_user() -> None:
+    queue, publisher, directory = FakeQueue([member(1), member(2)]), FakePublisher(), FakeDirectory()
+
+    await worker(queue, directory, publisher, refusal=AccountRejected("cannot be opened")).drain_account(
+        ACME.key
+    )
+
+    assert sorted(queue.failed) == ["p1@example.com", "p2@example.com"]
+    assert directory.calls == 0
+
+
+async def test_a_temporary_failure_is_reported_once_and_retried_later() -> None:
+    publisher, directory = FakePublisher(), FakeDirectory(errors=[TemporaryFailure("PagerDuty 503")])
+    queue = FakeQueue([member(1)])
+
+    await worker(queue, directory, publisher).drain_account(ACME.key)
+
+    assert publisher.failures == [("p1@example.com", "PagerDuty 503", True)]
+    assert NOW < queue.retrying["p1@example.com"] <= NOW + timedelta(seconds=1)
+    assert "p1@example.com" in queue.pending
+
+
+async def test_later_temporary_failures_back_off_quietly() -> None:
+    publisher, directory = FakePublisher(), FakeDirectory(errors=[TemporaryFailure("PagerDuty 503")])
+    queue = FakeQueue([member(1)], attempts=4)
+
+    await worker(queue, directory, publisher).drain_account(ACME.key)
+
+    assert publisher.failures == []
+    assert NOW + timedelta(seconds=8) <= queue.retrying["p1@example.com"] <= NOW + timedelta(seconds=16)
+
+
+async def test_an_invalid_user_is_given_up_and_reported() -> None:
+    publisher, queue = FakePublisher(), FakeQueue([member(1), member(2)])
+    directory = FakeDirectory(errors=[RequestRejected("PagerDuty 400: name too long")])
+
+    await worker(queue, directory, publisher).drain_account(ACME.key)
+
+    assert len(queue.failed) == 1
+    assert len(queue.completed) == 1
+    assert publisher.failures[0][1:] == ("PagerDuty 400: name too long", False)
+
+
+async def test_a_result_that_cannot_be_published_keeps_the_work() -> None:
+    queue, directory = FakeQueue([member(1)]), FakeDirectory()
+
+    await worker(queue, directory, FakePublisher(broken=True)).drain_account(ACME.key)
+
+    assert queue.completed == {}
+    assert "p1@example.com" in queue.pending
+    assert "p1@example.com" in queue.retrying
+
+
+@pytest.mark.parametrize("has_access", [False])
+async def test_work_of_an_account_nobody_syncs_into_is_forgotten(has_access: bool) -> None:
+    queue, directory = FakeQueue([member(1)]), FakeDirectory()
+    queue.has_access = has_access
+
+    await worker(queue, directory, FakePublisher()).drain_account(ACME.key)
+
+    assert queue.pending == {}
+    assert directory.calls == 0
