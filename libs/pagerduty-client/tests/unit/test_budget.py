@@ -5,6 +5,7 @@ import asyncio
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from oncall_pagerduty.budget import BudgetRegistry, RequestBudget, key_fingerprint
 
 

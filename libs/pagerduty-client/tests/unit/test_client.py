@@ -5,6 +5,10 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
 from oncall_pagerduty import (
     AuthenticationError,
     ForbiddenError,
@@ -18,9 +22,6 @@ from oncall_pagerduty import (
     ServerError,
     TransportError,
 )
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 API_KEY = "u+Sup3rSecretKey"
 Handler = Callable[[httpx.Request], httpx.Response]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from oncall_pagerduty.routes import route_template
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
 from oncall_contracts import (
     CredentialSealer,
     IntegrationConfigured,
@@ -19,7 +20,6 @@ from oncall_contracts import (
     generate_key,
 )
 from oncall_platform.database import make_async_engine
-
 from user_provisioner.adapters.store import ProvisionerStore
 from user_provisioner.migrate import upgrade
 from user_provisioner.service_layer.folding import fold

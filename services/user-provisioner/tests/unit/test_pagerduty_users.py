@@ -4,9 +4,9 @@ import json
 
 import httpx
 import pytest
+
 from oncall_contracts import CredentialSealer, generate_key
 from oncall_pagerduty import PagerDutyClient, RequestBudget, RetryPolicy
-
 from user_provisioner.adapters.pagerduty_users import PagerDutyDirectories, PagerDutyUserDirectory
 from user_provisioner.domain.model import (
     Account,

@@ -3,8 +3,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from oncall_contracts import SealedCredential
 
+from oncall_contracts import SealedCredential
 from user_provisioner.domain.model import (
     Account,
     AccountRejected,
