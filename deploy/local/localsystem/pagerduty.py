@@ -32,6 +32,14 @@ class PagerDutyView:
         users = self._ok(self._http.get("/_sim/users"))["users"]
         return {user["id"]: user["email"].lower() for user in users}
 
+    def final_user_ids(
+        self, schedule_id: str, since: datetime, until: datetime
+    ) -> list[tuple[str, str, str]]:
+        """The final schedule over [since, until) as raw (start, end, user id) strings."""
+        params = {"since": since.isoformat(), "until": until.isoformat()}
+        body = self._ok(self._http.get(f"/_sim/schedules/{schedule_id}/final", params=params))
+        return [(e["start"], e["end"], e["user_id"]) for e in body["entries"]]
+
     def final_schedule(self, schedule_id: str, since: datetime, until: datetime) -> list[Entry]:
         """The final schedule over [since, until) with people as e-mails."""
         params = {"since": since.isoformat(), "until": until.isoformat()}

@@ -1,0 +1,145 @@
+"""Bringing many rotations into PagerDuty from scratch: rotations and members exist first, then every
+integration is configured at once and the clock runs until PagerDuty has every schedule and the sync
+and the provisioner fall quiet."""
+
+from __future__ import annotations
+
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from localsystem.api import RotationApi
+from localsystem.convergence import ScheduleFeed, compare, window
+from localsystem.pagerduty import PagerDutyView
+from localsystem.system import DemoAccount
+from localsystem.walkthrough import last_monday_0900
+
+ZONE = "Europe/Paris"
+MEMBERS = 5
+HORIZON_DAYS = 182  # 26 weekly shifts
+QUIET_S = 10.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    rotations: int
+
+    @property
+    def merged(self) -> int:
+        return self.rotations // 10
+
+    def backup(self, index: int) -> bool:
+        return self.owner(index) % 2 == 0
+
+    def owner(self, index: int) -> int:
+        """The rotation whose schedule `index` writes into (itself unless merged)."""
+        first_merged = self.rotations - self.merged
+        return index - first_merged if index >= first_merged else index
+
+    def coverage(self, index: int) -> tuple[str, str] | None:
+        if index >= self.rotations - self.merged:
+            return ("20:00", "08:00")
+        return ("08:00", "20:00") if index < self.merged else None
+
+    @property
+    def schedules(self) -> int:
+        owners = range(self.rotations - self.merged)
+        return len(owners) + sum(1 for i in owners if self.backup(i))
+
+    @property
+    def minimal_requests(self) -> int:
+        """One POST per user and per schedule, one PUT per merged layer (primary and backup)."""
+        merged_puts = sum(
+            2 if self.backup(i) else 1 for i in range(self.rotations - self.merged, self.rotations)
+        )
+        return self.rotations * MEMBERS + self.schedules + merged_puts
+
+
+@dataclass
+class BackfillResult:
+    plan: Plan
+    setup_s: float
+    backfill_s: float
+    requests: list[dict[str, Any]]
+    schedules_found: int
+    sample_checked: int
+    sample_matching: int
+
+
+def create_rotations(api: RotationApi, plan: Plan) -> list[str]:
+    def create(index: int) -> str:
+        rotation = api.create_rotation(
+            f"bench {index:04d}",
+            ZONE,
+            last_monday_0900(ZONE),
+            coverage=plan.coverage(index),
+            backup=plan.backup(index),
+            horizon_days=HORIZON_DAYS,
+        )
+        rotation_id = str(rotation["id"])
+        for member in range(MEMBERS):
+            api.add_member(
+                rotation_id, f"m{member}.r{index:04d}@bench.example.com", f"M{member} R{index}", ZONE
+            )
+        return rotation_id
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        return list(pool.map(create, range(plan.rotations)))
+
+
+def backfill(api: RotationApi, pagerduty: PagerDutyView, account: DemoAccount, plan: Plan) -> BackfillResult:
+    setup_started = time.monotonic()
+    ids = create_rotations(api, plan)
+    setup_s = time.monotonic() - setup_started
+    log_start = len(pagerduty.requests())
+    known = {s["id"] for s in pagerduty.schedules()}
+    started = time.monotonic()
+    owners = [i for i in range(plan.rotations) if plan.owner(i) == i]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(lambda i: api.configure_own(ids[i], account.subdomain, account.api_key), owners))
+        merged = [i for i in range(plan.rotations) if plan.owner(i) != i]
+        list(pool.map(lambda i: api.configure_merge(ids[i], ids[plan.owner(i)]), merged))
+    finished = _wait_until_quiet(pagerduty, log_start, started)
+    requests = pagerduty.requests()[log_start:]
+    schedules = [s for s in pagerduty.schedules() if s["id"] not in known]
+    checked, matching = _check_sample(api, pagerduty, plan, ids, schedules)
+    return BackfillResult(plan, setup_s, finished - started, requests, len(schedules), checked, matching)
+
+
+def _wait_until_quiet(
+    pagerduty: PagerDutyView, log_start: int, started: float, limit_s: float = 3600
+) -> float:
+    """The monotonic time of the last PagerDuty request once none came for QUIET_S seconds."""
+    last_count, last_change = -1, time.monotonic()
+    while time.monotonic() - started < limit_s:
+        count = len(pagerduty.requests()) - log_start
+        if count != last_count:
+            last_count, last_change = count, time.monotonic()
+        elif count > 0 and time.monotonic() - last_change >= QUIET_S:
+            return last_change
+        time.sleep(1.0)
+    raise TimeoutError("the backfill did not fall quiet within an hour")
+
+
+def _check_sample(
+    api: RotationApi,
+    pagerduty: PagerDutyView,
+    plan: Plan,
+    ids: list[str],
+    schedules: list[dict[str, Any]],
+    size: int = 40,
+) -> tuple[int, int]:
+    """Compare a random sample of primary schedules (own and merged) with the scheduler, to the second."""
+    by_name = {s["name"]: s["id"] for s in schedules}
+    owners = random.Random(7).sample([i for i in range(plan.rotations) if plan.owner(i) == i], size)
+    since, until = window(timedelta(days=HORIZON_DAYS - 2))
+    matching = 0
+    for owner in owners:
+        sources = tuple((ids[i], "primary") for i in range(plan.rotations) if plan.owner(i) == owner)
+        schedule_id = by_name.get(f"bench {owner:04d}")
+        if schedule_id and compare(api, pagerduty, ScheduleFeed(schedule_id, sources), since, until).matches:
+            matching += 1
+    return len(owners), matching

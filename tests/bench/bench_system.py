@@ -1,0 +1,54 @@
+"""A system started like `make run` with PostgreSQL, on a fresh topic prefix and fresh databases,
+removed again afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "deploy" / "local"))
+
+from localsystem.databases import ensure_databases, service_database_url  # noqa: E402
+from localsystem.system import SERVICES, LocalSystem, SystemConfig  # noqa: E402
+
+from oncall_contracts.topics import Topics  # noqa: E402
+from oncall_platform.kafka import ensure_topics  # noqa: E402
+from oncall_testing.databases import drop_database  # noqa: E402
+from oncall_testing.kafka import delete_topics  # noqa: E402
+
+
+@contextmanager
+def bench_system() -> Iterator[LocalSystem]:
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    server_url = os.environ.get("DATABASE_URL")
+    if not server_url:
+        sys.exit("make bench needs PostgreSQL: run it through `make bench` (DATABASE_URL from `make up`)")
+    run_id = uuid.uuid4().hex[:8]
+    topics = Topics(prefix=f"bench{run_id}.")
+    asyncio.run(ensure_topics(bootstrap, topics.specs()))
+    names = {s.name: f"bench_{run_id}_{s.name.replace('-', '_')}" for s in SERVICES}
+    asyncio.run(ensure_databases(server_url, list(names.values())))
+    urls = {service: service_database_url(server_url, name) for service, name in names.items()}
+    system = LocalSystem(
+        SystemConfig(
+            kafka_bootstrap_servers=bootstrap,
+            state_dir=REPO / ".local" / "bench" / run_id,
+            database_urls=urls,
+            topic_prefix=topics.prefix,
+            log_level="WARNING",
+        )
+    )
+    try:
+        system.start()
+        yield system
+    finally:
+        system.stop()
+        for url in urls.values():
+            asyncio.run(drop_database(url))
+        asyncio.run(delete_topics(bootstrap, [spec.name for spec in topics.specs()]))

@@ -1,0 +1,214 @@
+"""`make bench`: benchmarks on a system started like `make run` (PostgreSQL, the real broker).
+
+Reports a table and writes tests/bench/results.json:
+- latency from the API answering a shift change to the simulator's final schedule showing it
+  (p50/p95/p99) at a steady rate, and PagerDuty requests per change and writes per affected schedule;
+- the time to bring N rotations into PagerDuty from scratch against the 960 requests/minute floor, and
+  the busiest minute of any key;
+- peak resident memory (VmHWM) of each service process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from backfill import Plan, backfill
+from bench_system import bench_system
+from latency import Target, future_shifts, percentile, run_changes
+from localsystem.api import RotationApi
+from localsystem.convergence import ScheduleFeed, wait_until_converged
+from localsystem.pagerduty import PagerDutyView
+from localsystem.system import LocalSystem
+from localsystem.walkthrough import add_members, last_monday_0900
+from requests_log import busiest_minute, is_schedule_write
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+RATE_LIMIT_PER_MIN = 960
+MB = 1024 * 1024
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rate", type=float, default=20.0, help="changes per second")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of steady changes")
+    parser.add_argument("--latency-rotations", type=int, default=20)
+    parser.add_argument("--rotations", type=int, default=1000, help="rotations in the backfill (0 skips it)")
+    return parser.parse_args()
+
+
+def latency_targets(
+    system: LocalSystem, api: RotationApi, pagerduty: PagerDutyView, count: int
+) -> list[Target]:
+    account, zone = system.config.account, "Europe/Paris"
+
+    def prepare(index: int) -> Target:
+        rotation = str(api.create_rotation(f"latency {index:02d}", zone, last_monday_0900(zone))["id"])
+        members = [f"p{m}.l{index:02d}@bench.example.com" for m in range(5)]
+        add_members(api, rotation, [(email, email.split("@")[0]) for email in members], zone)
+        api.configure_own(rotation, account.subdomain, account.api_key)
+        return Target(rotation, _schedule_id(api, rotation), members, future_shifts(api, rotation, weeks=24))
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        targets = list(pool.map(prepare, range(count)))
+    feeds = [ScheduleFeed(t.schedule_id, ((t.rotation_id, "primary"),)) for t in targets]
+    comparisons = wait_until_converged(api, pagerduty, feeds, timedelta(days=170), timeout_s=300)
+    if not all(c.matches for c in comparisons):
+        sys.exit(
+            "PagerDuty does not match the scheduler before the latency run:\n" + comparisons[0].explain()
+        )
+    return targets
+
+
+def _schedule_id(api: RotationApi, rotation_id: str, timeout_s: float = 120.0) -> str:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = [s["schedule_id"] for s in api.integration(rotation_id)["schedules"] if s.get("schedule_id")]
+        if found:
+            return str(found[0])
+        time.sleep(0.5)
+    raise TimeoutError(f"no PagerDuty schedule reported for rotation {rotation_id}")
+
+
+def measure_latency(
+    system: LocalSystem, api: RotationApi, pagerduty: PagerDutyView, args: argparse.Namespace
+) -> dict[str, Any]:
+    targets = latency_targets(system, api, pagerduty, args.latency_rotations)
+    user_ids = {email: uid for uid, email in pagerduty.users_by_id().items()}
+    result = run_changes(api, pagerduty, targets, user_ids, args.rate, args.duration)
+    writes = [r for r in result.requests if is_schedule_write(r)]
+    applied = result.changes - result.api_errors
+    return {
+        "rate_per_s": args.rate,
+        "duration_s": args.duration,
+        "changes": result.changes,
+        "api_errors": result.api_errors,
+        "not_seen_within_30s": result.not_seen,
+        "p50_ms": 1000 * percentile(result.latencies_s, 50),
+        "p95_ms": 1000 * percentile(result.latencies_s, 95),
+        "p99_ms": 1000 * percentile(result.latencies_s, 99),
+        "max_ms": 1000 * max(result.latencies_s, default=float("nan")),
+        "pagerduty_requests": len(result.requests),
+        "requests_per_change": len(result.requests) / applied if applied else None,
+        "writes": len(writes),
+        "writes_per_affected_schedule_per_change": len(writes) / applied if applied else None,
+    }
+
+
+def measure_backfill(
+    system: LocalSystem, api: RotationApi, pagerduty: PagerDutyView, rotations: int
+) -> dict[str, Any]:
+    plan = Plan(rotations)
+    result = backfill(api, pagerduty, system.config.account, plan)
+    sent = len(result.requests)
+    floor_s = 60.0 * plan.minimal_requests / RATE_LIMIT_PER_MIN
+    return {
+        "rotations": rotations,
+        "merged": plan.merged,
+        "expected_schedules": plan.schedules,
+        "schedules_found": result.schedules_found,
+        "setup_s": result.setup_s,
+        "backfill_s": result.backfill_s,
+        "minimal_requests": plan.minimal_requests,
+        "floor_s": floor_s,
+        "ratio_to_floor": result.backfill_s / floor_s,
+        "requests_sent": sent,
+        "floor_for_requests_sent_s": 60.0 * sent / RATE_LIMIT_PER_MIN,
+        "rate_limited_429": sum(1 for r in result.requests if r.get("status") == 429),
+        "busiest_minute_per_key": busiest_minute(result.requests),
+        "sample_checked": result.sample_checked,
+        "sample_matching_to_the_second": result.sample_matching,
+    }
+
+
+def table(results: dict[str, Any]) -> str:
+    rows: list[tuple[str, str, str]] = []
+    lat = results.get("latency")
+    if lat:
+        rows += [
+            (
+                "swap -> PagerDuty p50 / p95 / p99",
+                f"{lat['p50_ms']:.0f} / {lat['p95_ms']:.0f} / {lat['p99_ms']:.0f} ms",
+                _met(lat["p99_ms"] < 500, "p99 < 500 ms"),
+            ),
+            ("changes (not seen within 30 s)", f"{lat['changes']} ({lat['not_seen_within_30s']})", ""),
+            ("PagerDuty requests per change", f"{lat['requests_per_change']:.2f}", ""),
+            (
+                "writes per affected schedule per change",
+                f"{lat['writes_per_affected_schedule_per_change']:.2f}",
+                _met(lat["writes_per_affected_schedule_per_change"] <= 1, "<= 1"),
+            ),
+        ]
+    back = results.get("backfill")
+    if back:
+        busiest = max(back["busiest_minute_per_key"].values(), default=0)
+        rows += [
+            (
+                f"backfill of {back['rotations']} rotations",
+                f"{back['backfill_s']:.0f} s (floor {back['floor_s']:.0f} s, x{back['ratio_to_floor']:.2f})",
+                _met(back["ratio_to_floor"] <= 1.2, "<= 1.2x floor"),
+            ),
+            ("schedules created / expected", f"{back['schedules_found']} / {back['expected_schedules']}", ""),
+            ("requests sent (429s)", f"{back['requests_sent']} ({back['rate_limited_429']})", ""),
+            (
+                "busiest minute of any key",
+                f"{busiest} requests",
+                _met(busiest <= RATE_LIMIT_PER_MIN, "<= 960"),
+            ),
+            (
+                "sampled schedules equal to the scheduler",
+                f"{back['sample_matching_to_the_second']} / {back['sample_checked']}",
+                "",
+            ),
+        ]
+    for name, peak in results["peak_rss_mb"].items():
+        rows.append(
+            (
+                f"peak RSS {name}",
+                f"{peak:.0f} MB" if peak else "?",
+                _met(bool(peak) and peak < 300, "< 300 MB"),
+            )
+        )
+    width = max(len(r[0]) for r in rows)
+    return "\n".join(f"{name.ljust(width)}  {value:<40} {verdict}" for name, value, verdict in rows)
+
+
+def _met(ok: bool, target: str) -> str:
+    return f"met ({target})" if ok else f"NOT MET ({target})"
+
+
+def main() -> int:
+    args = parse_args()
+    results: dict[str, Any] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+    }
+    with bench_system() as system:
+        token = system.token("bench@example.com")
+        api = RotationApi(system.api_url, token, timeout_s=120)
+        pagerduty = PagerDutyView(system.simulator_url, system.config.account.api_key)
+        print("latency run ...", flush=True)
+        results["latency"] = measure_latency(system, api, pagerduty, args)
+        if args.rotations:
+            print(f"backfill of {args.rotations} rotations ...", flush=True)
+            results["backfill"] = measure_backfill(system, api, pagerduty, args.rotations)
+        results["peak_rss_mb"] = {name: (peak or 0) / MB for name, peak in system.peak_rss_bytes().items()}
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\n{table(results)}\n\nwritten to {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
