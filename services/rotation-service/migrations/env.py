@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
-from oncall_platform.database import async_database_url
-from oncall_platform.inbox import ProcessedEvent
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from oncall_platform.database import async_database_url
+from oncall_platform.inbox import ProcessedEvent
 from rotation_service.adapters.tables import metadata as service_metadata
 
 

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
-from oncall_platform.database import make_async_engine
-from oncall_platform.kafka import make_broker
+from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from oncall_platform.database import make_async_engine
+from oncall_platform.kafka import make_broker
 from rotation_service.adapters.publisher import KafkaEventPublisher
 from rotation_service.adapters.relay import OutboxRelay
 from rotation_service.entrypoints.api.app import create_app
@@ -65,7 +66,9 @@ class Container:
 def token_verifier(settings: RotationServiceSettings) -> TokenVerifier:
     if settings.jwt_jwks_url:
         return JwksVerifier(settings.jwt_jwks_url, settings.jwt_audience, settings.jwt_issuer)
-    return SharedSecretVerifier(settings.jwt_secret.get_secret_value(), settings.jwt_audience, settings.jwt_issuer)
+    return SharedSecretVerifier(
+        settings.jwt_secret.get_secret_value(), settings.jwt_audience, settings.jwt_issuer
+    )
 
 
 def bootstrap(
@@ -82,9 +85,12 @@ def bootstrap(
         tracer_provider=tracer_provider,
         request_timeout_ms=10_000,
     )
-    tracer = (tracer_provider.get_tracer(SERVICE_NAME) if tracer_provider else _global_tracer())
+    tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer(SERVICE_NAME)
     relay = OutboxRelay(
-        sessions, KafkaEventPublisher(producer), tracer, clock,
+        sessions,
+        KafkaEventPublisher(producer),
+        tracer,
+        clock,
         poll_interval=settings.outbox_poll_interval_seconds,
         batch_size=settings.outbox_batch_size,
     )
@@ -107,9 +113,3 @@ def bootstrap(
     )
     container.brokers.append(producer)
     return container
-
-
-def _global_tracer():  # type: ignore[no-untyped-def]
-    from opentelemetry import trace
-
-    return trace.get_tracer(SERVICE_NAME)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pydantic import SecretStr, model_validator
+
 from oncall_platform.settings import ServiceSettings
 
 # For local runs only (`rotation-service token EMAIL` signs with it); refused outside development.

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
 import pytest
-from oncall_contracts.topics import Topics
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import select
 
+from oncall_contracts.topics import Topics
 from rotation_service.adapters.migrations import upgrade
 from rotation_service.bootstrap import Container, bootstrap
 from rotation_service.entrypoints.api.auth import mint_token
@@ -115,7 +115,9 @@ class Api:
 
     async def add_member(self, rotation_id: object, owner: str, email: str) -> None:
         body = {"email": email, "name": email.split("@")[0].title(), "time_zone": "Europe/London"}
-        response = await self.client.post(f"/v1/rotations/{rotation_id}/members", json=body, headers=auth(owner))
+        response = await self.client.post(
+            f"/v1/rotations/{rotation_id}/members", json=body, headers=auth(owner)
+        )
         assert response.status_code == 201, response.text
 
 
@@ -125,14 +127,14 @@ def api(client: httpx.AsyncClient) -> Api:
 
 
 async def read_topic(
-    bootstrap_servers: str, topic: str, *, at_least: int, timeout: float = 20.0
+    bootstrap_servers: str, topic: str, *, at_least: int, within: float = 20.0
 ) -> list[ConsumerRecord[bytes, bytes]]:
     """Every record of `topic` from the beginning, once at least `at_least` arrived (or the timeout)."""
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap_servers, auto_offset_reset="earliest")
     await consumer.start()
     records: list[ConsumerRecord[bytes, bytes]] = []
     try:
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + within
         while len(records) < at_least and asyncio.get_running_loop().time() < deadline:
             batches = await consumer.getmany(timeout_ms=300)
             for batch in batches.values():
@@ -164,9 +166,12 @@ class OutboxLedger:
     async def unpublished(self) -> int:
         return sum(1 for _, _, published in await self.rows() if not published)
 
-    async def wait_until_published(self, timeout: float) -> None:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while await self.unpublished() and asyncio.get_running_loop().time() < deadline:
+    async def wait_until_published(self, within: float) -> None:
+        deadline = asyncio.get_running_loop().time() + within
+        # Polling: the relay may run in another process, so there is nothing in-process to wait on.
+        for _ in range(int(within / 0.2) + 1):
+            if not await self.unpublished() or asyncio.get_running_loop().time() > deadline:
+                break
             await asyncio.sleep(0.2)
         assert await self.unpublished() == 0
 

@@ -5,12 +5,12 @@ from typing import Any
 
 import httpx
 import pytest
-from oncall_contracts import registry
-from oncall_contracts.topics import Topics
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import text
 
+from oncall_contracts import registry
+from oncall_contracts.topics import Topics
 from rotation_service.adapters.tables import metadata
 from rotation_service.bootstrap import Container
 
@@ -34,39 +34,51 @@ def span_text(span: ReadableSpan) -> str:
 
 async def relayed(container: Container, topics: Topics, servers: str, read_events: Any) -> list[Any]:
     await container.relay.publish_pending()
-    records = await read_events(servers, topics.rotation, at_least=1, timeout=5)
+    records = await read_events(servers, topics.rotation, at_least=1, within=5)
     return [registry.decode(r.value, dict(r.headers)) for r in records]
 
 
 async def test_own_schedule_is_configured_and_shown_without_the_key(
-    client: httpx.AsyncClient, api: Any, container: Container, topics: Topics,
-    kafka_bootstrap_servers: str, read_events: Any,
+    client: httpx.AsyncClient,
+    api: Any,
+    container: Container,
+    topics: Topics,
+    kafka_bootstrap_servers: str,
+    read_events: Any,
 ) -> None:
     rotation = await api.create_rotation(OWNER, name="Payments")
     response = await own(client, api, rotation["id"])
     assert response.status_code == 200, response.text
-    shown = (await client.get(f"/v1/rotations/{rotation['id']}/pagerduty", headers=api.auth("x@example.com"))).json()
+    shown = (
+        await client.get(f"/v1/rotations/{rotation['id']}/pagerduty", headers=api.auth("x@example.com"))
+    ).json()
     assert shown["mode"] == "own"
     assert shown["schedule_name"] == "Payments"
     assert shown["account"] == {"subdomain": "acme", "region": "eu"}
-    assert shown["last_sync"] is None and shown["last_error"] is None
+    assert shown["last_sync"] is None
+    assert shown["last_error"] is None
 
     events = await relayed(container, topics, kafka_bootstrap_servers, read_events)
     [configured] = [e.payload for e in events if e.type == "IntegrationConfigured"]
     assert configured.target_rotation_id == rotation["id"]
-    assert container.settings.credential_sealer().open(configured.credential, configured.account.key) == API_KEY
+    assert (
+        container.settings.credential_sealer().open(configured.credential, configured.account.key) == API_KEY
+    )
 
 
 async def test_only_admins_configure_and_bad_input_is_422(client: httpx.AsyncClient, api: Any) -> None:
     rotation = await api.create_rotation(OWNER)
     assert (await own(client, api, rotation["id"], actor="intruder@example.com")).status_code == 403
     bad = {"mode": "own", "subdomain": "not a subdomain!", "api_key": API_KEY}
-    response = await client.put(f"/v1/rotations/{rotation['id']}/pagerduty", json=bad, headers=api.auth(OWNER))
+    response = await client.put(
+        f"/v1/rotations/{rotation['id']}/pagerduty", json=bad, headers=api.auth(OWNER)
+    )
     assert response.status_code == 422
     assert API_KEY not in response.text
     assert any(error["loc"][-1] == "subdomain" for error in response.json()["detail"])
     missing = await client.put(
-        f"/v1/rotations/{rotation['id']}/pagerduty", json={"mode": "merge", "merge_with": "nope"},
+        f"/v1/rotations/{rotation['id']}/pagerduty",
+        json={"mode": "merge", "merge_with": "nope"},
         headers=api.auth(OWNER),
     )
     assert missing.status_code == 422
@@ -74,28 +86,44 @@ async def test_only_admins_configure_and_bad_input_is_422(client: httpx.AsyncCli
 
 
 async def test_merge_follows_the_target_and_refuses_overlap(
-    client: httpx.AsyncClient, api: Any, container: Container, topics: Topics,
-    kafka_bootstrap_servers: str, read_events: Any,
+    client: httpx.AsyncClient,
+    api: Any,
+    container: Container,
+    topics: Topics,
+    kafka_bootstrap_servers: str,
+    read_events: Any,
 ) -> None:
     europe = await api.create_rotation(OWNER, name="EU", time_zone="UTC", coverage=EUROPE)
     americas = await api.create_rotation(OWNER, name="AM", time_zone="UTC", coverage=AMERICAS)
-    overlapping = await api.create_rotation(OWNER, name="Late EU", time_zone="UTC", coverage={"start": "12:00", "end": "18:00"})
+    overlapping = await api.create_rotation(
+        OWNER, name="Late EU", time_zone="UTC", coverage={"start": "12:00", "end": "18:00"}
+    )
     assert (await own(client, api, europe["id"])).status_code == 200
 
-    candidates = await client.get(f"/v1/rotations/{americas['id']}/pagerduty/merge-candidates", headers=api.auth(OWNER))
+    candidates = await client.get(
+        f"/v1/rotations/{americas['id']}/pagerduty/merge-candidates", headers=api.auth(OWNER)
+    )
     assert [c["rotation_id"] for c in candidates.json()] == [europe["id"]]
-    none = await client.get(f"/v1/rotations/{overlapping['id']}/pagerduty/merge-candidates", headers=api.auth(OWNER))
+    none = await client.get(
+        f"/v1/rotations/{overlapping['id']}/pagerduty/merge-candidates", headers=api.auth(OWNER)
+    )
     assert none.json() == []
 
     merge = {"mode": "merge", "merge_with": europe["id"]}
-    refused = await client.put(f"/v1/rotations/{overlapping['id']}/pagerduty", json=merge, headers=api.auth(OWNER))
+    refused = await client.put(
+        f"/v1/rotations/{overlapping['id']}/pagerduty", json=merge, headers=api.auth(OWNER)
+    )
     assert refused.status_code == 422
     assert "overlap" in refused.json()["detail"][0]["msg"]
-    merged = await client.put(f"/v1/rotations/{americas['id']}/pagerduty", json=merge, headers=api.auth(OWNER))
+    merged = await client.put(
+        f"/v1/rotations/{americas['id']}/pagerduty", json=merge, headers=api.auth(OWNER)
+    )
     assert merged.status_code == 200, merged.text
     assert merged.json()["target_rotation_id"] == europe["id"]
 
-    renamed = await client.patch(f"/v1/rotations/{europe['id']}", json={"time_zone": "Europe/Paris"}, headers=api.auth(OWNER))
+    renamed = await client.patch(
+        f"/v1/rotations/{europe['id']}", json={"time_zone": "Europe/Paris"}, headers=api.auth(OWNER)
+    )
     assert renamed.status_code == 200
     events = await relayed(container, topics, kafka_bootstrap_servers, read_events)
     configured = [e.payload for e in events if e.type == "IntegrationConfigured"]
@@ -104,16 +132,27 @@ async def test_merge_follows_the_target_and_refuses_overlap(
     assert [c.revision for c in for_americas] == [1, 2]
     assert all(c.mode == "merge" and c.credential == configured[0].credential for c in for_americas)
 
-    assert (await client.delete(f"/v1/rotations/{europe['id']}/pagerduty", headers=api.auth(OWNER))).status_code == 204
+    assert (
+        await client.delete(f"/v1/rotations/{europe['id']}/pagerduty", headers=api.auth(OWNER))
+    ).status_code == 204
     gone = await client.get(f"/v1/rotations/{americas['id']}/pagerduty", headers=api.auth(OWNER))
     assert gone.status_code == 404
     events = await relayed(container, topics, kafka_bootstrap_servers, read_events)
-    assert {e.payload.rotation_id for e in events if e.type == "IntegrationRemoved"} == {europe["id"], americas["id"]}
+    assert {e.payload.rotation_id for e in events if e.type == "IntegrationRemoved"} == {
+        europe["id"],
+        americas["id"],
+    }
 
 
 async def test_the_api_key_never_appears_in_plaintext(
-    client: httpx.AsyncClient, api: Any, container: Container, topics: Topics, kafka_bootstrap_servers: str,
-    read_events: Any, span_exporter: InMemorySpanExporter, caplog: pytest.LogCaptureFixture,
+    client: httpx.AsyncClient,
+    api: Any,
+    container: Container,
+    topics: Topics,
+    kafka_bootstrap_servers: str,
+    read_events: Any,
+    span_exporter: InMemorySpanExporter,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     rotation = await api.create_rotation(OWNER)
@@ -121,7 +160,9 @@ async def test_the_api_key_never_appears_in_plaintext(
     responses.append(await client.get(f"/v1/rotations/{rotation['id']}/pagerduty", headers=api.auth(OWNER)))
     responses.append(await client.get(f"/v1/rotations/{rotation['id']}", headers=api.auth(OWNER)))
     bad = {"mode": "own", "subdomain": "acme", "api_key": API_KEY, "region": "mars"}
-    responses.append(await client.put(f"/v1/rotations/{rotation['id']}/pagerduty", json=bad, headers=api.auth(OWNER)))
+    responses.append(
+        await client.put(f"/v1/rotations/{rotation['id']}/pagerduty", json=bad, headers=api.auth(OWNER))
+    )
     assert [r.status_code for r in responses] == [200, 200, 200, 422]
     await container.relay.publish_pending()
     records = await read_events(kafka_bootstrap_servers, topics.rotation, at_least=2)
@@ -130,7 +171,8 @@ async def test_the_api_key_never_appears_in_plaintext(
     assert all(needle not in r.content for r in responses)
     assert any(b"IntegrationConfigured" in r.value for r in records)
     assert all(needle not in r.value and all(needle not in v for _, v in r.headers) for r in records)
-    assert caplog.records and all(API_KEY not in record.getMessage() for record in caplog.records)
+    assert caplog.records
+    assert all(API_KEY not in record.getMessage() for record in caplog.records)
     assert API_KEY not in caplog.text
     spans = span_exporter.get_finished_spans()
     assert spans
@@ -139,4 +181,6 @@ async def test_the_api_key_never_appears_in_plaintext(
     async with container.engine.connect() as connection:
         for table in metadata.sorted_tables:
             rows = (await connection.execute(text(f'SELECT * FROM "{table.name}"'))).all()
-            assert all(API_KEY not in repr(row) and needle not in repr(row).encode() for row in rows), table.name
+            assert all(API_KEY not in repr(row) and needle not in repr(row).encode() for row in rows), (
+                table.name
+            )

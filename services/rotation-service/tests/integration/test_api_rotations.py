@@ -47,9 +47,15 @@ async def test_only_administrators_change_a_rotation(client: httpx.AsyncClient, 
     rid = rotation["id"]
     stranger = api.auth("stranger@example.com")
     member = {"email": "ann@example.com", "name": "Ann", "time_zone": "UTC"}
-    assert (await client.post(f"/v1/rotations/{rid}/members", json=member, headers=stranger)).status_code == 403
-    assert (await client.patch(f"/v1/rotations/{rid}", json={"name": "x"}, headers=stranger)).status_code == 403
-    assert (await client.put(f"/v1/rotations/{rid}/admins", json=["x@example.com"], headers=stranger)).status_code == 403
+    assert (
+        await client.post(f"/v1/rotations/{rid}/members", json=member, headers=stranger)
+    ).status_code == 403
+    assert (
+        await client.patch(f"/v1/rotations/{rid}", json={"name": "x"}, headers=stranger)
+    ).status_code == 403
+    assert (
+        await client.put(f"/v1/rotations/{rid}/admins", json=["x@example.com"], headers=stranger)
+    ).status_code == 403
     assert (await client.delete(f"/v1/rotations/{rid}", headers=stranger)).status_code == 403
     assert (await client.get(f"/v1/rotations/{rid}", headers=stranger)).status_code == 200
 
@@ -57,7 +63,9 @@ async def test_only_administrators_change_a_rotation(client: httpx.AsyncClient, 
         f"/v1/rotations/{rid}/admins", json=[OWNER, "stranger@example.com"], headers=api.auth(OWNER)
     )
     assert granted.json() == [OWNER, "stranger@example.com"]
-    assert (await client.patch(f"/v1/rotations/{rid}", json={"name": "Renamed"}, headers=stranger)).status_code == 200
+    assert (
+        await client.patch(f"/v1/rotations/{rid}", json={"name": "Renamed"}, headers=stranger)
+    ).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -99,8 +107,12 @@ async def test_member_leaving_only_changes_their_future_shifts(client: httpx.Asy
     for email in ("ann@example.com", "bob@example.com", "cat@example.com"):
         await api.add_member(rid, OWNER, email)
     before = (await client.get(f"/v1/rotations/{rid}/shifts", headers=api.auth(OWNER))).json()
-    assert (await client.delete(f"/v1/rotations/{rid}/members/bob@example.com", headers=api.auth(OWNER))).status_code == 204
-    after = {s["id"]: s for s in (await client.get(f"/v1/rotations/{rid}/shifts", headers=api.auth(OWNER))).json()}
+    assert (
+        await client.delete(f"/v1/rotations/{rid}/members/bob@example.com", headers=api.auth(OWNER))
+    ).status_code == 204
+    after = {
+        s["id"]: s for s in (await client.get(f"/v1/rotations/{rid}/shifts", headers=api.auth(OWNER))).json()
+    }
     for shift in before:
         if shift["primary"] != "bob@example.com":
             assert after[shift["id"]]["primary"] == shift["primary"]

@@ -5,9 +5,9 @@ import contextlib
 from typing import Any
 
 import pytest
+
 from oncall_contracts.topics import Topics
 from oncall_platform.kafka import ensure_topics
-
 from rotation_service.bootstrap import Container
 
 pytestmark = pytest.mark.integration
@@ -41,18 +41,18 @@ async def test_writes_succeed_while_kafka_is_down_and_flow_once_it_is_back(
     relay = asyncio.create_task(container.relay.run())
     try:
         await api.create_rotation(OWNER, name="before the outage")
-        await ledger.wait_until_published(timeout=20)
+        await ledger.wait_until_published(within=20)
 
         private_kafka.stop()
         assert await hundred_writes(api) == 100
         assert await ledger.unpublished() > 100  # waiting, not lost and not dropped
 
         private_kafka.start()
-        await ledger.wait_until_published(timeout=90)
+        await ledger.wait_until_published(within=90)
     finally:
         relay.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await relay
     total = len(await ledger.rows())
-    records = await read_events(private_kafka.bootstrap_servers, topics.rotation, at_least=total, timeout=30)
+    records = await read_events(private_kafka.bootstrap_servers, topics.rotation, at_least=total, within=30)
     await ledger.assert_delivered_in_order(records)

@@ -4,11 +4,11 @@ from typing import Any
 
 import httpx
 import pytest
-from oncall_contracts import registry
-from oncall_contracts.topics import Topics
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import func, select
 
+from oncall_contracts import registry
+from oncall_contracts.topics import Topics
 from rotation_service.adapters.tables import OutboxRow
 from rotation_service.bootstrap import Container
 
@@ -24,8 +24,12 @@ async def unpublished(container: Container) -> int:
 
 
 async def test_changes_are_written_to_the_outbox_and_relayed_in_order(
-    client: httpx.AsyncClient, api: Any, container: Container, topics: Topics,
-    kafka_bootstrap_servers: str, read_events: Any,
+    client: httpx.AsyncClient,
+    api: Any,
+    container: Container,
+    topics: Topics,
+    kafka_bootstrap_servers: str,
+    read_events: Any,
 ) -> None:
     rotation = await api.create_rotation(OWNER)
     await api.add_member(rotation["id"], OWNER, "ann@example.com")
@@ -50,8 +54,13 @@ async def test_changes_are_written_to_the_outbox_and_relayed_in_order(
 
 
 async def test_published_events_continue_the_http_request_trace(
-    client: httpx.AsyncClient, api: Any, container: Container, topics: Topics,
-    kafka_bootstrap_servers: str, read_events: Any, span_exporter: InMemorySpanExporter,
+    client: httpx.AsyncClient,
+    api: Any,
+    container: Container,
+    topics: Topics,
+    kafka_bootstrap_servers: str,
+    read_events: Any,
+    span_exporter: InMemorySpanExporter,
 ) -> None:
     rotation = await api.create_rotation(OWNER, name="Traced")
     request_spans = [s for s in span_exporter.get_finished_spans() if s.kind.name == "SERVER"]

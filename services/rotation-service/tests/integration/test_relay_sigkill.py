@@ -8,8 +8,8 @@ import sys
 from typing import Any
 
 import pytest
-from oncall_contracts.topics import Topics
 
+from oncall_contracts.topics import Topics
 from rotation_service.bootstrap import Container
 from rotation_service.settings import RotationServiceSettings
 
@@ -35,8 +35,13 @@ def relay_process(settings: RotationServiceSettings) -> subprocess.Popen[bytes]:
 
 
 async def test_killing_the_relay_mid_publish_loses_nothing(
-    api: Any, container: Container, ledger: Any, settings: RotationServiceSettings, topics: Topics,
-    kafka_bootstrap_servers: str, read_events: Any,
+    api: Any,
+    container: Container,
+    ledger: Any,
+    settings: RotationServiceSettings,
+    topics: Topics,
+    kafka_bootstrap_servers: str,
+    read_events: Any,
 ) -> None:
     for i in range(6):
         rotation = await api.create_rotation(OWNER, name=f"R{i}", horizon_days=120)
@@ -57,9 +62,9 @@ async def test_killing_the_relay_mid_publish_loses_nothing(
 
     second = relay_process(settings)
     try:
-        await ledger.wait_until_published(timeout=30)
+        await ledger.wait_until_published(within=30)
     finally:
         second.terminate()
         second.wait(timeout=10)
-    records = await read_events(kafka_bootstrap_servers, topics.rotation, at_least=total, timeout=30)
+    records = await read_events(kafka_bootstrap_servers, topics.rotation, at_least=total, within=30)
     await ledger.assert_delivered_in_order(records)

@@ -7,11 +7,11 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from sqlalchemy import text
+
 from oncall_contracts import Envelope, registry
 from oncall_contracts.pagerduty.v1 import ScheduleSynced, ScheduleSyncFailed
 from oncall_contracts.topics import Topics
-from sqlalchemy import text
-
 from rotation_service.bootstrap import Container
 from rotation_service.entrypoints.background import consume_sync_results
 
@@ -27,8 +27,8 @@ async def status_of(client: httpx.AsyncClient, api: Any, rotation_id: str) -> di
     return body
 
 
-async def eventually(check: Any, timeout: float = 20.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def eventually(check: Any, within: float = 20.0) -> Any:
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         result = await check()
         if result or asyncio.get_running_loop().time() > deadline:
@@ -37,24 +37,37 @@ async def eventually(check: Any, timeout: float = 20.0) -> Any:
 
 
 async def test_sync_results_show_up_once_in_the_integration_status(
-    client: httpx.AsyncClient, api: Any, container: Container, topics: Topics, kafka_bootstrap_servers: str,
+    client: httpx.AsyncClient,
+    api: Any,
+    container: Container,
+    topics: Topics,
+    kafka_bootstrap_servers: str,
     read_events: Any,
 ) -> None:
     rotation = await api.create_rotation(OWNER)
     rid = rotation["id"]
     body = {"mode": "own", "subdomain": "acme", "api_key": "pd-key-12345678", "region": "us"}
-    assert (await client.put(f"/v1/rotations/{rid}/pagerduty", json=body, headers=api.auth(OWNER))).status_code == 200
+    assert (
+        await client.put(f"/v1/rotations/{rid}/pagerduty", json=body, headers=api.auth(OWNER))
+    ).status_code == 200
 
     failed = Envelope.new(
         ScheduleSyncFailed(rotation_id=rid, role="primary", reason="429 rate limited", retryable=True),
-        producer="pd-sync-service", occurred_at=datetime(2026, 12, 1, 12, 1, tzinfo=UTC),
+        producer="pd-sync-service",
+        occurred_at=datetime(2026, 12, 1, 12, 1, tzinfo=UTC),
     )
     synced = Envelope.new(
         ScheduleSynced(
-            rotation_id=rid, role="primary", schedule_id="PSCHED1", schedule_url="https://acme.pagerduty.com/schedules/PSCHED1",
-            layer_ids=["PLAYER1"], synced_until=datetime(2027, 6, 1, tzinfo=UTC), requests_spent=3,
+            rotation_id=rid,
+            role="primary",
+            schedule_id="PSCHED1",
+            schedule_url="https://acme.pagerduty.com/schedules/PSCHED1",
+            layer_ids=["PLAYER1"],
+            synced_until=datetime(2027, 6, 1, tzinfo=UTC),
+            requests_spent=3,
         ),
-        producer="pd-sync-service", occurred_at=datetime(2026, 12, 1, 12, 2, tzinfo=UTC),
+        producer="pd-sync-service",
+        occurred_at=datetime(2026, 12, 1, 12, 2, tzinfo=UTC),
     )
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap_servers)
     await producer.start()

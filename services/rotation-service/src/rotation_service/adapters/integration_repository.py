@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from oncall_contracts.values import PagerDutyAccount, SealedCredential
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
+from oncall_contracts.values import PagerDutyAccount, SealedCredential
 from rotation_service.adapters.tables import IntegrationRow, SyncStatusRow
 
 Mode = Literal["own", "merge"]
@@ -56,7 +57,7 @@ class SqlIntegrationRepository:
 
     async def merged_into(self, target_rotation_id: str) -> list[Integration]:
         statement = select(IntegrationRow).where(
-            IntegrationRow.target_rotation_id == target_rotation_id, IntegrationRow.mode == "merge"
+            col(IntegrationRow.target_rotation_id) == target_rotation_id, col(IntegrationRow.mode) == "merge"
         )
         return [_to_integration(row) for row in (await self._session.execute(statement)).scalars().all()]
 
@@ -78,7 +79,9 @@ class SqlIntegrationRepository:
         )
 
     async def remove(self, rotation_id: str) -> None:
-        await self._session.execute(delete(IntegrationRow).where(IntegrationRow.rotation_id == rotation_id))  # type: ignore[arg-type]
+        await self._session.execute(
+            delete(IntegrationRow).where(col(IntegrationRow.rotation_id) == rotation_id)
+        )
         await self._session.flush()
 
 
@@ -102,8 +105,10 @@ class SqlSyncStatusRepository:
 
     async def for_rotation(self, rotation_id: str) -> list[SyncStatus]:
         statement = (
-            select(SyncStatusRow).where(SyncStatusRow.rotation_id == rotation_id).order_by(SyncStatusRow.role)
-        )  # type: ignore[arg-type]
+            select(SyncStatusRow)
+            .where(col(SyncStatusRow.rotation_id) == rotation_id)
+            .order_by(col(SyncStatusRow.role))
+        )
         rows: Sequence[SyncStatusRow] = (await self._session.execute(statement)).scalars().all()
         return [SyncStatus(**row.model_dump()) for row in rows]
 
@@ -130,7 +135,9 @@ class SqlSyncStatusRepository:
         row.last_error, row.last_error_retryable, row.last_error_at = reason, retryable, at
 
     async def clear(self, rotation_id: str) -> None:
-        await self._session.execute(delete(SyncStatusRow).where(SyncStatusRow.rotation_id == rotation_id))  # type: ignore[arg-type]
+        await self._session.execute(
+            delete(SyncStatusRow).where(col(SyncStatusRow.rotation_id) == rotation_id)
+        )
 
     async def _row(self, rotation_id: str, role: str) -> SyncStatusRow:
         row = await self._session.get(SyncStatusRow, (rotation_id, role), with_for_update=True)

@@ -6,11 +6,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from oncall_contracts import registry
-from oncall_contracts.envelope import Envelope
 from opentelemetry import propagate
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from oncall_contracts import registry
+from oncall_contracts.envelope import Envelope
 from rotation_service.adapters.tables import OutboxRow
 
 

@@ -8,6 +8,7 @@ A crash between sending and marking re-sends a few events; consumers de-duplicat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
@@ -131,8 +132,6 @@ class OutboxRelay:
             )
 
     async def _sleep_or_wake(self, delay: float) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wakeup.wait(), timeout=delay)
-        except TimeoutError:
-            pass
         self._wakeup.clear()

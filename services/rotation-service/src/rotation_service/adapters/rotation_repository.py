@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from rotation_service.adapters.tables import (
     AdminRow,
@@ -77,9 +78,11 @@ class SqlRotationRepository:
         members = await self._members(rotation_id)
         admins = set(
             (
-                await self._session.execute(select(AdminRow.email).where(AdminRow.rotation_id == rotation_id))
+                await self._session.execute(
+                    select(col(AdminRow.email)).where(col(AdminRow.rotation_id) == rotation_id)
+                )
             ).scalars()
-        )  # type: ignore[call-overload]
+        )
         shift_rows = await self._session.execute(
             select(_table(ShiftRow)).where(_table(ShiftRow).c.rotation_id == rotation_id)
         )
@@ -101,8 +104,10 @@ class SqlRotationRepository:
 
     async def list(self) -> list[RotationSummary]:
         rows = (
-            await self._session.execute(select(RotationRow).order_by(RotationRow.name, RotationRow.id))
-        ).scalars()  # type: ignore[arg-type]
+            await self._session.execute(
+                select(RotationRow).order_by(col(RotationRow.name), col(RotationRow.id))
+            )
+        ).scalars()
         return [RotationSummary(row.id, row.name, _spec_of(row)) for row in rows]
 
     async def integration_revision(self, rotation_id: str) -> int:
@@ -154,9 +159,11 @@ class SqlRotationRepository:
         )
 
     async def remove(self, rotation_id: str) -> None:
-        for table in (ShiftRow, AdminRow, UnavailabilityRow, MemberRow):
-            await self._session.execute(delete(table).where(table.rotation_id == rotation_id))  # type: ignore[attr-defined]
-        await self._session.execute(delete(RotationRow).where(RotationRow.id == rotation_id))  # type: ignore[arg-type]
+        for table in (ShiftRow, AdminRow, UnavailabilityRow, MemberRow):  # children first
+            await self._session.execute(
+                delete(_table(table)).where(_table(table).c.rotation_id == rotation_id)
+            )
+        await self._session.execute(delete(RotationRow).where(col(RotationRow.id) == rotation_id))
         self._rows.pop(rotation_id, None)
         self._snapshots.pop(rotation_id, None)
 
@@ -204,7 +211,9 @@ class SqlRotationRepository:
     async def _delete_member_rows(self, rotation_id: str, email: str) -> None:
         for table in (MemberRow, UnavailabilityRow):
             await self._session.execute(
-                delete(table).where(table.rotation_id == rotation_id, table.email == email)  # type: ignore[attr-defined]
+                delete(_table(table)).where(
+                    _table(table).c.rotation_id == rotation_id, _table(table).c.email == email
+                )
             )
         await self._session.flush()
 
@@ -214,7 +223,9 @@ class SqlRotationRepository:
         gone = before - set(rotation.admins)
         if gone:
             await self._session.execute(
-                delete(AdminRow).where(AdminRow.rotation_id == rotation.id, AdminRow.email.in_(gone))  # type: ignore[arg-type,attr-defined]
+                delete(AdminRow).where(
+                    col(AdminRow.rotation_id) == rotation.id, col(AdminRow.email).in_(gone)
+                )
             )
 
     async def _save_shifts(self, rotation: Rotation, before: dict[str, Shift]) -> None:
@@ -222,7 +233,7 @@ class SqlRotationRepository:
         stale = (before.keys() - rotation.shifts.keys()) | {s.id for s in changed if s.id in before}
         if stale:
             await self._session.execute(
-                delete(ShiftRow).where(ShiftRow.rotation_id == rotation.id, ShiftRow.id.in_(stale))  # type: ignore[arg-type,attr-defined]
+                delete(ShiftRow).where(col(ShiftRow.rotation_id) == rotation.id, col(ShiftRow.id).in_(stale))
             )
             await self._session.flush()
         self._session.add_all(
@@ -242,4 +253,5 @@ class SqlRotationRepository:
 
 def _table(model: type[Table]) -> sa.Table:
     # Core rows (not ORM objects) for child tables: saving rewrites them with plain DELETE/INSERT.
-    return model.__table__  # type: ignore[attr-defined,no-any-return]
+    table: sa.Table = model.__table__  # type: ignore[attr-defined]
+    return table

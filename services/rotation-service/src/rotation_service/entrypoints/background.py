@@ -6,7 +6,6 @@ import asyncio
 import logging
 
 from oncall_platform.kafka import ensure_topics
-
 from rotation_service.bootstrap import Container
 
 logger = logging.getLogger(__name__)

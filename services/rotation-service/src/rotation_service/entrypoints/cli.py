@@ -8,8 +8,8 @@ import contextlib
 import logging
 
 import uvicorn
-from oncall_platform.telemetry import setup_telemetry
 
+from oncall_platform.telemetry import setup_telemetry
 from rotation_service.adapters.migrations import upgrade
 from rotation_service.bootstrap import SERVICE_NAME, Container, bootstrap
 from rotation_service.entrypoints.api.auth import mint_token
@@ -22,7 +22,9 @@ logger = logging.getLogger(__name__)
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rotation-service", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the API, the outbox relay, the horizon roll and the consumer")
+    serve = commands.add_parser(
+        "serve", help="run the API, the outbox relay, the horizon roll and the consumer"
+    )
     serve.add_argument("--no-migrate", action="store_true", help="do not run database migrations first")
     commands.add_parser("migrate", help="upgrade the database schema to the latest revision")
     commands.add_parser("relay", help="run only the outbox relay")
@@ -34,8 +36,11 @@ def _parser() -> argparse.ArgumentParser:
 async def _serve(container: Container) -> None:
     settings = container.settings
     config = uvicorn.Config(
-        container.app(), host=settings.rotation_service_host, port=settings.rotation_service_port,
-        log_config=None, lifespan="on",
+        container.app(),
+        host=settings.rotation_service_host,
+        port=settings.rotation_service_port,
+        log_config=None,
+        lifespan="on",
     )
     server = uvicorn.Server(config)
     background = asyncio.create_task(run_background(container))
@@ -64,8 +69,9 @@ def main(argv: list[str] | None = None) -> None:
     provider = setup_telemetry(
         SERVICE_NAME, otlp_endpoint=settings.otel_exporter_otlp_endpoint, log_level=settings.log_level
     )
-    if arguments.command == "migrate" or (arguments.command == "serve" and not arguments.no_migrate
-                                          and settings.run_migrations):
+    if arguments.command == "migrate" or (
+        arguments.command == "serve" and not arguments.no_migrate and settings.run_migrations
+    ):
         upgrade(settings.effective_database_url())
         logger.info("database schema is up to date")
     if arguments.command == "migrate":

@@ -5,9 +5,9 @@ from __future__ import annotations
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+
 from oncall_contracts.topics import Topics
 from oncall_platform.consumer import decode_or_dead_letter
-
 from rotation_service.service_layer.sync_status import CONSUMER, SyncStatusRecorder
 
 

@@ -11,7 +11,6 @@ from oncall_contracts.envelope import Envelope
 from oncall_contracts.payload import Payload
 from oncall_contracts.rotation import v1
 from oncall_contracts.values import CoverageWindow
-
 from rotation_service.domain import events
 from rotation_service.domain.events import DomainEvent
 from rotation_service.domain.model import RotationSpec

@@ -13,7 +13,6 @@ from datetime import datetime
 from oncall_contracts.credentials import CredentialSealer
 from oncall_contracts.rotation import v1
 from oncall_contracts.values import PagerDutyAccount
-
 from rotation_service.adapters.integration_repository import Integration, SyncStatus
 from rotation_service.domain.model import CoverageWindow
 from rotation_service.domain.rotation import Rotation
@@ -111,7 +110,9 @@ class IntegrationView:
     statuses: list[SyncStatus]
 
 
-def seal_own(rotation: Rotation, request: OwnSchedule, sealer: CredentialSealer, now: datetime) -> Integration:
+def seal_own(
+    rotation: Rotation, request: OwnSchedule, sealer: CredentialSealer, now: datetime
+) -> Integration:
     account = PagerDutyAccount(subdomain=request.subdomain, region="eu" if request.region == "eu" else "us")
     return Integration(
         rotation_id=rotation.id,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from oncall_contracts.credentials import CredentialSealer
-
+from rotation_service.adapters.integration_repository import Integration
 from rotation_service.domain.rotation import Rotation
 from rotation_service.service_layer import integrations
 from rotation_service.service_layer.clock import Clock
 from rotation_service.service_layer.coverage_overlap import coverage_overlaps
 from rotation_service.service_layer.errors import InvalidInput, NotFound
-from rotation_service.service_layer.integrations import Integration, IntegrationView, OwnSchedule
+from rotation_service.service_layer.integrations import IntegrationView, OwnSchedule
 from rotation_service.service_layer.rotations import load, require_admin
 from rotation_service.service_layer.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
 
@@ -98,7 +98,8 @@ class PagerDutyService:
             raise InvalidInput("merge_with", "that rotation does not sync to PagerDuty yet")
         if integration.mode != "own":
             raise InvalidInput(
-                "merge_with", f"that rotation is merged into {integration.target_rotation_id}; merge with that one"
+                "merge_with",
+                f"that rotation is merged into {integration.target_rotation_id}; merge with that one",
             )
         return target, integration
 
@@ -109,8 +110,9 @@ class PagerDutyService:
     async def _refuse_overlap(self, uow: SqlUnitOfWork, rotation: Rotation, target: Rotation) -> None:
         if await self._overlapping(uow, rotation, target):
             raise InvalidInput(
-                "merge_with", "coverage windows overlap with the target schedule's rotations; a merged "
-                "rotation must cover a different part of the day"
+                "merge_with",
+                "coverage windows overlap with the target schedule's rotations; a merged "
+                "rotation must cover a different part of the day",
             )
 
     async def _overlapping(self, uow: SqlUnitOfWork, rotation: Rotation, target: Rotation) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 
@@ -58,12 +58,14 @@ class RotationService:
         async with self._uow() as uow:
             return await load(uow, rotation_id, for_update=False)
 
-    async def list(self) -> list[Rotation]:
+    async def all(self) -> list[Rotation]:
         async with self._uow() as uow:
             summaries = await uow.rotations.list()
             return [await load(uow, s.id, for_update=False) for s in summaries]
 
-    async def change(self, rotation_id: str, actor: str, command: Command[T], *, admin_only: bool = True) -> T:
+    async def change(
+        self, rotation_id: str, actor: str, command: Command[T], *, admin_only: bool = True
+    ) -> T:
         """Runs `command(rotation, now)` as `actor`, then persists the rotation and its events."""
         now = self._clock()
         async with self._uow() as uow:
@@ -79,7 +81,9 @@ class RotationService:
             await uow.commit()
         return result
 
-    async def update(self, rotation_id: str, actor: str, name: str | None, spec: RotationSpec | None) -> Rotation:
+    async def update(
+        self, rotation_id: str, actor: str, name: str | None, spec: RotationSpec | None
+    ) -> Rotation:
         def update(rotation: Rotation, now: datetime) -> Rotation:
             if name is not None and not name.strip():
                 raise InvalidRotation("name", "must not be empty")
@@ -109,7 +113,9 @@ class RotationService:
         return await self.change(rotation_id, actor, add)
 
     async def remove_member(self, rotation_id: str, actor: str, email: str) -> None:
-        await self.change(rotation_id, actor, lambda rotation, now: rotation.remove_member(email.lower(), now))
+        await self.change(
+            rotation_id, actor, lambda rotation, now: rotation.remove_member(email.lower(), now)
+        )
 
     async def add_unavailability(
         self, rotation_id: str, actor: str, email: str, start: datetime, end: datetime
@@ -137,8 +143,13 @@ class RotationService:
         """Anyone signed in may hand a shift on (the product's "a person can reassign or swap")."""
 
         def reassign(rotation: Rotation, now: datetime) -> Shift:
-            people = {role: (e.lower() if e else e) for role, e in changes.items()}
-            rotation.reassign_shift(shift_id, now, **people)  # type: ignore[arg-type]
+            primary, backup = changes.get("primary"), changes.get("backup")
+            rotation.reassign_shift(
+                shift_id,
+                now,
+                primary=primary.lower() if primary else None,
+                backup=backup.lower() if backup else None,
+            )
             return rotation.shifts[shift_id]
 
         return await self.change(rotation_id, actor, reassign, admin_only=False)
@@ -165,7 +176,3 @@ class RotationService:
             await record(uow, rotation, now)
             await uow.commit()
         return 1
-
-
-async def run(step: Awaitable[T]) -> T:
-    return await step

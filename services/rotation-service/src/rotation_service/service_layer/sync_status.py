@@ -7,7 +7,6 @@ from typing import Any
 from oncall_contracts.envelope import Envelope
 from oncall_contracts.pagerduty.v1 import ScheduleSynced, ScheduleSyncFailed
 from oncall_platform.inbox import record_once
-
 from rotation_service.service_layer.clock import Clock
 from rotation_service.service_layer.unit_of_work import UnitOfWorkFactory
 

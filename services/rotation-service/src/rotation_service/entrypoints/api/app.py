@@ -24,5 +24,7 @@ def create_app(container: Container) -> FastAPI:
     for router in (health.router, rotations.router, shifts.router, pagerduty.router):
         app.include_router(router)
     install_error_handlers(app)
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=container.tracer_provider, excluded_urls="healthz,readyz")
+    FastAPIInstrumentor.instrument_app(
+        app, tracer_provider=container.tracer_provider, excluded_urls="healthz,readyz"
+    )
     return app

@@ -37,7 +37,11 @@ class SharedSecretVerifier:
     async def email_of(self, token: str) -> str:
         try:
             claims = jwt.decode(
-                token, self.secret, algorithms=["HS256"], audience=self.audience, issuer=self.issuer,
+                token,
+                self.secret,
+                algorithms=["HS256"],
+                audience=self.audience,
+                issuer=self.issuer,
                 options={"require": ["exp"], "verify_aud": self.audience is not None},
             )
         except jwt.PyJWTError as error:
@@ -56,7 +60,11 @@ class JwksVerifier:
             # PyJWKClient fetches over blocking HTTP (cached afterwards); keep it off the event loop.
             signing_key = await asyncio.to_thread(self._client.get_signing_key_from_jwt, token)
             claims = jwt.decode(
-                token, signing_key.key, algorithms=["RS256"], audience=self._audience, issuer=self._issuer,
+                token,
+                signing_key.key,
+                algorithms=["RS256"],
+                audience=self._audience,
+                issuer=self._issuer,
                 options={"require": ["exp"], "verify_aud": self._audience is not None},
             )
         except jwt.PyJWTError as error:

@@ -30,7 +30,9 @@ def _out(view: IntegrationView) -> PagerDutyOut:
     if errors:
         latest = max(errors, key=lambda s: (s.last_error_at is not None, s.last_error_at))
         last_error = SyncError(
-            role=latest.role, reason=latest.last_error or "", retryable=latest.last_error_retryable,
+            role=latest.role,
+            reason=latest.last_error or "",
+            retryable=latest.last_error_retryable,
             at=latest.last_error_at,
         )
     return PagerDutyOut(
@@ -42,8 +44,12 @@ def _out(view: IntegrationView) -> PagerDutyOut:
         configured_at=integration.configured_at,
         schedules=[
             ScheduleStatus(
-                role=s.role, schedule_id=s.schedule_id, schedule_url=s.schedule_url, layer_ids=s.layer_ids,
-                synced_until=s.synced_until, last_synced_at=s.last_synced_at,
+                role=s.role,
+                schedule_id=s.schedule_id,
+                schedule_url=s.schedule_url,
+                layer_ids=s.layer_ids,
+                synced_until=s.synced_until,
+                last_synced_at=s.last_synced_at,
             )
             for s in view.statuses
         ],
@@ -53,10 +59,14 @@ def _out(view: IntegrationView) -> PagerDutyOut:
 
 
 @router.put("")
-async def configure(rotation_id: str, body: PagerDutyConfig, user: CurrentUser, pagerduty: PagerDuty) -> PagerDutyOut:
+async def configure(
+    rotation_id: str, body: PagerDutyConfig, user: CurrentUser, pagerduty: PagerDuty
+) -> PagerDutyOut:
     if isinstance(body, OwnSchedule):
         request = integrations.OwnSchedule(
-            subdomain=body.subdomain, api_key=body.api_key.get_secret_value(), region=body.region,
+            subdomain=body.subdomain,
+            api_key=body.api_key.get_secret_value(),
+            region=body.region,
             schedule_name=body.schedule_name,
         )
         return _out(await pagerduty.configure_own(rotation_id, user, request))
@@ -80,7 +90,9 @@ async def merge_candidates(rotation_id: str, user: CurrentUser, pagerduty: Pager
             rotation_id=r.id,
             name=r.name,
             time_zone=r.spec.time_zone,
-            coverage=Coverage(start=r.spec.coverage.start, end=r.spec.coverage.end) if r.spec.coverage else None,
+            coverage=Coverage(start=r.spec.coverage.start, end=r.spec.coverage.end)
+            if r.spec.coverage
+            else None,
         )
         for r in await pagerduty.merge_candidates(rotation_id)
     ]

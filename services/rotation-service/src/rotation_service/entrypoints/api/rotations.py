@@ -26,7 +26,7 @@ async def create_rotation(body: RotationCreate, user: CurrentUser, rotations: Ro
 
 @router.get("")
 async def list_rotations(user: CurrentUser, rotations: Rotations) -> list[RotationOut]:
-    return [RotationOut.of(r) for r in await rotations.list()]
+    return [RotationOut.of(r) for r in await rotations.all()]
 
 
 @router.get("/{rotation_id}")
@@ -49,7 +49,9 @@ async def delete_rotation(rotation_id: str, user: CurrentUser, rotations: Rotati
 
 
 @router.post("/{rotation_id}/members", status_code=status.HTTP_201_CREATED)
-async def add_member(rotation_id: str, body: MemberCreate, user: CurrentUser, rotations: Rotations) -> MemberOut:
+async def add_member(
+    rotation_id: str, body: MemberCreate, user: CurrentUser, rotations: Rotations
+) -> MemberOut:
     return MemberOut.of(await rotations.add_member(rotation_id, user, body.email, body.name, body.time_zone))
 
 

@@ -95,7 +95,10 @@ class MemberOut(BaseModel):
     def of(cls, member: Member) -> MemberOut:
         spans = [Span(start=s.start, end=s.end) for s in member.unavailable]
         return cls(
-            email=member.email, name=member.name, time_zone=member.time_zone, joined_at=member.joined_at,
+            email=member.email,
+            name=member.name,
+            time_zone=member.time_zone,
+            joined_at=member.joined_at,
             unavailable=spans,
         )
 
@@ -143,8 +146,13 @@ class ShiftOut(BaseModel):
     @classmethod
     def of(cls, shift: Shift) -> ShiftOut:
         return cls(
-            id=shift.id, start=shift.start, end=shift.end, primary=shift.primary, backup=shift.backup,
-            conflict=shift.conflict, pinned=shift.pinned,
+            id=shift.id,
+            start=shift.start,
+            end=shift.end,
+            primary=shift.primary,
+            backup=shift.backup,
+            conflict=shift.conflict,
+            pinned=shift.pinned,
         )
 
 

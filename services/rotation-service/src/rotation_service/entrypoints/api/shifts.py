@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import AwareDatetime
 
 from rotation_service.domain.timeline import oncall_timeline
@@ -50,7 +50,7 @@ async def oncall(
     clock: ClockDep,
     role: Literal["primary", "backup"] = "primary",
     since: AwareDatetime | None = None,
-    until: AwareDatetime | None = Query(default=None),
+    until: AwareDatetime | None = None,
 ) -> list[OnCallOut]:
     rotation = await rotations.get(rotation_id)
     start = since or clock()
