@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import closing
+
 import pagerduty
+import pytest
 
-from pagerduty_sim.testing import RunningSimulator
+from pagerduty_sim.testing import RunningSimulator, run_simulator
 
 
-def test_official_client_users_schedule_rendering_and_overrides(sim: RunningSimulator, api_key: str) -> None:
+@pytest.fixture
+def tls_sim() -> Iterator[RunningSimulator]:
+    # The official client accepts only https:// base URLs, like PagerDuty itself.
+    with run_simulator(["acme:test-key"], tls=True) as running:
+        yield running
+
+
+def test_official_client_users_schedule_rendering_and_overrides(tls_sim: RunningSimulator) -> None:
+    sim, api_key = tls_sim, "test-key"
     sim.set_clock("2024-01-01T00:00:00Z")
-    client = pagerduty.RestApiV2Client(api_key, default_from="admin@example.com", base_url=sim.base_url)
+    client = pagerduty.RestApiV2Client(
+        api_key, default_from="admin@example.com", base_url=sim.base_url, verify=sim.verify
+    )
+    with closing(client):
+        _exercise(client, sim, api_key)
+
+
+def _exercise(client: pagerduty.RestApiV2Client, sim: RunningSimulator, api_key: str) -> None:
 
     created = [
         client.rpost("users", json={"type": "user", "name": f"Person {i}", "email": f"p{i}@example.com"})

@@ -7,11 +7,14 @@ controls over HTTP and never count against the rate limit or appear in the reque
 
 from __future__ import annotations
 
+import ssl
+import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,6 +27,7 @@ from pagerduty_sim.openapi import load_document
 from pagerduty_sim.rendering import DstReading
 from pagerduty_sim.simulator import Simulator, SimulatorConfig
 from pagerduty_sim.timeutil import InvalidTimeError, parse_instant, zone
+from pagerduty_sim.tls import client_context, write_self_signed_certificate
 
 FinalEntry = tuple[datetime, datetime, str]
 
@@ -31,10 +35,16 @@ FinalEntry = tuple[datetime, datetime, str]
 class RunningSimulator:
     """A started simulator: `base_url` for clients, and helpers for the test controls."""
 
-    def __init__(self, base_url: str, simulator: Simulator) -> None:
+    def __init__(self, base_url: str, simulator: Simulator, cert_path: Path | None = None) -> None:
         self.base_url = base_url
         self.simulator = simulator
-        self._http = httpx.Client(base_url=base_url, timeout=10)
+        self.cert_path = cert_path
+        self._http = httpx.Client(base_url=base_url, timeout=10, verify=self.verify)
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        """What to pass as `verify=` to httpx-style clients: trusts the simulator's certificate under TLS."""
+        return client_context(self.cert_path) if self.cert_path else True
 
     def set_clock(self, now: datetime | str, frozen: bool = False) -> datetime:
         """Move the simulator's clock to `now` (aware datetime or ISO string); returns the new now."""
@@ -96,11 +106,14 @@ def run_simulator(
     dst: DstReading | str = DstReading.FIXED,
     strict_from: bool = False,
     validate_requests: bool = True,
+    tls: bool = False,
 ) -> Iterator[RunningSimulator]:
     """Start a simulator for the duration of the block.
 
     `accounts` are `SUBDOMAIN:API_KEY[:REGION]` strings or AccountConfig; `read_only_keys` are
     `SUBDOMAIN:KEY`. Request bodies are validated against the OpenAPI document when it is found.
+    With `tls=True` the server speaks HTTPS with a fresh self-signed certificate (`cert_path`,
+    `verify`), for clients that accept only https:// base URLs.
     """
     configs = [item if isinstance(item, AccountConfig) else parse_account(item) for item in accounts]
     config = SimulatorConfig(
@@ -108,21 +121,28 @@ def run_simulator(
     )
     simulator = Simulator(config)
     app = create_app(simulator, load_document() if validate_requests else None)
-    # Port 0: the OS picks a free port; it is read back from the started server.
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        _wait_until_started(server, thread)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        running = RunningSimulator(f"http://127.0.0.1:{port}", simulator)
+    with tempfile.TemporaryDirectory(prefix="pagerduty-sim-") as scratch:
+        cert_path, key_path = write_self_signed_certificate(Path(scratch)) if tls else (None, None)
+        # Port 0: the OS picks a free port; it is read back from the started server.
+        server_config = uvicorn.Config(
+            app, host="127.0.0.1", port=0, log_level="error", lifespan="off",
+            ssl_certfile=cert_path, ssl_keyfile=key_path, timeout_graceful_shutdown=1,
+        )  # fmt: skip
+        server = uvicorn.Server(server_config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
         try:
-            yield running
+            _wait_until_started(server, thread)
+            port = server.servers[0].sockets[0].getsockname()[1]
+            scheme = "https" if tls else "http"
+            running = RunningSimulator(f"{scheme}://127.0.0.1:{port}", simulator, cert_path)
+            try:
+                yield running
+            finally:
+                running.close()
         finally:
-            running.close()
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+            server.should_exit = True
+            thread.join(timeout=10)
 
 
 def _wait_until_started(server: uvicorn.Server, thread: threading.Thread) -> None:
