@@ -41,7 +41,10 @@ async def test_api_keys_stay_out_of_messages_logs_spans_and_rows(
     secrets = [harness.acme_key, WRONG_KEY]
     spans = span_exporter.get_finished_spans()
     pagerduty_spans = [span for span in spans if span.attributes and "pagerduty.account" in span.attributes]
-    assert {span.attributes["pagerduty.account"] for span in pagerduty_spans} == {"us:acme", "us:globex"}
+    assert {(span.attributes or {})["pagerduty.account"] for span in pagerduty_spans} == {
+        "us:acme",
+        "us:globex",
+    }
     span_text = " ".join(
         f"{s.name} {dict(s.attributes or {})} {s.status.description} {s.events}" for s in spans
     )
@@ -70,7 +73,7 @@ async def _all_rows(database_url: str) -> str:
     engine = make_async_engine(database_url)
     try:
         async with engine.connect() as conn:
-            dumped = []
+            dumped: list[str] = []
             for table in ("memberships", "rotation_accounts", "pending_users", "provisioned_users"):
                 dumped.extend(str(row) for row in await conn.execute(text(f"SELECT * FROM {table}")))
             return "\n".join(dumped)
