@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import signal
 
 import uvicorn
 
@@ -60,6 +61,11 @@ async def _relay(container: Container) -> None:
         await container.close()
 
 
+def _exit_cleanly(signum: int, frame: object) -> None:
+    # uvicorn re-raises SIGTERM after its graceful shutdown; Kubernetes stops pods with it: exit 0.
+    raise SystemExit(0)
+
+
 def main(argv: list[str] | None = None) -> None:
     arguments = _parser().parse_args(argv)
     settings = RotationServiceSettings()
@@ -77,5 +83,6 @@ def main(argv: list[str] | None = None) -> None:
     if arguments.command == "migrate":
         return
     container = bootstrap(settings, tracer_provider=provider)
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(container) if arguments.command == "serve" else _relay(container))

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from oncall_contracts import registry
+from oncall_contracts.topics import Topics
+from rotation_service.settings import RotationServiceSettings
+
+pytestmark = pytest.mark.integration
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def wait_healthy(base_url: str, process: subprocess.Popen[bytes], within: float = 30.0) -> None:
+    deadline = time.monotonic() + within
+    async with httpx.AsyncClient(base_url=base_url) as http:
+        while time.monotonic() < deadline:
+            assert process.poll() is None, "rotation-service serve exited early"
+            try:
+                if (await http.get("/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise AssertionError("rotation-service never became ready")
+
+
+async def test_serve_migrates_serves_and_publishes_promptly(
+    settings: RotationServiceSettings,
+    topics: Topics,
+    kafka_bootstrap_servers: str,
+    read_events: Any,
+    api: Any,
+) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "ENVIRONMENT": "test",
+        "DATABASE_URL": settings.database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_servers,
+        "KAFKA_TOPIC_PREFIX": topics.prefix,
+        "JWT_SECRET": settings.jwt_secret.get_secret_value(),
+        "CREDENTIAL_KEYS": settings.credential_keys.get_secret_value(),
+        "ROTATION_SERVICE_PORT": str(port),
+        "OUTBOX_POLL_INTERVAL_SECONDS": "30",  # so only the in-process wake-up can explain a prompt publish
+    }
+    command = [sys.executable, "-m", "rotation_service", "serve"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        await wait_healthy(base_url, process)
+        async with httpx.AsyncClient(base_url=base_url) as http:
+            await asyncio.sleep(1.0)  # let the relay finish its first (empty) round and go to sleep
+            started = time.monotonic()
+            response = await http.post("/v1/rotations", json=api.weekly, headers=api.auth("ops@example.com"))
+            assert response.status_code == 201, response.text
+            records = await read_events(kafka_bootstrap_servers, topics.rotation, at_least=1, within=10)
+            elapsed = time.monotonic() - started
+        created = registry.decode(records[0].value, dict(records[0].headers))
+        assert created.type == "RotationCreated"
+        assert created.payload.rotation_id == response.json()["id"]
+        assert elapsed < 5, f"publishing took {elapsed:.1f}s; the relay was not woken by the commit"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
+    assert process.returncode == 0
