@@ -26,6 +26,11 @@ def free_port() -> int:
         return port
 
 
+def serve_process(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "rotation_service", "serve"]
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 async def wait_healthy(base_url: str, process: subprocess.Popen[bytes], within: float = 30.0) -> None:
     deadline = time.monotonic() + within
     async with httpx.AsyncClient(base_url=base_url) as http:
@@ -59,8 +64,7 @@ async def test_serve_migrates_serves_and_publishes_promptly(
         "ROTATION_SERVICE_PORT": str(port),
         "OUTBOX_POLL_INTERVAL_SECONDS": "30",  # so only the in-process wake-up can explain a prompt publish
     }
-    command = [sys.executable, "-m", "rotation_service", "serve"]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = serve_process(env)
     base_url = f"http://127.0.0.1:{port}"
     try:
         await wait_healthy(base_url, process)
