@@ -80,13 +80,16 @@ def test_users_me_with_an_account_key_is_400_with_a_plain_string_error(client: h
 )
 def test_strict_from_requires_an_account_users_email(from_header: str | None, status: int) -> None:
     with run_simulator(["acme:k"], strict_from=True) as running:
-        running.simulator.accounts["acme"].users["PBOSS00"] = _boss()
+        first = httpx.post(f"{running.base_url}/users", json=_user("boss@x.io"), headers=_from("boss@x.io"))
+        assert first.status_code == 201
         headers = {"Authorization": "Token token=k", **({"From": from_header} if from_header else {})}
         body = {"user": {"type": "user", "name": "New", "email": "new@example.com"}}
         assert httpx.post(f"{running.base_url}/users", json=body, headers=headers).status_code == status
 
 
-def _boss():
-    from pagerduty_sim.model.account import User
+def _user(email: str) -> dict:
+    return {"user": {"type": "user", "name": email.split("@")[0], "email": email}}
 
-    return User("PBOSS00", "Boss", "boss@x.io", "UTC", "owner")
+
+def _from(email: str) -> dict[str, str]:
+    return {"Authorization": "Token token=k", "From": email}
