@@ -82,6 +82,8 @@ def _value(value: AnyValue) -> Any:
     kind = value.WhichOneof("value")
     if kind == "array_value":
         return [_value(item) for item in value.array_value.values]
+    if kind == "bytes_value":
+        return value.bytes_value.decode(errors="replace")  # Kafka keys arrive as bytes
     return getattr(value, kind) if kind else None
 
 
