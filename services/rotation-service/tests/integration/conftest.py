@@ -52,6 +52,11 @@ def make_settings(database_url: str, bootstrap_servers: str, topics: Topics) -> 
 
 
 @pytest.fixture
+def make_service_settings() -> Any:
+    return make_settings
+
+
+@pytest.fixture
 def kafka_servers(kafka_bootstrap_servers: str) -> str:
     """The broker the service under test uses; the outage tests override it with a private one."""
     return kafka_bootstrap_servers

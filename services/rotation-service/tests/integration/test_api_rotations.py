@@ -120,3 +120,23 @@ async def test_member_leaving_only_changes_their_future_shifts(client: httpx.Asy
             assert after[shift["id"]]["primary"] in {"ann@example.com", "cat@example.com"}
     missing = await client.delete(f"/v1/rotations/{rid}/members/bob@example.com", headers=api.auth(OWNER))
     assert missing.status_code == 404
+
+
+async def test_a_shift_is_reassigned_by_its_holder_or_an_admin_only(
+    client: httpx.AsyncClient, api: Any
+) -> None:
+    rotation = await api.create_rotation(OWNER)
+    rid = rotation["id"]
+    for email in ("ann@example.com", "bob@example.com"):
+        await api.add_member(rid, OWNER, email)
+    shifts = (await client.get(f"/v1/rotations/{rid}/shifts", headers=api.auth(OWNER))).json()
+    shift = shifts[2]
+    holder = shift["primary"]
+    other = ({"ann@example.com", "bob@example.com"} - {holder}).pop()
+    url = f"/v1/rotations/{rid}/shifts/{shift['id']}"
+    stranger = await client.patch(url, json={"primary": other}, headers=api.auth("stranger@example.com"))
+    assert stranger.status_code == 403
+    handed_on = await client.patch(url, json={"primary": other}, headers=api.auth(holder))
+    assert handed_on.status_code == 200, handed_on.text
+    assert handed_on.json()["primary"] == other
+    assert handed_on.json()["pinned"] is True

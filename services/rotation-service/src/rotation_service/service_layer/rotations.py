@@ -82,12 +82,16 @@ class RotationService:
         return result
 
     async def update(
-        self, rotation_id: str, actor: str, name: str | None, spec: RotationSpec | None
+        self,
+        rotation_id: str,
+        actor: str,
+        name: str | None,
+        new_spec: Callable[[RotationSpec], RotationSpec | None],
     ) -> Rotation:
+        """`new_spec(current)` gives the new settings (None: unchanged), read under the rotation's lock."""
+
         def update(rotation: Rotation, now: datetime) -> Rotation:
-            if name is not None and not name.strip():
-                raise InvalidRotation("name", "must not be empty")
-            rotation.update(now, name=name, spec=spec)
+            rotation.update(now, name=name, spec=new_spec(rotation.spec))
             return rotation
 
         return await self.change(rotation_id, actor, update)
@@ -140,9 +144,12 @@ class RotationService:
     async def reassign_shift(
         self, rotation_id: str, actor: str, shift_id: str, changes: dict[str, str | None]
     ) -> Shift:
-        """Anyone signed in may hand a shift on (the product's "a person can reassign or swap")."""
+        """Administrators, and the people holding the shift, may hand it to someone else."""
 
         def reassign(rotation: Rotation, now: datetime) -> Shift:
+            shift = rotation.shifts.get(shift_id)
+            if shift is None or not shift.holds(actor.lower()):
+                require_admin(rotation, actor)
             primary, backup = changes.get("primary"), changes.get("backup")
             rotation.reassign_shift(
                 shift_id,

@@ -38,8 +38,7 @@ async def get_rotation(rotation_id: str, user: CurrentUser, rotations: Rotations
 async def update_rotation(
     rotation_id: str, body: RotationPatch, user: CurrentUser, rotations: Rotations
 ) -> RotationOut:
-    current = await rotations.get(rotation_id)
-    updated = await rotations.update(rotation_id, user, body.name, body.spec(current.spec))
+    updated = await rotations.update(rotation_id, user, body.name, body.spec)
     return RotationOut.of(updated)
 
 
