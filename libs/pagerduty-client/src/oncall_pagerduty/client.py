@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from types import TracebackType
 from typing import Any, Literal, Self
 
@@ -106,7 +106,7 @@ class PagerDutyClient:
 
     async def paginate(
         self, path: str, key: str, params: Params | None = None
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncGenerator[dict[str, Any], None]:
         """Yield every item of the `key` array across offset pages (100 at a time) until `more` is false."""
         offset = 0
         while True:

@@ -138,3 +138,56 @@ async def test_directories_reuse_one_client_per_account_and_key() -> None:
     await directories.aclose()
 
     assert made == ["us:acme", "us:acme"]
+
+
+async def test_prefetch_answers_lookups_without_a_request_each() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return _users({"id": "P1", "email": "Ada@Example.com", "name": "Ada"})
+
+    directory = _directory(httpx.MockTransport(handler))
+
+    assert await directory.prefetch(max_users=10) is True
+    found = await directory.find_by_email("ada@example.com")
+    absent = await directory.find_by_email("bob@example.com")
+
+    assert found is not None
+    assert found.id == "P1"
+    assert absent is None
+    assert len(seen) == 1
+    assert "query" not in seen[0].url.params
+
+
+async def test_prefetch_gives_up_on_an_account_with_more_users() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        offset = int(request.url.params["offset"])
+        users = [{"id": f"P{offset + i}", "email": f"u{offset + i}@x.io", "name": "U"} for i in range(100)]
+        return httpx.Response(200, json={"users": users, "more": True})
+
+    directory = _directory(httpx.MockTransport(handler))
+
+    assert await directory.prefetch(max_users=150) is False
+
+
+async def test_after_already_taken_the_lookup_asks_pagerduty_again() -> None:
+    answers = iter(
+        [
+            _users(),  # the prefetch: nobody yet
+            httpx.Response(
+                400,
+                json={"error": {"message": "x", "code": 2001, "errors": ["Email has already been taken"]}},
+            ),
+            _users({"id": "PRACE", "email": "ada@example.com", "name": "Ada"}),  # the live lookup
+        ]
+    )
+    directory = _directory(httpx.MockTransport(lambda request: next(answers)))
+    await directory.prefetch(max_users=10)
+
+    with pytest.raises(EmailAlreadyTaken):
+        await directory.create(ADA)
+    adopted = await directory.find_by_email("ada@example.com")
+
+    assert adopted is not None
+    assert adopted.id == "PRACE"

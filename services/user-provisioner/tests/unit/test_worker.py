@@ -77,6 +77,11 @@ class FakeDirectory:
         self.users = {email: PagerDutyUser(uid, email, email) for email, uid in (existing or {}).items()}
         self.errors = list(errors or [])
         self.calls = 0
+        self.prefetches: list[int] = []
+
+    async def prefetch(self, max_users: int) -> bool:
+        self.prefetches.append(max_users)
+        return len(self.users) <= max_users
 
     async def find_by_email(self, email: str) -> PagerDutyUser | None:
         self._maybe_fail()
@@ -125,7 +130,7 @@ def worker(
     queue: FakeQueue, directory: FakeDirectory, publisher: FakePublisher, **kwargs: object
 ) -> ProvisioningWorker:
     directories = FakeDirectories(directory, kwargs.pop("refusal", None))  # type: ignore[arg-type]
-    options = WorkerOptions(batch_size=3, concurrency=2)
+    options = WorkerOptions(batch_size=3, concurrency=2, prefetch_threshold=3)
     return ProvisioningWorker(queue, directories, publisher, options, clock=lambda: NOW)
 
 
@@ -223,3 +228,13 @@ async def test_work_of_an_account_nobody_syncs_into_is_forgotten(has_access: boo
 
     assert queue.pending == {}
     assert directory.calls == 0
+
+
+async def test_a_full_batch_prefetches_unless_the_account_proved_too_large() -> None:
+    existing = {f"x{i}@example.com": f"X{i}" for i in range(31)}
+    queue, directory = FakeQueue([member(i) for i in range(7)]), FakeDirectory(existing=existing)
+
+    await worker(queue, directory, FakePublisher()).drain_account(ACME.key)
+
+    assert directory.prefetches == [30]  # 31 users > 10 x 3: the next batches look up one by one
+    assert len(queue.completed) == 7

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import aclosing
 from typing import Any, TypeVar
 
 from oncall_contracts import CredentialError, CredentialSealer, SealedCredential
@@ -43,8 +44,30 @@ class PagerDutyUserDirectory:
     def __init__(self, client: PagerDutyClient, *, role: str) -> None:
         self._client = client
         self._role = role
+        self._index: dict[str, PagerDutyUser] | None = None
+        self._stale: set[str] = set()
+
+    async def prefetch(self, max_users: int) -> bool:
+        """`GET /users` page by page (100 each), giving up once the account holds more than `max_users`."""
+
+        async def load() -> dict[str, PagerDutyUser] | None:
+            index: dict[str, PagerDutyUser] = {}
+            async with aclosing(self._client.paginate("/users", "users")) as pages:
+                async for raw in pages:
+                    user = _user(raw)
+                    index[user.email.casefold()] = user
+                    if len(index) > max_users:
+                        return None
+            return index
+
+        self._index = await _translated(load)
+        return self._index is not None
 
     async def find_by_email(self, email: str) -> PagerDutyUser | None:
+        wanted = email.casefold()
+        if self._index is not None and wanted not in self._stale:
+            return self._index.get(wanted)
+
         async def search() -> list[PagerDutyUser]:
             return [_user(raw) async for raw in self._client.paginate("/users", "users", {"query": email})]
 
@@ -64,7 +87,11 @@ class PagerDutyUserDirectory:
         async def post() -> dict[str, Any]:
             return await self._client.post("/users", body)
 
-        return _user((await _translated(post)).get("user", {}))
+        try:
+            return _user((await _translated(post)).get("user", {}))
+        except EmailAlreadyTaken:
+            self._stale.add(member.email.casefold())  # the prefetched index missed it: look up live
+            raise
 
 
 class PagerDutyDirectories:

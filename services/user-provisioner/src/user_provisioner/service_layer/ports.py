@@ -12,6 +12,11 @@ from user_provisioner.domain.model import Account, ClaimedUser, Member, PagerDut
 class UserDirectory(Protocol):
     """The users of one PagerDuty account. Failures raise `domain.model.ProvisioningError` subclasses."""
 
+    async def prefetch(self, max_users: int) -> bool:
+        """Load the account's users in bulk so later lookups need no request each; False (and no
+        effect) when the account holds more than `max_users`. Lookups after "already taken" stay live."""
+        ...
+
     async def find_by_email(self, email: str) -> PagerDutyUser | None:
         """The user whose e-mail matches exactly (ignoring case), or None."""
         ...
