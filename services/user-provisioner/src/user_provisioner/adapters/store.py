@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Table, and_, delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from oncall_contracts import SealedCredential
@@ -232,16 +232,6 @@ class ProvisionerStore:
                     )
                 )
             ).scalar()
-
-    async def counts(self) -> dict[str, int]:
-        """Rows per table: pending (due / failed) and provisioned, for probes and tests."""
-        async with self._engine.connect() as conn:
-            rows = await conn.execute(select(PENDING.c.state, func.count()).group_by(PENDING.c.state))
-            counts = {f"pending_{state}": number for state, number in rows.tuples()}
-            counts["provisioned"] = (
-                await conn.execute(select(func.count()).select_from(PROVISIONED))
-            ).scalar_one()
-        return counts
 
 
 def _member_columns(member: Member) -> dict[str, str]:
