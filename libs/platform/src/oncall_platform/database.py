@@ -28,7 +28,7 @@ def make_async_engine(url: str, **options: Any) -> AsyncEngine:
     async_url = async_database_url(url)
     if async_url.startswith("sqlite"):
         options.setdefault("connect_args", {"timeout": 30})
-    else:
+    elif "poolclass" not in options:  # pool sizes only apply to the default queue pool
         options.setdefault("pool_pre_ping", True)
         options.setdefault("pool_size", 5)
         options.setdefault("max_overflow", 5)

@@ -71,8 +71,9 @@ class MemberRemoved(RotationPayload):
 class ShiftChanged(RotationPayload):
     """The latest state of one shift.
 
-    ``revision`` increases strictly over all ShiftChanged events of a rotation: a consumer drops any
-    ShiftChanged whose revision is not above the last one it applied for that shift.
+    ``revision`` is the rotation's shift revision: each command that changes shifts takes the next
+    one, shared by the ShiftChanged events it causes, so per shift it strictly increases. A consumer
+    drops any ShiftChanged whose revision is not above the last one it applied for that shift.
     """
 
     EVENT_TYPE: ClassVar[str] = "ShiftChanged"
