@@ -4,8 +4,9 @@ The plan is repaired, not recomputed: every future assignment of `current` is ke
 valid (the person is a member, is free, and does not hold the shift's other role), and only the roles
 left empty are filled, each by the least-loaded free member. A rebalancing pass then moves shifts from
 the most- to the least-loaded members while that strictly narrows their gap; it moves only shifts that
-changed in this run anyway, except towards a member who holds no future shift of that role in
-`current` (a newcomer), who is given just enough existing shifts, latest first, to restore balance.
+changed in this run anyway, except towards a newcomer (the member just added), who is given just
+enough existing shifts, latest first, to restore balance. A member left idle by unavailability is no
+newcomer: new shifts at the horizon go to the least loaded and even that out without moving others.
 
 Consequences (asserted by the property tests):
 - a member leaving changes only the future shifts that member held;
@@ -18,7 +19,7 @@ Consequences (asserted by the property tests):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from rotation_service.domain.balancing import rebalance
@@ -34,24 +35,28 @@ def allocate(
     now: datetime,
     *,
     horizon_end: datetime | None = None,
+    rebalance_towards: Collection[str] | None = None,
 ) -> list[Shift]:
     """The complete shift list, from the earliest current shift to `horizon_end`, in time order.
 
     Shifts of `current` that started before `now` are returned unchanged; future ones whose slot no
-    longer exists (after a settings change) are dropped. `horizon_end` defaults to `now` plus the
-    rotation's horizon. Deterministic: the same inputs give the same output.
+    longer exists (after a settings change) are dropped; slots that ended unplanned before `now` (the
+    plan was not rolled for longer than the horizon) are not invented afterwards. `horizon_end`
+    defaults to `now` plus the rotation's horizon. Kept assignments move to another person only to
+    restore balance towards a member of `rebalance_towards` (default: members holding no shift at all
+    in `current`, i.e. just joined). Deterministic: the same inputs give the same output.
     """
     end = horizon_end if horizon_end is not None else now + timedelta(days=spec.horizon_days)
     started = sorted((shift for shift in current if shift.start < now), key=lambda shift: shift.start)
     roster = Roster(members)
     future = {shift.id: shift for shift in current if shift.start >= now}
     drafts = _drafts(spec, started, future, roster, now, end)
-    newcomers_by_role = {role: _newcomers(roster, future.values(), role) for role in spec.roles}
+    welcome = _never_assigned(roster, current) if rebalance_towards is None else set(rebalance_towards)
     for role in spec.roles:
         before = started[-1].person(role) if started else None
         ledger = Ledger.of(drafts, role, roster)
         _fill_vacancies(drafts, role, roster, ledger, before)
-        rebalance(drafts, role, roster, ledger, newcomers_by_role[role], before)
+        rebalance(drafts, role, roster, ledger, welcome, before)
     planned = [draft.to_shift(_has_conflict(draft, spec.roles, roster)) for draft in drafts]
     return [*started, *planned]
 
@@ -74,21 +79,15 @@ def _drafts(
 
 
 def _draft(slot: Slot, start: datetime, previous: Shift | None, spec: RotationSpec, roster: Roster) -> Draft:
+    draft = Draft(slot.id, start, slot.end, slot.wall_clock_seconds, _nobody())
     if previous is None or (previous.start, previous.end) != (start, slot.end):
-        return Draft(slot.id, start, slot.end, slot.wall_clock_seconds, _nobody(), None)
-    draft = Draft(
-        slot.id,
-        start,
-        slot.end,
-        slot.wall_clock_seconds,
-        _nobody(),
-        {"primary": previous.primary, "backup": previous.backup},
-        previous.pinned,
-    )
+        return draft
+    draft.pinned = previous.pinned
     for role in spec.roles:
         person = previous.person(role)
         if person in roster and person is not None and roster.can_take(person, draft, role):
             draft.people[role] = person
+            draft.kept.add(role)
     return draft
 
 
@@ -96,9 +95,8 @@ def _nobody() -> dict[Role, str | None]:
     return {"primary": None, "backup": None}
 
 
-def _newcomers(roster: Roster, future: Iterable[Shift], role: Role) -> set[str]:
-    """Members holding no future shift of `role` in the current plan (joined, or back after absence)."""
-    holders = {shift.person(role) for shift in future}
+def _never_assigned(roster: Roster, current: Iterable[Shift]) -> set[str]:
+    holders = {email for shift in current for email in (shift.primary, shift.backup)}
     return {email for email in roster.members if email not in holders}
 
 

@@ -1,9 +1,10 @@
 """Rebalancing: move single shifts from heavier to lighter members while that narrows the gap.
 
 A move of a shift of weight w from a member with load a to one with load b (a - b > w) strictly lowers
-the sum of squared loads, so the loop ends. Preferences, in order: moves that create no back-to-back
-shift, moves of shifts that changed in this run anyway (so stability costs nothing), then the latest
-shift (near-term plans people already know about stay put).
+the sum of squared loads, so the loop ends. Shifts that were vacant when the run started move freely
+(they change anyway, so stability costs nothing); kept shifts move only to newcomers. Preferences, in
+order: no back-to-back, vacant before kept, the longest shift (fewer changes for the same hours), then
+the latest (near-term plans people already know about stay put).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from rotation_service.domain.model import Role
 
 @dataclass(frozen=True)
 class _Tier:
-    moves_unchanged: bool
+    moves_kept: bool
     allows_back_to_back: bool
 
 
@@ -66,20 +67,24 @@ def _best_move(context: _Context) -> tuple[int, str] | None:
 
 
 def _movable_shift(context: _Context, tier: _Tier, donor: str, receiver: str) -> int | None:
+    """The donor's longest shift the receiver can take that narrows their gap; the latest among equals."""
     gap = context.ledger.loads[donor] - context.ledger.loads[receiver]
-    may_move_unchanged = tier.moves_unchanged and receiver in context.newcomers
+    may_move_kept = tier.moves_kept and receiver in context.newcomers
+    best: int | None = None
     for index in reversed(context.ledger.holdings[donor]):
         draft = context.drafts[index]
         if draft.pinned or draft.weight >= gap:
             continue
-        if draft.is_unchanged(context.role) and not may_move_unchanged:
+        if best is not None and draft.weight <= context.drafts[best].weight:
+            continue
+        if not draft.was_vacant(context.role) and not may_move_kept:
             continue
         if not context.roster.can_take(receiver, draft, context.role):
             continue
         if not tier.allows_back_to_back and _creates_back_to_back(context, index, receiver):
             continue
-        return index
-    return None
+        best = index
+    return best
 
 
 def _creates_back_to_back(context: _Context, index: int, receiver: str) -> bool:

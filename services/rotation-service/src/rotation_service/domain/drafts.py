@@ -12,18 +12,22 @@ from rotation_service.domain.model import Member, Role, Shift
 
 @dataclass
 class Draft:
-    """A future shift under allocation; `previous` is its assignment in the current plan, if any."""
+    """A future shift under allocation.
+
+    `kept` are the roles whose assignment in the current plan is still valid and was kept; the other
+    roles were vacant when this run started (new slot, or the holder left, is away or conflicts).
+    """
 
     id: str
     start: datetime
     end: datetime
     weight: int
     people: dict[Role, str | None]
-    previous: dict[Role, str | None] | None
+    kept: set[Role] = field(default_factory=set)
     pinned: bool = False
 
-    def is_unchanged(self, role: Role) -> bool:
-        return self.previous is not None and self.previous[role] == self.people[role]
+    def was_vacant(self, role: Role) -> bool:
+        return role not in self.kept
 
     def other(self, role: Role) -> str | None:
         return self.people["backup" if role == "primary" else "primary"]

@@ -6,7 +6,7 @@ assignments may change, and appends the resulting domain events to `events`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -103,7 +103,7 @@ class Rotation:
             raise DuplicateMember(member.email)
         self.members[member.email] = member
         self.events.append(MemberAdded(self.id, member))
-        self._reallocate(now)
+        self._reallocate(now, rebalance_towards={member.email})
 
     def remove_member(self, email: str, now: datetime) -> None:
         """Remove a member; only the future shifts they held are reassigned."""
@@ -156,9 +156,13 @@ class Rotation:
         self._reallocate(now, edited=[new_first, new_second])
 
     def roll_horizon(self, now: datetime) -> None:
-        """Extend the plan to `now` + horizon (a periodic task calls this)."""
+        """Extend the plan to `now` + horizon (a periodic task calls this), and restore fairness.
+
+        Edits change as few shifts as possible, so they can leave loads uneven (someone was away, a
+        shift was pinned, the oldest shifts of the window became past); the roll evens them out,
+        using the new shifts first and moving as few far-future shifts as it must."""
         self._ensure_alive()
-        self._reallocate(now)
+        self._reallocate(now, rebalance_towards=self.members.keys())
 
     def _ensure_alive(self) -> None:
         if self.deleted:
@@ -187,11 +191,18 @@ class Rotation:
             if person is not None and not self._member(person).is_available(shift.start, shift.end):
                 raise NotAllowed(f"{person} is unavailable during shift {shift.id}")
 
-    def _reallocate(self, now: datetime, edited: Iterable[Shift] = ()) -> None:
-        """Reallocate from the current shifts with `edited` ones replacing theirs; record what changed."""
+    def _reallocate(
+        self, now: datetime, edited: Iterable[Shift] = (), rebalance_towards: Collection[str] = ()
+    ) -> None:
+        """Reallocate from the current shifts with `edited` ones replacing theirs; record what changed.
+
+        Kept shifts move to other people only towards `rebalance_towards` (see `allocate`)."""
         require_utc("now", now)
         current = {**self.shifts, **{shift.id: shift for shift in edited}}
-        planned = allocate(self.spec, list(self.members.values()), list(current.values()), now)
+        members = list(self.members.values())
+        planned = allocate(
+            self.spec, members, list(current.values()), now, rebalance_towards=rebalance_towards
+        )
         changed = [shift for shift in planned if _differs(self.shifts.get(shift.id), shift)]
         planned_ids = {shift.id for shift in planned}
         cancelled = [shift for shift in self.shifts.values() if shift.id not in planned_ids]

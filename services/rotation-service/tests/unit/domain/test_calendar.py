@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from rotation_service.domain.calendar import shift_slots, to_instant, to_local
 from rotation_service.domain.model import RotationSpec
 

@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+
 from rotation_service.domain.errors import InvalidRotation
 from rotation_service.domain.model import CoverageWindow, Interval, Member, RotationSpec
 

@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from rotation_service.domain.errors import (
     DuplicateMember,
     InvalidRotation,

@@ -3,6 +3,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from rotation_service.domain.calendar import to_instant
 from rotation_service.domain.model import CoverageWindow, OnCallEntry, RotationSpec, Shift
 from rotation_service.domain.timeline import oncall_timeline

@@ -1,0 +1,211 @@
+"""Property tests: random rosters and random edit sequences, checked after every edit."""
+
+import contextlib
+import itertools
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rotation_service.domain.allocation import allocate
+from rotation_service.domain.errors import NotAllowed
+from rotation_service.domain.model import Interval, Member, RotationSpec, Shift
+from rotation_service.domain.rotation import Rotation
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+ZONES = ["America/Los_Angeles", "Europe/London", "Australia/Sydney", "UTC"]
+PATTERNS = [
+    (timedelta(days=7), (timedelta(0),)),
+    (timedelta(days=1), tuple(timedelta(hours=h) for h in (0, 6, 12, 18))),
+    (timedelta(days=14), (timedelta(0), timedelta(days=7))),
+    (timedelta(days=7), (timedelta(0), timedelta(days=2), timedelta(days=5, hours=12))),  # unequal shifts
+]
+
+PROFILE = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def specs(draw: st.DrawFn) -> RotationSpec:
+    period, handoffs = draw(st.sampled_from(PATTERNS))
+    first = datetime(2026, 1, 5, draw(st.integers(0, 23)), draw(st.sampled_from([0, 30])))
+    horizon = draw(st.integers(14, 120)) if period.days < 7 else draw(st.integers(30, 200))
+    return RotationSpec(
+        draw(st.sampled_from(ZONES)), period, first, handoffs, None, draw(st.booleans()), horizon
+    )
+
+
+@dataclass(frozen=True)
+class Edit:
+    kind: str
+    a: int = 0
+    b: int = 0
+    c: int = 0
+
+
+def edits(with_constraints: bool) -> st.SearchStrategy[list[Edit]]:
+    kinds = ["join", "leave", "roll"] + (["away", "pin", "swap"] if with_constraints else [])
+    edit = st.builds(Edit, st.sampled_from(kinds), st.integers(0, 99), st.integers(0, 99), st.integers(0, 99))
+    return st.lists(edit, min_size=1, max_size=8)
+
+
+def new_member(number: int, now: datetime) -> Member:
+    return Member(f"m{number:02d}@x.io", f"M{number}", "UTC", now)
+
+
+def future(rotation: Rotation, now: datetime) -> list[Shift]:
+    return [s for s in rotation.shifts.values() if s.start >= now]
+
+
+def roles(rotation: Rotation) -> tuple[str, ...]:
+    return ("primary", "backup") if rotation.spec.backup else ("primary",)
+
+
+def person(shift: Shift, role: str) -> str | None:
+    return shift.primary if role == "primary" else shift.backup
+
+
+def changed_shifts(before: dict[str, Shift], after: dict[str, Shift], role: str) -> list[Shift]:
+    return [s for i, s in after.items() if i in before and person(before[i], role) != person(s, role)]
+
+
+def check_invariants(rotation: Rotation, previous: dict[str, Shift], now: datetime) -> None:
+    shifts = list(rotation.shifts.values())
+    # Slots that passed entirely while nobody rolled the plan are not invented afterwards.
+    current_and_future = [s for s in shifts if s.end > now]
+    assert all(a.end == b.start for a, b in itertools.pairwise(current_and_future))
+    assert shifts[-1].end >= now + timedelta(days=rotation.spec.horizon_days)
+    for old in previous.values():
+        if old.start < now:
+            assert rotation.shifts[old.id] == old, "a started shift changed"
+    members = rotation.members
+    for shift in future(rotation, now):
+        assert shift.primary is None or shift.primary != shift.backup
+        for role in roles(rotation):
+            holder = person(shift, role)
+            if holder is not None:
+                assert holder in members
+                assert members[holder].is_available(shift.start, shift.end)
+            elif members:
+                other = shift.backup if role == "primary" else shift.primary
+                free = [
+                    m for m in members.values() if m.email != other and m.is_available(shift.start, shift.end)
+                ]
+                assert not free, f"{role} left empty while {free[0].email} was free"
+                assert shift.conflict
+        assert shift.conflict == (bool(members) and any(person(shift, r) is None for r in roles(rotation)))
+    again = allocate(rotation.spec, list(members.values()), list(previous.values()), now)
+    assert again == allocate(rotation.spec, list(reversed(members.values())), list(previous.values()), now)
+
+
+def check_fair(rotation: Rotation, now: datetime) -> None:
+    """Per role: shift counts differ by at most one (equal shifts) or hours by at most one shift."""
+    upcoming = future(rotation, now)
+    if not rotation.members:
+        return
+    equal = len({s.end - s.start for s in upcoming}) <= 2  # DST makes some 1 h shorter or longer
+    longest = max((s.end - s.start for s in upcoming), default=timedelta(0)) + timedelta(hours=1)
+    for role in roles(rotation):
+        if equal:
+            shares = Counter(person(s, role) for s in upcoming)
+            counts = [shares.get(email, 0) for email in rotation.members]
+            assert max(counts) - min(counts) <= 1, f"{role} counts {counts}"
+        else:
+            hours = dict.fromkeys(rotation.members, timedelta(0))
+            for s in upcoming:
+                if person(s, role) is not None:
+                    hours[person(s, role)] += s.end - s.start  # type: ignore[index]
+            assert max(hours.values()) - min(hours.values()) <= longest, f"{role} hours {hours}"
+
+
+def apply(
+    rotation: Rotation, edit: Edit, now: datetime, counter: list[int]
+) -> tuple[datetime, Edit, str | None]:
+    """Apply one edit; returns the new now, the edit made and the e-mail it was about (if any)."""
+    emails = sorted(rotation.members)
+    upcoming = future(rotation, now)
+    if edit.kind == "join" or (not emails and edit.kind in ("leave", "away", "pin")):
+        counter[0] += 1
+        member = new_member(counter[0], now)
+        rotation.add_member(member, now)
+        return now, Edit("join"), member.email
+    if edit.kind == "leave":
+        email = emails[edit.a % len(emails)]
+        rotation.remove_member(email, now)
+        return now, edit, email
+    if edit.kind == "away":
+        email = emails[edit.a % len(emails)]
+        start = now + timedelta(hours=edit.b * 12)
+        rotation.add_unavailability(email, Interval(start, start + timedelta(hours=6 + edit.c * 6)), now)
+        return now, edit, email
+    if edit.kind == "pin" and upcoming:
+        target, email = upcoming[edit.a % len(upcoming)], emails[edit.b % len(emails)]
+        with contextlib.suppress(NotAllowed):
+            rotation.reassign_shift(target.id, now, primary=email)
+        return now, edit, None
+    if edit.kind == "swap" and len(upcoming) > 1:
+        first, second = upcoming[edit.a % len(upcoming)], upcoming[edit.b % len(upcoming)]
+        if first.id != second.id:
+            with contextlib.suppress(NotAllowed):
+                rotation.swap_shifts(first.id, second.id, now)
+        return now, edit, None
+    later = now + timedelta(hours=edit.a * 6)
+    rotation.roll_horizon(later)
+    return later, Edit("roll"), None
+
+
+def check_edit_was_minimal(rotation: Rotation, before: dict[str, Shift], edit: Edit, email: str | None, now):
+    for role in roles(rotation):
+        changed = [s for s in changed_shifts(before, rotation.shifts, role) if s.start >= now]
+        if edit.kind == "leave":
+            assert all(person(before[s.id], r) == email for s in changed for r in [role])
+        elif edit.kind == "away":
+            away = rotation.members[email].unavailable[-1]  # type: ignore[index]
+            assert all(person(before[s.id], role) == email and away.overlaps(s.start, s.end) for s in changed)
+        elif edit.kind == "join":
+            # Shifts left empty before may now be filled by anyone (the newcomer freed someone up);
+            # every shift taken away from someone went to the newcomer, no more than their fair share.
+            taken = [s for s in changed if person(before[s.id], role) is not None]
+            assert all(person(s, role) == email for s in taken)
+            kept = [s for s in future(rotation, now) if s.id in before]
+            loads = Counter[str | None]()
+            for s in kept:
+                loads[person(before[s.id], role)] += int((s.end - s.start).total_seconds())
+            heaviest = max((v for k, v in loads.items() if k is not None), default=0)
+            taken_seconds = sum(int((s.end - s.start).total_seconds()) for s in taken)
+            assert taken_seconds <= heaviest, "the newcomer ended up busier than anyone was"
+            nobody_away = not any(m.unavailable for m in rotation.members.values())
+            if nobody_away and len({s.end - s.start for s in kept}) <= 2:  # equal shifts (but for DST)
+                assert len(taken) <= len(kept) // len(rotation.members) + 1, "more than the newcomer's share"
+
+
+def run(spec: RotationSpec, team_size: int, steps: list[Edit], fair: bool) -> None:
+    now = START
+    rotation = Rotation.create("r", "R", spec, "admin@x.io", now)
+    counter = [0]
+    for _ in range(team_size):
+        counter[0] += 1
+        rotation.add_member(new_member(counter[0], now), now)
+    for edit in steps:
+        before = dict(rotation.shifts)
+        now, made, email = apply(rotation, edit, now, counter)
+        check_invariants(rotation, before, now)
+        check_edit_was_minimal(rotation, before, made, email, now)
+        # A leave may only refill the leaver's roles; with a backup pattern, primary != backup can then
+        # force an uneven refill (two members left: the vacant role has one candidate). The next roll
+        # restores the bound, so it is checked after every join and roll, and after leaves otherwise.
+        if fair and (made.kind != "leave" or not spec.backup):
+            check_fair(rotation, now)
+
+
+@PROFILE
+@given(specs(), st.integers(0, 6), edits(with_constraints=True))
+def test_invariants_and_minimal_changes_hold_under_any_edits(spec, team_size, steps):
+    run(spec, team_size, steps, fair=False)
+
+
+@PROFILE
+@given(specs(), st.integers(1, 6), edits(with_constraints=False))
+def test_plans_stay_fair_through_joins_leaves_and_rolls(spec, team_size, steps):
+    run(spec, team_size, steps, fair=True)
