@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 from faststream.asgi import AsgiFastStream, make_ping_asgi
@@ -14,26 +15,36 @@ from pd_sync_service.bootstrap import Service, bootstrap
 from pd_sync_service.migrate import upgrade_database
 from pd_sync_service.settings import PdSyncSettings
 
+logger = logging.getLogger(__name__)
+
 
 @contextlib.asynccontextmanager
 async def running(service: Service) -> AsyncIterator[None]:
-    """Run the reconciler and the periodic drift check for the duration of the block."""
+    """Run the reconciler, the outbox relay and the periodic reconcile for the duration of the block."""
     stop = asyncio.Event()
-
-    async def periodic() -> None:
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), service.settings.reconcile_interval_seconds)
-            if not stop.is_set():
-                await service.reconciler.request_drift_check()
-
-    tasks = [asyncio.create_task(service.reconciler.run(stop)), asyncio.create_task(periodic())]
+    tasks = [
+        asyncio.create_task(service.reconciler.run(stop)),
+        asyncio.create_task(service.relay.run(stop)),
+        asyncio.create_task(_periodic(service, stop)),
+    ]
     try:
         yield
     finally:
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
         await service.engine.dispose()
+
+
+async def _periodic(service: Service, stop: asyncio.Event) -> None:
+    """Compare every schedule with PagerDuty at start (a crash may have cut a write short) and then
+    every RECONCILE_INTERVAL_SECONDS: repairs hand edits and extends the synced horizon."""
+    while not stop.is_set():
+        try:
+            await service.reconciler.request_drift_check()
+        except Exception:
+            logger.exception("periodic reconcile failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), service.settings.reconcile_interval_seconds)
 
 
 def create_app(settings: PdSyncSettings | None = None) -> AsgiFastStream:

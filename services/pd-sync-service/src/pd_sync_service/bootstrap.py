@@ -11,15 +11,14 @@ from faststream.kafka import KafkaBroker
 from opentelemetry.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from oncall_contracts import Envelope
 from oncall_pagerduty import PagerDutyClient
 from oncall_platform.database import make_async_engine
-from oncall_platform.kafka import make_broker, publish_event
+from oncall_platform.kafka import make_broker
+from pd_sync_service.adapters.outbox import Outbox, OutboxRelay
 from pd_sync_service.entrypoints.consumers import CONSUMER_GROUP, register_consumers
-from pd_sync_service.service_layer.reconciler import PagerDutyApi, Reconciler, ReconcilerConfig
+from pd_sync_service.service_layer.reconciler import Reconciler, ReconcilerConfig
+from pd_sync_service.service_layer.writer import PagerDutyApi
 from pd_sync_service.settings import PdSyncSettings
-
-PRODUCER = "pd-sync-service"
 
 
 @dataclass
@@ -28,6 +27,7 @@ class Service:
     engine: AsyncEngine
     broker: KafkaBroker
     reconciler: Reconciler
+    relay: OutboxRelay
 
 
 def bootstrap(
@@ -43,9 +43,7 @@ def bootstrap(
     )
     topics = settings.topics()
     register_consumers(broker, topics, sessions)
-
-    async def publish(payload: Any) -> None:
-        await publish_event(broker, topics, Envelope.new(payload, producer=PRODUCER))
+    outbox = Outbox(topics)
 
     def pagerduty(api_key: str, region: str) -> PagerDutyApi:
         client = PagerDutyClient(
@@ -60,8 +58,8 @@ def bootstrap(
         sessions,
         pagerduty,
         settings.credential_sealer(),
-        publish,
+        outbox,
         pagerduty_clock or (lambda: datetime.now(UTC)),
         ReconcilerConfig(debounce=timedelta(milliseconds=settings.debounce_ms)),
     )
-    return Service(settings, engine, broker, reconciler)
+    return Service(settings, engine, broker, reconciler, OutboxRelay(sessions, broker, outbox))

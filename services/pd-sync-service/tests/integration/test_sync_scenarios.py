@@ -1,93 +1,170 @@
-"""Scenarios on the real broker and database against the simulator: PagerDuty equals the scheduler."""
+"""The product's integration page, scenario by scenario, on the real broker and database against the
+simulator (under both DST readings): PagerDuty equals the scheduler from now to the horizon."""
 
 from __future__ import annotations
 
-import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import time
 
 import pytest
-from pd_sync_harness import API_KEY, create_users, eventually, service_running
-from pd_sync_reference import differing_seconds
-from pd_sync_shifts import local_boundaries
+from pd_sync_rotas import new_rotation, publish_weeks, reassign
+from pd_sync_world import EMAILS, World
 
-from pagerduty_sim.testing import run_simulator
-from pd_sync_service.domain.model import Assignment
-
-pytestmark = pytest.mark.integration
-ZONE = "Europe/London"
-EMAILS = ["ada@example.com", "bob@example.com", "cy@example.com"]
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
+A, B, C, D, E, F = EMAILS[:6]
+DAY, NIGHT = (time(7), time(19)), (time(19), time(7))
+THIRDS = [(time(0), time(8)), (time(8), time(16)), (time(16), time(0))]
 
 
-def _writes(sim) -> list[dict]:
-    return [r for r in sim.requests() if r["method"] in ("POST", "PUT") and "/schedules" in r["path"]]
+async def test_first_configuration_creates_one_schedule(world: World) -> None:
+    rotation = new_rotation()
+    await world.driver.configure(rotation)
+    await publish_weeks(world.driver, rotation, [A, B, C])
+    await world.settle()
+
+    schedule = world.schedule_id(rotation)
+    assert len(world.creations(f"Schedule {rotation[:8]}")) == 1
+    assert len(world.writes(schedule)) <= 1  # the shifts may arrive after the schedule was created
+    assert world.differing(rotation) == 0
+    synced = world.results.synced(rotation)[-1]
+    assert synced.schedule_url.endswith(f"/schedules/{schedule}")
+    assert synced.layer_ids
+    assert synced.requests_spent >= 1
 
 
-def _schedule_requests(sim) -> list[dict]:
-    return [r for r in sim.requests() if "/schedules" in r["path"]]
+async def test_swap_costs_one_write(world: World) -> None:
+    rotation = new_rotation()
+    await world.driver.configure(rotation)
+    await publish_weeks(world.driver, rotation, [A, B, C])
+    await world.settle()
+    schedule = world.schedule_id(rotation)
+    before = len(world.requests(schedule))
+
+    await reassign(world.driver, rotation, 1, C)  # weeks 1 and 2 swap people
+    await reassign(world.driver, rotation, 2, B)
+    await world.settle()
+
+    spent = world.requests(schedule)[before:]
+    assert len(spent) <= 2
+    assert len([r for r in spent if r["method"] in ("POST", "PUT")]) == 1
+    assert world.differing(rotation) == 0
 
 
-@pytest.mark.parametrize("dst", ["fixed", "wallclock"])
-async def test_first_configuration_swap_and_replay(kafka_bootstrap_servers, topics, database_url, dst):
-    with run_simulator([f"acme:{API_KEY}"], dst=dst) as sim:
-        sim.set_clock(datetime(2026, 3, 20, 10, 0, tzinfo=UTC))
-        ids = create_users(sim, EMAILS)
-        rotation = "11111111-1111-4111-8111-111111111111"
-        bounds = local_boundaries(ZONE, datetime(2026, 3, 16), timedelta(days=7), [timedelta(hours=9)], 9)
-        async with service_running(kafka_bootstrap_servers, topics, database_url, sim) as driver:
-            for email in EMAILS:
-                await driver.provisioned(email, ids[email])
-            await driver.configure(rotation)
-            for index, (start, end) in enumerate(itertools.pairwise(bounds)):
-                await driver.shift(rotation, f"s{index}", start, end, EMAILS[index % 3])
-            await eventually(lambda: len(_writes(sim)) >= 1 and _matches(sim, bounds, EMAILS, ids))
-            schedules = [r for r in _writes(sim) if r["method"] == "POST"]
-            assert len(schedules) == 1
+async def test_backup_pattern_creates_a_second_schedule(world: World) -> None:
+    rotation = new_rotation()
+    await world.driver.configure(rotation, backup=True)
+    await publish_weeks(world.driver, rotation, [A, B, C], backups=[B, C, A])
+    await world.settle()
 
-            before = len(_schedule_requests(sim))
-            writes_before = len(_writes(sim))
-            swapped = [EMAILS[1], EMAILS[0], EMAILS[2], EMAILS[1]]  # shifts 1 and 2 swap people
-            await driver.shift(rotation, "s1", bounds[1], bounds[2], swapped[1])
-            await driver.shift(rotation, "s2", bounds[2], bounds[3], EMAILS[1])
-            expected_people = [EMAILS[0], EMAILS[0], EMAILS[1]] + [EMAILS[i % 3] for i in range(3, 8)]
-            await eventually(lambda: _matches(sim, bounds, expected_people, ids, repeat=False))
-            await asyncio_sleep(0.6)
-            assert len(_writes(sim)) - writes_before <= 1
-            assert len(_schedule_requests(sim)) - before <= 2
+    primary, backup = world.schedule_id(rotation), world.schedule_id(rotation, "backup")
+    assert primary != backup
+    assert len(world.creations(f"Schedule {rotation[:8]} (backup)")) == 1
+    assert world.differing(rotation) == 0
+    assert world.differing(rotation, "backup") == 0
 
 
-def _matches(sim, bounds, people, ids, repeat=True) -> bool:
-    schedule_ids = {r["path"].split("/")[2] for r in sim.requests() if r["method"] == "PUT"}
-    posted = [r for r in sim.requests() if r["method"] == "POST" and r["path"] == "/schedules"]
-    if not posted:
-        return False
-    schedule_id = _schedule_id(sim) or next(iter(schedule_ids), None)
-    if schedule_id is None:
-        return False
-    now = sim.now().replace(second=0, microsecond=0) + timedelta(minutes=1)
-    until = bounds[-1]
-    final = [Assignment(s, e, u) for s, e, u in sim.final_schedule(API_KEY, schedule_id, now, until)]
-    expected = []
-    for index, (start, end) in enumerate(itertools.pairwise(bounds)):
-        person = people[index % len(people)] if repeat else people[index]
-        if end > now:
-            expected.append(Assignment(max(start, now), end, ids[person]))
-    merged = []
-    for entry in expected:
-        if merged and merged[-1].user_id == entry.user_id and merged[-1].end == entry.start:
-            merged[-1] = Assignment(merged[-1].start, entry.end, entry.user_id)
-        else:
-            merged.append(entry)
-    return differing_seconds(final, merged) == 0
+async def test_two_follow_the_sun_rotations_share_one_schedule(world: World) -> None:
+    day, night = new_rotation(), new_rotation()
+    await world.driver.configure(day, coverage=DAY)
+    await world.driver.configure(night, target=day, coverage=NIGHT)
+    await publish_weeks(world.driver, day, [A, B])
+    await publish_weeks(world.driver, night, [C, D, E])
+    await world.settle()
+
+    assert world.schedule_id(night) == world.schedule_id(day)
+    day_layers = set(world.results.synced(day)[-1].layer_ids)
+    night_layers = set(world.results.synced(night)[-1].layer_ids)
+    assert day_layers
+    assert night_layers
+    assert not day_layers & night_layers
+    assert world.differing(day) == 0
 
 
-def _schedule_id(sim) -> str | None:
-    for account in sim.simulator.accounts.values() if hasattr(sim.simulator, "accounts") else []:
-        for schedule_id in getattr(account, "schedules", {}):
-            return str(schedule_id)
-    return None
+async def test_three_follow_the_sun_rotations_with_backup(world: World) -> None:
+    rotations = [new_rotation() for _ in THIRDS]
+    for rotation, coverage in zip(rotations, THIRDS, strict=True):
+        await world.driver.configure(rotation, target=rotations[0], coverage=coverage, backup=True)
+    await publish_weeks(world.driver, rotations[0], [A, B], backups=[B, A])
+    await publish_weeks(world.driver, rotations[1], [C, D], backups=[D, C])
+    await publish_weeks(world.driver, rotations[2], [E, F, A], backups=[F, A, E])
+    await world.settle()
+
+    for role in ("primary", "backup"):
+        assert {world.schedule_id(r, role) for r in rotations} == {world.schedule_id(rotations[0], role)}
+        assert world.differing(rotations[0], role) == 0
 
 
-async def asyncio_sleep(seconds: float) -> None:
-    import asyncio
+async def test_member_leaving_and_joining(world: World) -> None:
+    rotation = new_rotation()
+    await world.driver.configure(rotation)
+    await publish_weeks(world.driver, rotation, [A, B, C])
+    await world.settle()
+    schedule = world.schedule_id(rotation)
 
-    await asyncio.sleep(seconds)
+    await world.driver.member_removed(rotation, B)  # B's future weeks 1, 4 go to A and C
+    await reassign(world.driver, rotation, 1, A)
+    await reassign(world.driver, rotation, 4, C)
+    await world.settle()
+    assert world.differing(rotation) == 0
+
+    newcomer = "newcomer@example.com"  # joins: weeks 5 and 6 are his, before PagerDuty knows him
+    await reassign(world.driver, rotation, 5, newcomer)
+    await reassign(world.driver, rotation, 6, newcomer)
+    await world.settle()
+    writes = len(world.writes(schedule))
+    await world.driver.provisioned(newcomer, world.add_user(newcomer))
+    await world.settle()
+    assert len(world.writes(schedule)) == writes + 1
+    assert world.differing(rotation) == 0
+
+
+async def test_coverage_change(world: World) -> None:
+    day, night = new_rotation(), new_rotation()
+    await world.driver.configure(day, coverage=DAY)
+    await world.driver.configure(night, target=day, coverage=NIGHT)
+    await publish_weeks(world.driver, day, [A, B])
+    await publish_weeks(world.driver, night, [C, D])
+    await world.settle()
+
+    await world.driver.change_coverage(night, (time(21), time(5)))  # a gap opens at both ends
+    await world.driver.change_coverage(day, (time(6), time(20)))
+    await world.settle()
+    assert world.differing(day) == 0
+
+
+async def test_merge_added_later(world: World) -> None:
+    day, night = new_rotation(), new_rotation()
+    await world.driver.configure(day, coverage=DAY)
+    await publish_weeks(world.driver, day, [A, B])
+    await world.settle()
+    schedule = world.schedule_id(day)
+
+    await world.driver.configure(night, target=day, coverage=NIGHT)
+    await publish_weeks(world.driver, night, [C, D])
+    await world.settle()
+    assert world.schedule_id(night) == schedule
+    assert [r["method"] for r in world.writes(schedule)] == ["PUT"] * len(world.writes(schedule))
+    assert world.differing(day) == 0
+
+
+async def test_delete_and_stop(world: World) -> None:
+    day, night = new_rotation(), new_rotation()
+    await world.driver.configure(day, coverage=DAY)
+    await world.driver.configure(night, target=day, coverage=NIGHT)
+    await publish_weeks(world.driver, day, [A, B])
+    await publish_weeks(world.driver, night, [C, D])
+    await world.settle()
+    schedule = world.schedule_id(day)
+
+    await world.driver.remove(night)  # the merged rotation's layers end; the schedule stays
+    await world.settle()
+    assert world.differing(day) == 0
+
+    since, until = world.window(day)
+    before = world.final(schedule, since, until)
+    requests = len(world.requests(schedule))
+    await world.driver.remove(day)  # delete and stop: PagerDuty is left as it is
+    await reassign(world.driver, day, 3, C)
+    await reassign(world.driver, night, 3, A)
+    await world.settle()
+    assert len(world.requests(schedule)) == requests
+    assert world.final(schedule, since, until) == before

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, String
+from sqlalchemy import JSON, DateTime, LargeBinary, String
 from sqlmodel import Field, SQLModel
 
 
@@ -87,3 +87,18 @@ class TargetRow(SQLModel, table=True):
     last_dirty_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     check_drift: bool = False
     synced_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class OutboxRow(SQLModel, table=True):
+    """An encoded sync result, written in the transaction that records the sync, published by the relay."""
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(sa_type=String(36))
+    topic: str
+    key: bytes = Field(sa_type=LargeBinary)
+    value: bytes = Field(sa_type=LargeBinary)
+    headers: dict[str, str] = Field(sa_type=JSON)
+    traceparent: str | None = None
+    created_at: datetime = Field(sa_type=DateTime(timezone=True))

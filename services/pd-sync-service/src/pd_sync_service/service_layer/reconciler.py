@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,33 +17,18 @@ from sqlmodel import col
 from oncall_contracts import CredentialSealer, ScheduleSynced, ScheduleSyncFailed, SealedCredential
 from oncall_pagerduty import PagerDutyError
 from pd_sync_service.adapters.orm import IntegrationRow, TargetRow
-from pd_sync_service.adapters.schedule_json import (
-    layers_from_schedule,
-    layers_from_store,
-    layers_to_store,
-    schedule_body,
-)
+from pd_sync_service.adapters.outbox import Outbox
+from pd_sync_service.adapters.schedule_json import layers_to_store
 from pd_sync_service.domain.model import Layer
-from pd_sync_service.domain.plan import plan_layers, shows
-from pd_sync_service.domain.schedule import expected_entries, schedule_layers
 from pd_sync_service.service_layer.folding import mark_target_dirty
 from pd_sync_service.service_layer.sources import TargetInputs, as_utc, load_inputs
+from pd_sync_service.service_layer.writer import PagerDutyApi, wanted_schedule, write_schedule
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 
-class PagerDutyApi(Protocol):
-    requests_sent: int
-
-    async def get(self, path: str, params: Any = None) -> dict[str, Any]: ...
-    async def post(self, path: str, json: Any = None) -> dict[str, Any]: ...
-    async def put(self, path: str, json: Any = None) -> dict[str, Any]: ...
-    async def aclose(self) -> None: ...
-
-
 PagerDutyFactory = Callable[[str, str], PagerDutyApi]  # (api_key, region) -> client
-Publish = Callable[[Any], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -63,12 +48,12 @@ class Reconciler:
         sessions: async_sessionmaker[AsyncSession],
         pagerduty: PagerDutyFactory,
         sealer: CredentialSealer,
-        publish: Publish,
+        outbox: Outbox,
         pagerduty_clock: Clock,
         config: ReconcilerConfig | None = None,
     ) -> None:
         self._sessions, self._pagerduty, self._sealer = sessions, pagerduty, sealer
-        self._publish, self._pd_now = publish, pagerduty_clock
+        self._outbox, self._pd_now = outbox, pagerduty_clock
         self._config = config or ReconcilerConfig()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -133,11 +118,12 @@ class Reconciler:
             if retry:
                 row.last_dirty_at = datetime.now(UTC) + self._config.retry_after
             else:
-                row.synced_seq, row.check_drift = seq, False
+                row.synced_seq = seq
                 row.dirty_at = row.last_dirty_at = None
             session.add(row)
-        for event in events:
-            await self._publish(event)
+            self._outbox.add(session, events)
+        if events:
+            self._outbox.wake()
 
     async def _sync(self, row: TargetRow, inputs: TargetInputs) -> tuple[list[Any], bool]:
         owner = inputs.owner
@@ -146,6 +132,8 @@ class Reconciler:
         try:
             layers, drift = await self._write(client, row, inputs)
         except PagerDutyError as error:
+            # A write that timed out may have been applied: read PagerDuty before the next write.
+            row.check_drift = True
             failed = [
                 ScheduleSyncFailed(
                     rotation_id=s.rotation_id,
@@ -158,7 +146,7 @@ class Reconciler:
             return failed, error.retryable
         finally:
             await client.aclose()
-        row.layers = layers_to_store(layers)
+        row.layers, row.check_drift = layers_to_store(layers), False
         synced = [
             ScheduleSynced(
                 rotation_id=source.rotation_id,
@@ -179,44 +167,4 @@ class Reconciler:
     async def _write(
         self, client: PagerDutyApi, row: TargetRow, inputs: TargetInputs
     ) -> tuple[list[Layer], bool]:
-        """Create or update the schedule; return the layers PagerDuty holds and whether drift was repaired."""
-        zone = inputs.owner.schedule_time_zone
-        since = self._pd_now().astimezone(UTC).replace(second=0, microsecond=0)
-        ends = [a.end for s in inputs.sources for a in s.assignments]
-        until = max([since + timedelta(days=1), *ends]).replace(second=0, microsecond=0)
-        desired = schedule_layers(inputs.sources, zone, since, until)
-        expected = expected_entries(inputs.sources, since, until)
-        name = inputs.owner.schedule_name + (" (backup)" if row.role == "backup" else "")
-        row.synced_until = until
-        if row.schedule_id is None:
-            body = (await client.post("/schedules", json=schedule_body(name, zone, desired)))["schedule"]
-            row.schedule_id, row.schedule_url = str(body["id"]), str(body.get("html_url") or "")
-            return _with_owners(body, desired, []), False
-        stored = layers_from_store(row.layers)
-        held, drift = stored, False
-        if row.check_drift:
-            fetched = (await client.get(f"/schedules/{row.schedule_id}"))["schedule"]
-            held = layers_from_schedule(
-                fetched, {layer.id: layer.owner for layer in stored if layer.id and layer.owner}
-            )
-            drift = not shows(held, expected, zone, since, until) and shows(
-                stored, expected, zone, since, until
-            )
-        if shows(held, expected, zone, since, until):
-            return held, False
-        sent = plan_layers(held, desired, since)
-        body = (await client.put(f"/schedules/{row.schedule_id}", json=schedule_body(name, zone, sent)))[
-            "schedule"
-        ]
-        return _with_owners(body, [layer for layer in sent if layer.id is None], sent), drift
-
-
-def _with_owners(body: dict[str, Any], created: list[Layer], sent: list[Layer]) -> list[Layer]:
-    """PagerDuty's layers (precedence order) with owners: known ids from `sent`, and the layers it
-    appended for `created`, in order."""
-    owners = {layer.id: layer.owner for layer in sent if layer.id and layer.owner}
-    layers = layers_from_schedule(body, owners)
-    fresh = [index for index, layer in enumerate(layers) if layer.id not in owners]
-    for index, layer in zip(fresh[len(fresh) - len(created) :], created, strict=True):
-        layers[index] = Layer(**{**layers[index].__dict__, "owner": layer.owner})
-    return layers
+        return await write_schedule(client, row, wanted_schedule(row.role, inputs, self._pd_now()))

@@ -1,0 +1,123 @@
+"""One schedule write: create it, or update only what differs, or create it again when it was deleted."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from oncall_pagerduty import NotFoundError
+from pd_sync_service.adapters.orm import TargetRow
+from pd_sync_service.adapters.schedule_json import (
+    layers_from_schedule,
+    layers_from_store,
+    schedule_body,
+)
+from pd_sync_service.domain.model import Assignment, Layer
+from pd_sync_service.domain.plan import plan_layers, shows
+from pd_sync_service.domain.schedule import expected_entries, schedule_layers
+from pd_sync_service.service_layer.sources import TargetInputs
+
+logger = logging.getLogger(__name__)
+
+
+class PagerDutyApi(Protocol):
+    requests_sent: int
+
+    async def get(self, path: str, params: Any = None) -> dict[str, Any]: ...
+    async def post(self, path: str, json: Any = None) -> dict[str, Any]: ...
+    async def put(self, path: str, json: Any = None) -> dict[str, Any]: ...
+    async def aclose(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class WantedSchedule:
+    """What one PagerDuty schedule must hold over [since, until): its layers and the entries they show.
+
+    `since` is PagerDuty's `now` cut to the minute (layers are written on whole minutes); `now` itself
+    is where the comparison starts: PagerDuty moves a past layer start to the time of the update, so
+    the seconds before it are the past and are not compared.
+    """
+
+    name: str
+    zone: str
+    layers: list[Layer]
+    expected: list[Assignment]
+    since: datetime
+    until: datetime
+    now: datetime
+
+    def shown_by(self, layers: list[Layer]) -> bool:
+        return shows(layers, self.expected, self.zone, self.now, self.until)
+
+    def body(self, layers: list[Layer]) -> dict[str, Any]:
+        return schedule_body(self.name, self.zone, layers)
+
+
+def wanted_schedule(role: str, inputs: TargetInputs, now: datetime) -> WantedSchedule:
+    """`now` is PagerDuty's; the horizon is the last shift's end."""
+    now = now.astimezone(UTC)
+    since = now.replace(second=0, microsecond=0)
+    zone = inputs.owner.schedule_time_zone
+    ends = [a.end for s in inputs.sources for a in s.assignments]
+    until = max([since + timedelta(days=1), *ends]).replace(second=0, microsecond=0)
+    name = inputs.owner.schedule_name + (" (backup)" if role == "backup" else "")
+    return WantedSchedule(
+        name,
+        zone,
+        schedule_layers(inputs.sources, zone, since, until),
+        expected_entries(inputs.sources, since, until),
+        since,
+        until,
+        now,
+    )
+
+
+async def write_schedule(
+    client: PagerDutyApi, row: TargetRow, wanted: WantedSchedule
+) -> tuple[list[Layer], bool]:
+    """Make PagerDuty show `wanted`; return the layers it now holds and whether drift was repaired
+    (someone changed or deleted the schedule by hand)."""
+    row.synced_until = wanted.until
+    if row.schedule_id is None:
+        return await _create(client, row, wanted), False
+    try:
+        return await _update(client, row, wanted)
+    except NotFoundError:
+        logger.warning("schedule %s was deleted in PagerDuty; creating it again", row.schedule_id)
+        row.schedule_id = None
+        return await _create(client, row, wanted), True
+
+
+async def _create(client: PagerDutyApi, row: TargetRow, wanted: WantedSchedule) -> list[Layer]:
+    body = (await client.post("/schedules", json=wanted.body(wanted.layers)))["schedule"]
+    row.schedule_id, row.schedule_url = str(body["id"]), str(body.get("html_url") or "")
+    return _with_owners(body, wanted.layers, [])
+
+
+async def _update(client: PagerDutyApi, row: TargetRow, wanted: WantedSchedule) -> tuple[list[Layer], bool]:
+    """PUT only when the layers PagerDuty holds do not show `wanted`; on a drift check read them first."""
+    stored = layers_from_store(row.layers)
+    held, drift = stored, False
+    if row.check_drift:
+        fetched = (await client.get(f"/schedules/{row.schedule_id}"))["schedule"]
+        owners = {layer.id: layer.owner for layer in stored if layer.id and layer.owner}
+        held = layers_from_schedule(fetched, owners)
+        drift = not wanted.shown_by(held) and wanted.shown_by(stored)
+    if wanted.shown_by(held):
+        return held, False
+    sent = plan_layers(held, wanted.layers, wanted.since)
+    body = (await client.put(f"/schedules/{row.schedule_id}", json=wanted.body(sent)))["schedule"]
+    return _with_owners(body, [layer for layer in sent if layer.id is None], sent), drift
+
+
+def _with_owners(body: dict[str, Any], created: list[Layer], sent: list[Layer]) -> list[Layer]:
+    """PagerDuty's layers (precedence order) with owners: known ids from `sent`, and the layers it
+    appended for `created`, in order."""
+    owners = {layer.id: layer.owner for layer in sent if layer.id and layer.owner}
+    layers = layers_from_schedule(body, owners)
+    fresh = [index for index, layer in enumerate(layers) if layer.id not in owners]
+    for index, layer in zip(fresh[len(fresh) - len(created) :], created, strict=True):
+        layers[index] = Layer(**{**layers[index].__dict__, "owner": layer.owner})
+    return layers
