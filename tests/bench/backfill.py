@@ -134,7 +134,8 @@ def _check_sample(
 ) -> tuple[int, int]:
     """Compare a random sample of primary schedules (own and merged) with the scheduler, to the second."""
     by_name = {s["name"]: s["id"] for s in schedules}
-    owners = random.Random(7).sample([i for i in range(plan.rotations) if plan.owner(i) == i], size)
+    population = [i for i in range(plan.rotations) if plan.owner(i) == i]
+    owners = random.Random(7).sample(population, min(size, len(population)))
     since, until = window(timedelta(days=HORIZON_DAYS - 2))
     matching = 0
     for owner in owners:

@@ -2,7 +2,8 @@
 
 Each change reassigns one future shift of one of the rotations (round robin). Its latency runs from
 the API's answer to the first moment the simulator's final schedule shows the new person for that
-whole shift (polled every 50 ms).
+whole shift. One watcher per schedule polls the final schedule every POLL_S over the span of its
+pending changes, so the measuring load on the simulator stays bounded whatever the latency.
 """
 
 from __future__ import annotations
@@ -10,15 +11,15 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from localsystem.api import RotationApi
 from localsystem.pagerduty import PagerDutyView
 from localsystem.timelines import parse_instant
 
-POLL_S = 0.05
+POLL_S = 0.1
 GIVE_UP_S = 30.0
 
 
@@ -39,6 +40,60 @@ class LatencyResult:
     requests: list[dict[str, Any]]
 
 
+@dataclass
+class Pending:
+    start: datetime
+    end: datetime
+    user_id: str
+    answered: float
+
+
+@dataclass
+class ScheduleWatcher:
+    pagerduty: PagerDutyView
+    schedule_id: str
+    latencies: list[float]
+    pending: dict[str, Pending] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    not_seen: int = 0
+
+    def expect(self, shift_id: str, pending: Pending) -> None:
+        with self.lock:
+            self.pending[shift_id] = pending
+
+    def run(self, stop: threading.Event) -> None:
+        while not (stop.is_set() and not self.pending):
+            self._poll_once()
+            time.sleep(POLL_S)
+
+    def _poll_once(self) -> None:
+        with self.lock:
+            waiting = dict(self.pending)
+        if not waiting:
+            return
+        since = min(p.start for p in waiting.values())
+        until = max(p.end for p in waiting.values())
+        entries = [
+            (parse_instant(a), parse_instant(b), who)
+            for a, b, who in self.pagerduty.final_user_ids(self.schedule_id, since, until)
+        ]
+        now = time.monotonic()
+        with self.lock:
+            for shift_id, pending in waiting.items():
+                if self.pending.get(shift_id) is not pending:
+                    continue  # changed again meanwhile; the newer change is measured
+                if _shown(entries, pending):
+                    self.latencies.append(now - pending.answered)
+                    del self.pending[shift_id]
+                elif now - pending.answered > GIVE_UP_S:
+                    self.not_seen += 1
+                    del self.pending[shift_id]
+
+
+def _shown(entries: list[tuple[datetime, datetime, str]], pending: Pending) -> bool:
+    return any(a <= pending.start and pending.end <= b and who == pending.user_id for a, b, who in entries)
+
+
 def run_changes(
     api: RotationApi,
     pagerduty: PagerDutyView,
@@ -48,9 +103,9 @@ def run_changes(
     duration_s: float,
 ) -> LatencyResult:
     total = int(rate_per_s * duration_s)
-    lock = threading.Lock()
     latencies: list[float] = []
-    failures = {"not_seen": 0, "api": 0}
+    watchers = {t.schedule_id: ScheduleWatcher(pagerduty, t.schedule_id, latencies) for t in targets}
+    api_errors = [0]
     log_start = len(pagerduty.requests())
 
     def change(index: int) -> None:
@@ -60,45 +115,34 @@ def run_changes(
         try:
             api.reassign_shift(target.rotation_id, shift["id"], primary=person)
         except Exception:
-            with lock:
-                failures["api"] += 1
+            api_errors[0] += 1
             return
         answered = time.monotonic()
         shift["primary"] = person
-        seen = _wait_until_shown(pagerduty, target.schedule_id, shift, user_ids[person])
-        with lock:
-            if seen is None:
-                failures["not_seen"] += 1
-            else:
-                latencies.append(seen - answered)
+        pending = Pending(
+            parse_instant(shift["start"]), parse_instant(shift["end"]), user_ids[person], answered
+        )
+        watchers[target.schedule_id].expect(shift["id"], pending)
 
-    with ThreadPoolExecutor(max_workers=64) as pool:
+    stop = threading.Event()
+    threads = [threading.Thread(target=w.run, args=(stop,), daemon=True) for w in watchers.values()]
+    for thread in threads:
+        thread.start()
+    with ThreadPoolExecutor(max_workers=16) as pool:
         started = time.monotonic()
         for index in range(total):
             time.sleep(max(0.0, started + index / rate_per_s - time.monotonic()))
             pool.submit(change, index)
-    time.sleep(3.0)  # let trailing writes land before the request log is read
-    return LatencyResult(
-        latencies, total, failures["not_seen"], failures["api"], pagerduty.requests()[log_start:]
-    )
+    stop.set()
+    for thread in threads:
+        thread.join(GIVE_UP_S + 5)
+    not_seen = sum(w.not_seen for w in watchers.values())
+    return LatencyResult(latencies, total, not_seen, api_errors[0], pagerduty.requests()[log_start:])
 
 
 def _next_person(target: Target, shift: dict[str, Any]) -> str:
     members = target.members
     return members[(members.index(shift["primary"]) + 1) % len(members)]
-
-
-def _wait_until_shown(
-    pagerduty: PagerDutyView, schedule_id: str, shift: dict[str, Any], user_id: str
-) -> float | None:
-    start, end = parse_instant(shift["start"]), parse_instant(shift["end"])
-    deadline = time.monotonic() + GIVE_UP_S
-    while time.monotonic() < deadline:
-        entries = pagerduty.final_user_ids(schedule_id, start, end)
-        if len(entries) == 1 and entries[0][2] == user_id:
-            return time.monotonic()
-        time.sleep(POLL_S)
-    return None
 
 
 def future_shifts(api: RotationApi, rotation_id: str, weeks: int) -> list[dict[str, Any]]:

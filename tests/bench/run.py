@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "local"))
 
 from backfill import Plan, backfill
 from bench_system import bench_system
@@ -59,7 +60,7 @@ def latency_targets(
         members = [f"p{m}.l{index:02d}@bench.example.com" for m in range(5)]
         add_members(api, rotation, [(email, email.split("@")[0]) for email in members], zone)
         api.configure_own(rotation, account.subdomain, account.api_key)
-        return Target(rotation, _schedule_id(api, rotation), members, future_shifts(api, rotation, weeks=24))
+        return Target(rotation, _schedule_id(api, rotation), members, future_shifts(api, rotation, weeks=8))
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         targets = list(pool.map(prepare, range(count)))
@@ -185,6 +186,10 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(f"{name.ljust(width)}  {value:<40} {verdict}" for name, value, verdict in rows)
 
 
+def _cpu_used(before: dict[str, float | None], after: dict[str, float | None]) -> dict[str, float | None]:
+    return {name: (after[name] or 0) - (before.get(name) or 0) for name in after}
+
+
 def _met(ok: bool, target: str) -> str:
     return f"met ({target})" if ok else f"NOT MET ({target})"
 
@@ -200,7 +205,10 @@ def main() -> int:
         api = RotationApi(system.api_url, token, timeout_s=120)
         pagerduty = PagerDutyView(system.simulator_url, system.config.account.api_key)
         print("latency run ...", flush=True)
+        cpu_before = system.cpu_seconds()
         results["latency"] = measure_latency(system, api, pagerduty, args)
+        results["latency"]["cpu_seconds_per_process"] = _cpu_used(cpu_before, system.cpu_seconds())
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n")  # kept even if the backfill fails
         if args.rotations:
             print(f"backfill of {args.rotations} rotations ...", flush=True)
             results["backfill"] = measure_backfill(system, api, pagerduty, args.rotations)

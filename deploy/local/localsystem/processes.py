@@ -106,6 +106,14 @@ class ManagedProcess:
         """The kernel's high-water mark of resident memory (VmHWM) of this pid, while it runs."""
         return _status_kib(self.pid, "VmHWM")
 
+    def cpu_seconds(self) -> float | None:
+        """User plus system CPU time this pid used so far."""
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rss_bytes(self) -> int | None:
         return _status_kib(self.pid, "VmRSS")
 

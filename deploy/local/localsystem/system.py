@@ -145,6 +145,9 @@ class LocalSystem:
             raise RuntimeError(f"rotation-service token failed: {result.stderr.strip()[-500:]}")
         return result.stdout.strip().splitlines()[-1]
 
+    def cpu_seconds(self) -> dict[str, float | None]:
+        return {name: p.cpu_seconds() for name, p in self.processes.items()}
+
     def service_env(self, service: ServiceDef | None = None) -> dict[str, str]:
         """The environment every service process gets (twelve-factor settings)."""
         env = {
