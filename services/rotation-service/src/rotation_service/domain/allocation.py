@@ -52,11 +52,15 @@ def allocate(
     future = {shift.id: shift for shift in current if shift.start >= now}
     drafts = _drafts(spec, started, future, roster, now, end)
     welcome = _never_assigned(roster, current) if rebalance_towards is None else set(rebalance_towards)
+    ledgers = {role: Ledger.of(drafts, role, roster) for role in spec.roles}
+    before = {role: started[-1].person(role) if started else None for role in spec.roles}
     for role in spec.roles:
-        before = started[-1].person(role) if started else None
-        ledger = Ledger.of(drafts, role, roster)
-        _fill_vacancies(drafts, role, roster, ledger, before)
-        rebalance(drafts, role, roster, ledger, welcome, before)
+        _fill_vacancies(drafts, role, roster, ledgers[role], before[role])
+    for role in spec.roles:
+        # Only the primary pass may swap a shift's two people: with few members, moving a primary
+        # shift to its own backup is the only way to even primary loads out; backups are evened after.
+        partner = ledgers["backup"] if role == "primary" and spec.backup else None
+        rebalance(drafts, role, roster, ledgers[role], welcome, before[role], partner)
     planned = [draft.to_shift(_has_conflict(draft, spec.roles, roster)) for draft in drafts]
     return [*started, *planned]
 

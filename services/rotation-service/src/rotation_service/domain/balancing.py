@@ -33,25 +33,47 @@ class _Context:
     newcomers: set[str]
     before: str | None
     lightest_shift: int
+    partner: Ledger | None
+
+
+@dataclass(frozen=True)
+class _Move:
+    index: int
+    receiver: str
+    swaps_roles: bool
 
 
 def rebalance(
-    drafts: list[Draft], role: Role, roster: Roster, ledger: Ledger, newcomers: set[str], before: str | None
+    drafts: list[Draft],
+    role: Role,
+    roster: Roster,
+    ledger: Ledger,
+    newcomers: set[str],
+    before: str | None,
+    partner: Ledger | None = None,
 ) -> None:
-    """Move shifts of `role` until no move narrows a gap; unchanged shifts only go to `newcomers`.
+    """Move shifts of `role` until no move narrows a gap; kept shifts only go to `newcomers`.
 
     `before` is who holds `role` in the started shift just before the first draft (for back-to-back).
+    With a `partner` (the ledger of the other role), a shift may also move to its own holder of the
+    other role, the two people swapping roles.
     """
     if not drafts:
         return
     lightest_shift = min(draft.weight for draft in drafts)
-    context = _Context(drafts, role, roster, ledger, newcomers, before, lightest_shift)
+    context = _Context(drafts, role, roster, ledger, newcomers, before, lightest_shift, partner)
     while (move := _best_move(context)) is not None:
-        index, receiver = move
-        ledger.give(drafts, index, role, receiver)
+        donor = drafts[move.index].people[role]
+        ledger.give(drafts, move.index, role, move.receiver)
+        if move.swaps_roles and partner is not None and donor is not None:
+            partner.give(drafts, move.index, _other(role), donor)
 
 
-def _best_move(context: _Context) -> tuple[int, str] | None:
+def _other(role: Role) -> Role:
+    return "backup" if role == "primary" else "primary"
+
+
+def _best_move(context: _Context) -> _Move | None:
     loads, rank = context.ledger.loads, context.roster.rank
     lightest_first = sorted(loads, key=lambda email: (loads[email], rank[email]))
     heaviest_first = sorted(loads, key=lambda email: (-loads[email], rank[email]))
@@ -60,31 +82,44 @@ def _best_move(context: _Context) -> tuple[int, str] | None:
             for donor in heaviest_first:
                 if loads[donor] - loads[receiver] <= context.lightest_shift:
                     break
-                index = _movable_shift(context, tier, donor, receiver)
-                if index is not None:
-                    return index, receiver
+                move = _movable_shift(context, tier, donor, receiver)
+                if move is not None:
+                    return move
     return None
 
 
-def _movable_shift(context: _Context, tier: _Tier, donor: str, receiver: str) -> int | None:
+def _movable_shift(context: _Context, tier: _Tier, donor: str, receiver: str) -> _Move | None:
     """The donor's longest shift the receiver can take that narrows their gap; the latest among equals."""
     gap = context.ledger.loads[donor] - context.ledger.loads[receiver]
-    may_move_kept = tier.moves_kept and receiver in context.newcomers
-    best: int | None = None
+    best: _Move | None = None
+    best_weight = 0
     for index in reversed(context.ledger.holdings[donor]):
         draft = context.drafts[index]
-        if draft.pinned or draft.weight >= gap:
+        if draft.pinned or draft.weight >= gap or draft.weight <= best_weight:
             continue
-        if best is not None and draft.weight <= context.drafts[best].weight:
+        if not _may_change(context, tier, draft, context.role, receiver):
             continue
-        if not draft.was_vacant(context.role) and not may_move_kept:
-            continue
-        if not context.roster.can_take(receiver, draft, context.role):
+        swaps_roles = _needs_role_swap(context, tier, draft, donor, receiver)
+        if not swaps_roles and not context.roster.can_take(receiver, draft, context.role):
             continue
         if not tier.allows_back_to_back and _creates_back_to_back(context, index, receiver):
             continue
-        best = index
+        best, best_weight = _Move(index, receiver, swaps_roles), draft.weight
     return best
+
+
+def _may_change(context: _Context, tier: _Tier, draft: Draft, role: Role, receiver: str) -> bool:
+    return draft.was_vacant(role) or (tier.moves_kept and receiver in context.newcomers)
+
+
+def _needs_role_swap(context: _Context, tier: _Tier, draft: Draft, donor: str, receiver: str) -> bool:
+    """True when the receiver holds the shift's other role and may trade it with the donor."""
+    other = _other(context.role)
+    return (
+        context.partner is not None
+        and draft.people[other] == receiver
+        and _may_change(context, tier, draft, other, donor)
+    )
 
 
 def _creates_back_to_back(context: _Context, index: int, receiver: str) -> bool:
