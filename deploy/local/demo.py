@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,13 @@ from localsystem.convergence import ScheduleFeed, compare, wait_until_converged
 from localsystem.pagerduty import PagerDutyView
 from localsystem.system import BIN
 from localsystem.timelines import Entry
-from localsystem.walkthrough import add_members, future_shift, last_monday_0900, swap_primary_and_backup
+from localsystem.walkthrough import (
+    add_members,
+    future_shift,
+    last_monday_0900,
+    swap_primary_and_backup,
+    wait_for_reported_schedules,
+)
 
 SYSTEM_FILE = Path(__file__).resolve().parents[2] / ".local" / "run" / "system.json"
 ZONE = "Europe/London"
@@ -65,20 +70,6 @@ def create_team(api: RotationApi, label: str, suffix: str) -> str:
         f"created rotation {rotation['name']!r} ({rotation_id}), on call {coverage[0]}-{coverage[1]} {ZONE}"
     )
     return rotation_id
-
-
-def wait_for_schedule_ids(api: RotationApi, rotation_id: str, timeout_s: float = 60.0) -> dict[str, str]:
-    """role -> PagerDuty schedule id, as the rotation service reports them once the sync ran."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        status = api.integration(rotation_id)
-        found = {s["role"]: s["schedule_id"] for s in status["schedules"] if s.get("schedule_id")}
-        if {"primary", "backup"} <= found.keys():
-            return found
-        if status.get("last_error"):
-            print(f"  sync reports: {status['last_error']}")
-        time.sleep(0.5)
-    sys.exit(f"the sync did not report both schedules within {timeout_s:.0f} s; see .local/run/logs/")
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:
@@ -154,7 +145,7 @@ def main() -> int:
 
     api.configure_own(days, details["subdomain"], details["api_key"], region=details["region"])
     print("set up PagerDuty sync for the days rotation (schedule name defaults to the rotation's name)")
-    schedules = wait_for_schedule_ids(api, days)
+    schedules = wait_for_reported_schedules(api, days, {"primary", "backup"})
     api.configure_merge(nights, days)
     print("merged the nights rotation into the same PagerDuty schedule (its own layer)")
     feeds = {

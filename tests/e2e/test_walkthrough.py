@@ -21,6 +21,7 @@ from localsystem.walkthrough import (
     split_primary_backup,
     swap_primary_and_backup,
     wait_for_new_schedules,
+    wait_for_reported_schedules,
 )
 
 pytestmark = pytest.mark.e2e
@@ -88,6 +89,8 @@ def test_the_integration_walkthrough(
         pagerduty,
         [ScheduleFeed(primary, ((europe, "primary"),)), ScheduleFeed(backup, ((europe, "backup"),))],
     )
+    reported = wait_for_reported_schedules(api, europe, {"primary", "backup"})
+    assert reported == {"primary": primary, "backup": backup}, "the integration page links both schedules"
 
     # 2. Merge a second rotation into the shared schedule: its own layer, covering the night.
     americas = create_follow_the_sun(api, "Follow the sun: Americas", NIGHT)

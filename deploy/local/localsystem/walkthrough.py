@@ -61,3 +61,18 @@ def future_shift(
 def swap_primary_and_backup(api: RotationApi, rotation_id: str, shift: dict[str, Any]) -> Any:
     """Swap a shift by hand: the backup takes the primary's turn and the other way round."""
     return api.reassign_shift(rotation_id, shift["id"], primary=shift["backup"], backup=shift["primary"])
+
+
+def wait_for_reported_schedules(
+    api: RotationApi, rotation_id: str, roles: set[str], timeout_s: float = 60.0
+) -> dict[str, str]:
+    """role -> PagerDuty schedule id, as the rotation service reports them once the sync reported back."""
+    deadline = time.monotonic() + timeout_s
+    status: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        status = api.integration(rotation_id)
+        found = {s["role"]: s["schedule_id"] for s in status["schedules"] if s.get("schedule_id")}
+        if roles <= found.keys():
+            return found
+        time.sleep(0.5)
+    raise TimeoutError(f"the rotation service did not report {sorted(roles)} schedules: {status}")
