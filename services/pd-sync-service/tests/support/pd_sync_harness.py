@@ -67,6 +67,12 @@ class Driver:
         self.published.append(envelope)
         await publish_event(self.broker, self.topics, envelope)
 
+    async def replay(self, envelopes: list[Envelope[Any]]) -> None:
+        """Deliver already-published events again (same event ids), many at a time."""
+        for start in range(0, len(envelopes), 100):
+            batch = envelopes[start : start + 100]
+            await asyncio.gather(*(publish_event(self.broker, self.topics, e) for e in batch))
+
     async def configure(
         self,
         rotation_id: str,

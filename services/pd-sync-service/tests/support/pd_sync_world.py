@@ -76,8 +76,9 @@ class World:
         assert synced, f"no ScheduleSynced for {target} {role}"
         return synced[-1].schedule_id
 
-    async def wait_synced(self, rotation_id: str, role: str = "primary", count: int = 1) -> None:
-        await _until(lambda: len(self.results.synced(rotation_id, role)) >= count)
+    async def wait_synced_where(self, rotation_id: str, check: Any, role: str = "primary") -> None:
+        """Wait for a ScheduleSynced of the rotation for which `check(event)` holds."""
+        await _until(lambda: any(check(event) for event in self.results.synced(rotation_id, role)))
 
     def final(self, schedule_id: str, since: datetime, until: datetime) -> list[Assignment]:
         entries = self.sim.final_schedule(API_KEY, schedule_id, since, until)
