@@ -8,19 +8,20 @@ import random
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from localsystem.api import RotationApi
 from localsystem.convergence import ScheduleFeed, compare, window
 from localsystem.pagerduty import PagerDutyView
 from localsystem.system import DemoAccount
+from localsystem.timelines import parse_instant
 from localsystem.walkthrough import last_monday_0900
 
 ZONE = "Europe/Paris"
 MEMBERS = 5
 HORIZON_DAYS = 182  # 26 weekly shifts
-QUIET_S = 10.0
+QUIET_S = 15.0
 
 
 @dataclass(frozen=True)
@@ -96,31 +97,35 @@ def backfill(api: RotationApi, pagerduty: PagerDutyView, account: DemoAccount, p
     setup_s = time.monotonic() - setup_started
     log_start = len(pagerduty.requests())
     known = {s["id"] for s in pagerduty.schedules()}
-    started = time.monotonic()
+    started = datetime.now(UTC)
     owners = [i for i in range(plan.rotations) if plan.owner(i) == i]
     with ThreadPoolExecutor(max_workers=6) as pool:
         list(pool.map(lambda i: api.configure_own(ids[i], account.subdomain, account.api_key), owners))
         merged = [i for i in range(plan.rotations) if plan.owner(i) != i]
         list(pool.map(lambda i: api.configure_merge(ids[i], ids[plan.owner(i)]), merged))
-    finished = _wait_until_quiet(pagerduty, log_start, started)
-    requests = pagerduty.requests()[log_start:]
+    requests = _wait_until_quiet(pagerduty, log_start)
+    # The log stamps whole seconds: count the last request's second in full.
+    finished = parse_instant(requests[-1]["time"]) + timedelta(seconds=1)
     schedules = [s for s in pagerduty.schedules() if s["id"] not in known]
     checked, matching = _check_sample(api, pagerduty, plan, ids, schedules)
-    return BackfillResult(plan, setup_s, finished - started, requests, len(schedules), checked, matching)
+    return BackfillResult(
+        plan, setup_s, (finished - started).total_seconds(), requests, len(schedules), checked, matching
+    )
 
 
 def _wait_until_quiet(
-    pagerduty: PagerDutyView, log_start: int, started: float, limit_s: float = 3600
-) -> float:
-    """The monotonic time of the last PagerDuty request once none came for QUIET_S seconds."""
-    last_count, last_change = -1, time.monotonic()
-    while time.monotonic() - started < limit_s:
-        count = len(pagerduty.requests()) - log_start
-        if count != last_count:
-            last_count, last_change = count, time.monotonic()
-        elif count > 0 and time.monotonic() - last_change >= QUIET_S:
-            return last_change
-        time.sleep(1.0)
+    pagerduty: PagerDutyView, log_start: int, limit_s: float = 3600
+) -> list[dict[str, Any]]:
+    """The backfill's requests, once none came for QUIET_S seconds. The log (with bodies) grows large,
+    so it is read only every QUIET_S seconds; the end time comes from the log's own timestamps."""
+    deadline = time.monotonic() + limit_s
+    last_count = -1
+    while time.monotonic() < deadline:
+        time.sleep(QUIET_S)
+        requests = pagerduty.requests()[log_start:]
+        if requests and len(requests) == last_count:
+            return requests
+        last_count = len(requests)
     raise TimeoutError("the backfill did not fall quiet within an hour")
 
 

@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -194,7 +195,12 @@ def _met(ok: bool, target: str) -> str:
     return f"met ({target})" if ok else f"NOT MET ({target})"
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)  # so the started processes are stopped
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _interrupt)
     args = parse_args()
     results: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
