@@ -140,3 +140,36 @@ async def test_a_shift_is_reassigned_by_its_holder_or_an_admin_only(
     assert handed_on.status_code == 200, handed_on.text
     assert handed_on.json()["primary"] == other
     assert handed_on.json()["pinned"] is True
+
+
+async def test_two_future_shifts_are_swapped_by_a_holder_and_nothing_else_moves(
+    client: httpx.AsyncClient, api: Any
+) -> None:
+    rotation = await api.create_rotation(OWNER)
+    rid = rotation["id"]
+    for email in ("ann@example.com", "bob@example.com", "cat@example.com"):
+        await api.add_member(rid, OWNER, email)
+    before = (await client.get(f"/v1/rotations/{rid}/shifts", headers=api.auth(OWNER))).json()
+    first = next(s for s in before[1:] if s["primary"] == "ann@example.com")
+    second = next(s for s in before[1:] if s["primary"] == "bob@example.com")
+    path = f"/v1/rotations/{rid}/shifts/{first['id']}/swap"
+
+    stranger = await client.post(
+        path, json={"with_shift_id": second["id"]}, headers=api.auth("eve@example.com")
+    )
+    assert stranger.status_code == 403
+    unknown = await client.post(path, json={"with_shift_id": "no-such-shift"}, headers=api.auth(OWNER))
+    assert unknown.status_code in {404, 422}
+
+    swapped = await client.post(
+        path, json={"with_shift_id": second["id"]}, headers=api.auth("ann@example.com")
+    )
+    assert swapped.status_code == 200, swapped.text
+    after = {
+        s["id"]: s for s in (await client.get(f"/v1/rotations/{rid}/shifts", headers=api.auth(OWNER))).json()
+    }
+    assert after[first["id"]]["primary"] == "bob@example.com"
+    assert after[second["id"]]["primary"] == "ann@example.com"
+    for shift in before:
+        if shift["id"] not in {first["id"], second["id"]}:
+            assert after[shift["id"]]["primary"] == shift["primary"]

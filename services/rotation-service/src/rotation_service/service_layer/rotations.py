@@ -161,6 +161,20 @@ class RotationService:
 
         return await self.change(rotation_id, actor, reassign, admin_only=False)
 
+    async def swap_shifts(
+        self, rotation_id: str, actor: str, shift_id: str, other_shift_id: str
+    ) -> list[Shift]:
+        """Administrators, and the people holding either shift, may swap two future shifts."""
+
+        def swap(rotation: Rotation, now: datetime) -> list[Shift]:
+            involved = [rotation.shifts.get(shift_id), rotation.shifts.get(other_shift_id)]
+            if not any(shift is not None and shift.holds(actor.lower()) for shift in involved):
+                require_admin(rotation, actor)
+            rotation.swap_shifts(shift_id, other_shift_id, now)
+            return [rotation.shifts[shift_id], rotation.shifts[other_shift_id]]
+
+        return await self.change(rotation_id, actor, swap, admin_only=False)
+
     async def roll_horizons(self) -> int:
         """Extends every rotation's allocation to its horizon; returns how many rotations changed."""
         async with self._uow() as uow:

@@ -163,6 +163,14 @@ class ShiftPatch(BaseModel):
     backup: str | None = None
 
 
+class ShiftSwap(BaseModel):
+    """Exchange the people of this shift with those of another future shift of the rotation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    with_shift_id: str
+
+
 class OnCallOut(BaseModel):
     start: datetime
     end: datetime

@@ -11,7 +11,7 @@ from pydantic import AwareDatetime
 from rotation_service.domain.timeline import oncall_timeline
 from rotation_service.entrypoints.api.auth import CurrentUser
 from rotation_service.entrypoints.api.dependencies import ClockDep, Rotations
-from rotation_service.entrypoints.api.schemas import OnCallOut, ShiftOut, ShiftPatch
+from rotation_service.entrypoints.api.schemas import OnCallOut, ShiftOut, ShiftPatch, ShiftSwap
 from rotation_service.service_layer.errors import InvalidInput
 
 router = APIRouter(prefix="/v1/rotations/{rotation_id}", tags=["shifts"])
@@ -40,6 +40,14 @@ async def reassign_shift(
 ) -> ShiftOut:
     changes = body.model_dump(exclude_unset=True)
     return ShiftOut.of(await rotations.reassign_shift(rotation_id, user, shift_id, changes))
+
+
+@router.post("/shifts/{shift_id}/swap")
+async def swap_shifts(
+    rotation_id: str, shift_id: str, body: ShiftSwap, user: CurrentUser, rotations: Rotations
+) -> list[ShiftOut]:
+    swapped = await rotations.swap_shifts(rotation_id, user, shift_id, body.with_shift_id)
+    return [ShiftOut.of(shift) for shift in swapped]
 
 
 @router.get("/oncall")
