@@ -33,6 +33,7 @@ class _Context:
     newcomers: set[str]
     before: str | None
     lightest_shift: int
+    longest_shift: int
     partner: Ledger | None
 
 
@@ -60,8 +61,8 @@ def rebalance(
     """
     if not drafts:
         return
-    lightest_shift = min(draft.weight for draft in drafts)
-    context = _Context(drafts, role, roster, ledger, newcomers, before, lightest_shift, partner)
+    weights = [draft.weight for draft in drafts]
+    context = _Context(drafts, role, roster, ledger, newcomers, before, min(weights), max(weights), partner)
     while (move := _best_move(context)) is not None:
         donor = drafts[move.index].people[role]
         ledger.give(drafts, move.index, role, move.receiver)
@@ -102,7 +103,9 @@ def _movable_shift(context: _Context, tier: _Tier, donor: str, receiver: str) ->
         swaps_roles = _needs_role_swap(context, tier, draft, donor, receiver)
         if not swaps_roles and not context.roster.can_take(receiver, draft, context.role):
             continue
-        if not tier.allows_back_to_back and _creates_back_to_back(context, index, receiver):
+        # A back-to-back is accepted only to keep the fairness bound (gap within the longest shift).
+        allows_back_to_back = tier.allows_back_to_back and gap > context.longest_shift
+        if not allows_back_to_back and _creates_back_to_back(context, index, receiver):
             continue
         best, best_weight = _Move(index, receiver, swaps_roles), draft.weight
     return best

@@ -209,3 +209,13 @@ def test_invariants_and_minimal_changes_hold_under_any_edits(spec, team_size, st
 @given(specs(), st.integers(1, 6), edits(with_constraints=False))
 def test_plans_stay_fair_through_joins_leaves_and_rolls(spec, team_size, steps):
     run(spec, team_size, steps, fair=True)
+
+
+@PROFILE
+@given(specs(), st.integers(2, 7))
+def test_fresh_plans_have_no_back_to_back_shifts(spec, team_size):
+    members = [new_member(number, START) for number in range(team_size)]
+    shifts = allocate(spec, members, [], START)
+    for role in ("primary", "backup") if spec.backup else ("primary",):
+        holders = [person(s, role) for s in shifts]
+        assert all(a != b for a, b in itertools.pairwise(holders)), f"{role}: {holders}"

@@ -203,3 +203,11 @@ def test_admins_and_deletion():
     assert rotation.events[-1] == RotationDeleted("r1")
     with pytest.raises(NotAllowed):
         rotation.add_member(member("z"), NOW)
+
+
+def test_a_pinned_person_who_becomes_unavailable_is_replaced():
+    rotation = rotation_with("a", "b", "c")
+    target = next(s for s in rotation.shifts.values() if s.primary == "a@x.io" and s.start > NOW + WEEK)
+    rotation.reassign_shift(target.id, NOW, primary="b@x.io")
+    rotation.add_unavailability("b@x.io", Interval(target.start, target.end), NOW)
+    assert rotation.shifts[target.id].primary not in (None, "b@x.io")
