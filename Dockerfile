@@ -7,12 +7,12 @@ COPY pyproject.toml uv.lock ./
 COPY libs ./libs
 COPY services ./services
 COPY tools ./tools
-RUN uv sync --all-packages --frozen --no-dev --no-editable
+# Editable installs keep each service's migrations/ folder next to its code.
+RUN uv sync --all-packages --frozen --no-dev
 
 FROM python:3.11-slim
 RUN useradd --system --uid 10001 oncall
-COPY --from=build /app/.venv /app/.venv
-COPY --from=build /app/services /app/services
+COPY --from=build /app /app
 ENV PATH=/app/.venv/bin:$PATH PYTHONUNBUFFERED=1
 USER oncall
 WORKDIR /app

@@ -1,0 +1,70 @@
+"""Alembic, the same way for every service: an upgrade call and the body of each `env.py`.
+
+A service keeps its own `migrations/` folder (its schema is its own); this module only runs them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
+from sqlalchemy import Connection, MetaData
+from sqlalchemy.pool import NullPool
+
+from oncall_platform.database import make_async_engine
+
+IncludeObject = Callable[[Any, str | None, str, bool, Any], bool]
+
+
+def alembic_config(migrations_dir: Path, database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade(migrations_dir: Path, database_url: str, revision: str = "head") -> None:
+    """Bring the schema to `revision`. Blocking (Alembic runs its own event loop): from async code,
+    call it through `asyncio.to_thread`."""
+    command.upgrade(alembic_config(migrations_dir, database_url), revision)
+
+
+def run_migrations(
+    context: EnvironmentContext,
+    target_metadata: MetaData,
+    *,
+    include_object: IncludeObject | None = None,
+) -> None:
+    """The whole of a service's `env.py`: online on an async engine, or offline as SQL."""
+    options: dict[str, Any] = {
+        "target_metadata": target_metadata,
+        "include_object": include_object,
+        "render_as_batch": True,  # SQLite alters tables by copying them
+    }
+    url = context.config.get_main_option("sqlalchemy.url") or ""
+    if context.is_offline_mode():
+        context.configure(url=url, **options)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+
+    def run(connection: Connection) -> None:
+        context.configure(connection=connection, **options)
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def run_online() -> None:
+        engine = make_async_engine(url, poolclass=NullPool)  # one connection, for this run only
+        try:
+            async with engine.connect() as connection:
+                await connection.run_sync(run)
+                await connection.commit()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run_online())
