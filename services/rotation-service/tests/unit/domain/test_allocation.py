@@ -175,3 +175,33 @@ def test_a_settings_change_starts_new_slots_where_the_running_shift_ends():
     assert after[2].start == before[1].end
     assert all(a.end == b.start for a, b in itertools.pairwise(after))
     assert all(s.primary for s in after)
+
+
+def test_an_edit_leaves_loads_uneven_and_the_next_roll_evens_them_with_far_future_shifts():
+    team = people("a", "b", "c", "d")
+    before = allocate(weekly(), team, [], NOW)
+    away = Interval(datetime(2026, 1, 4, tzinfo=UTC), datetime(2026, 3, 30, tzinfo=UTC))
+    team = [replace(team[0], unavailable=(away,)), *team[1:]]
+    after_edit = allocate(weekly(), team, before, NOW)
+    assert counts(before)["a@x.io"] - counts(after_edit)["a@x.io"] == 3  # just the three inside the absence
+    later = NOW + timedelta(days=1)
+    rolled = allocate(weekly(), team, after_edit, later, rebalance_towards=[m.email for m in team])
+    future = [s for s in rolled if s.start >= later]
+    assert max(counts(future).values()) - min(counts(future).values()) <= 1
+    moved = changed(after_edit, rolled)
+    assert moved
+    assert all(next(s for s in rolled if s.id == i).primary == "a@x.io" for i in moved)
+    assert min(moved) > away.end.isoformat()[:10]
+
+
+def test_unequal_shifts_balance_hours_rather_than_counts():
+    # Monday 09:00 to Friday 09:00 (96 h) and Friday 09:00 to Monday 09:00 (72 h), every week.
+    spec = RotationSpec(
+        "Europe/London", WEEK, datetime(2026, 1, 5, 9), (timedelta(0), timedelta(days=4)), None, False, 182
+    )
+    shifts = allocate(spec, people("a", "b", "c"), [], NOW)
+    hours = Counter[str | None]()
+    for s in shifts:
+        hours[s.primary] += int((s.end - s.start).total_seconds() // 3600)
+    assert max(hours.values()) - min(hours.values()) <= 96 + 1
+    assert all(a.primary != b.primary for a, b in itertools.pairwise(shifts))
