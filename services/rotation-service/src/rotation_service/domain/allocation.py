@@ -2,19 +2,19 @@
 
 The plan is repaired, not recomputed: every future assignment of `current` is kept while it is still
 valid (the person is a member, is free, and does not hold the shift's other role), and only the roles
-left empty are filled, each by the least-loaded free member. A rebalancing pass then moves shifts from
-the most- to the least-loaded members while that strictly narrows their gap; it moves only shifts that
-changed in this run anyway, except towards a newcomer (the member just added), who is given just
-enough existing shifts, latest first, to restore balance. A member left idle by unavailability is no
-newcomer: new shifts at the horizon go to the least loaded and even that out without moving others.
+left empty are filled, each by the least-loaded free member (one shift more is accepted to avoid a
+back-to-back). A rebalancing pass then moves shifts from heavier to lighter members while that
+strictly narrows their gap. It moves freely only the roles that were empty when the run started;
+kept assignments move only towards the members named in `rebalance_towards` (the aggregate names the
+new member on a join, and everybody on a horizon roll), latest shifts first.
 
 Consequences (asserted by the property tests):
 - a member leaving changes only the future shifts that member held;
 - a member becoming unavailable changes only the shifts that member held during the unavailability;
-- a member joining changes only shifts that the newcomer then holds;
-- rolling the horizon changes no existing shift unless something else changed too;
-- load is wall-clock length, so with equal shifts and no unavailability or pins, per-role shift counts
-  of members differ by at most one.
+- a member joining changes only shifts that the newcomer then holds, no more than their fair share;
+- load is wall-clock length: with equal shifts, per-role counts differ by at most one after a join or
+  a roll (hours by at most one shift otherwise). Edits stay minimal instead, so an absence or a pin
+  can leave loads uneven until the next roll.
 """
 
 from __future__ import annotations
