@@ -42,7 +42,7 @@ def bootstrap(
         settings.kafka_bootstrap_servers, client_id=CONSUMER_GROUP, tracer_provider=tracer_provider
     )
     topics = settings.topics()
-    register_consumers(broker, topics, sessions)
+    register_consumers(broker, topics, sessions, fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
     outbox = Outbox(topics)
 
     def pagerduty(api_key: str, region: str) -> PagerDutyApi:

@@ -15,6 +15,7 @@ class PdSyncSettings(ServiceSettings):
     pagerduty_base_url: str | None = None
     reconcile_interval_seconds: float = 300.0
     debounce_ms: int = 150
+    kafka_fetch_max_wait_ms: int = 100
 
     def effective_database_url(self) -> str:
         return self.database_url or DEFAULT_DATABASE_URL

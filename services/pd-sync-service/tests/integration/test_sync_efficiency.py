@@ -10,7 +10,12 @@ import pytest
 from pd_sync_rotas import WEEKS, new_rotation, publish_weeks
 from pd_sync_world import EMAILS, World
 
-pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="package")]
+# Request counts do not depend on how PagerDuty reads DST: one reading is enough.
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.asyncio(loop_scope="package"),
+    pytest.mark.parametrize("world", ["fixed"], indirect=True),
+]
 
 
 async def test_replaying_a_thousand_applied_events_costs_no_request(world: World) -> None:

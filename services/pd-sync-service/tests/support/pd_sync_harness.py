@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from faststream.kafka import KafkaBroker
 from pd_sync_model import RotationState, SchedulerModel
 
@@ -174,7 +174,11 @@ class SyncResults:
     def __init__(self, bootstrap_servers: str, topic: str) -> None:
         self.events: list[Any] = []
         self._consumer = AIOKafkaConsumer(
-            topic, bootstrap_servers=bootstrap_servers, group_id=None, auto_offset_reset="earliest"
+            topic,
+            bootstrap_servers=bootstrap_servers,
+            group_id=None,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=50,
         )
         self._task: asyncio.Task[None] | None = None
 
@@ -188,6 +192,10 @@ class SyncResults:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await self._consumer.stop()
+
+    async def end_offsets(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+        ends: dict[TopicPartition, int] = await self._consumer.end_offsets(partitions)
+        return ends
 
     async def caught_up(self) -> bool:
         """True when every event on the topic so far has been read."""

@@ -18,9 +18,17 @@ CONSUMER_GROUP = "pd-sync-service"
 
 
 def register_consumers(
-    broker: KafkaBroker, topics: Topics, sessions: async_sessionmaker[AsyncSession]
+    broker: KafkaBroker,
+    topics: Topics,
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    fetch_max_wait_ms: int = 100,
 ) -> None:
-    """Subscribe to the rotation and PagerDuty streams; offsets are committed only after the fold."""
+    """Subscribe to the rotation and PagerDuty streams; offsets are committed only after the fold.
+
+    `fetch_max_wait_ms` bounds how long an event can wait behind an idle fetch of other partitions
+    (aiokafka sends one fetch per broker at a time; Kafka's 500 ms default delays every change).
+    """
     dead_letter = topics.dead_letter(CONSUMER_GROUP)
 
     async def handle(message: KafkaMessage) -> None:
@@ -35,5 +43,9 @@ def register_consumers(
     group = f"{topics.prefix}{CONSUMER_GROUP}"
     for topic in (topics.rotation, topics.pagerduty):
         broker.subscriber(
-            topic, group_id=group, ack_policy=AckPolicy.NACK_ON_ERROR, auto_offset_reset="earliest"
+            topic,
+            group_id=group,
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=fetch_max_wait_ms,
         )(handle)
