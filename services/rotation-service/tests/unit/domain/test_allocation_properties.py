@@ -70,7 +70,9 @@ def changed_shifts(before: dict[str, Shift], after: dict[str, Shift], role: str)
     return [s for i, s in after.items() if i in before and person(before[i], role) != person(s, role)]
 
 
-def check_invariants(rotation: Rotation, previous: dict[str, Shift], now: datetime) -> None:
+def check_invariants(
+    rotation: Rotation, previous: dict[str, Shift], now: datetime, by_hand: frozenset[str] = frozenset()
+) -> None:
     shifts = list(rotation.shifts.values())
     # Slots that passed entirely while nobody rolled the plan are not invented afterwards.
     current_and_future = [s for s in shifts if s.end > now]
@@ -80,6 +82,12 @@ def check_invariants(rotation: Rotation, previous: dict[str, Shift], now: dateti
         if old.start < now:
             assert rotation.shifts[old.id] == old, "a started shift changed"
     members = rotation.members
+    for old in previous.values():
+        if old.pinned and old.start >= now and old.id in rotation.shifts and old.id not in by_hand:
+            for role in roles(rotation):
+                holder = person(old, role)
+                if holder in members and members[holder].is_available(old.start, old.end):
+                    assert person(rotation.shifts[old.id], role) == holder, "a pinned assignment moved"
     for shift in future(rotation, now):
         assert shift.primary is None or shift.primary != shift.backup
         for role in roles(rotation):
@@ -99,9 +107,13 @@ def check_invariants(rotation: Rotation, previous: dict[str, Shift], now: dateti
     assert again == allocate(rotation.spec, list(reversed(members.values())), list(previous.values()), now)
 
 
-def check_fair(rotation: Rotation, now: datetime) -> None:
-    """Per role: shift counts differ by at most one (equal shifts) or hours by at most one shift."""
-    upcoming = future(rotation, now)
+def check_fair(rotation: Rotation, before: dict[str, Shift], now: datetime) -> None:
+    """Per role: shift counts differ by at most one (equal shifts) or hours by at most one shift.
+
+    Counted are the shifts this allocation could still assign: all but those already started before
+    it (a late roll may plan the slot in progress, which then counts)."""
+    frozen = {i for i, s in before.items() if s.start < now}
+    upcoming = [s for s in rotation.shifts.values() if s.end > now and s.id not in frozen]
     if not rotation.members:
         return
     equal = len({s.end - s.start for s in upcoming}) <= 2  # DST makes some 1 h shorter or longer
@@ -180,6 +192,15 @@ def check_edit_was_minimal(rotation: Rotation, before: dict[str, Shift], edit: E
                 assert len(taken) <= len(kept) // len(rotation.members) + 1, "more than the newcomer's share"
 
 
+def _hand_edited(edit: Edit, before: dict[str, Shift], now: datetime) -> frozenset[str]:
+    """The shifts a pin or swap edit may have reassigned by hand (apply picks them the same way)."""
+    upcoming = [s for s in before.values() if s.start >= now]
+    if edit.kind not in ("pin", "swap") or not upcoming:
+        return frozenset()
+    targets = (edit.a, edit.b) if edit.kind == "swap" else (edit.a,)
+    return frozenset(upcoming[target % len(upcoming)].id for target in targets)
+
+
 def run(spec: RotationSpec, team_size: int, steps: list[Edit], fair: bool) -> None:
     now = START
     rotation = Rotation.create("r", "R", spec, "admin@x.io", now)
@@ -190,13 +211,14 @@ def run(spec: RotationSpec, team_size: int, steps: list[Edit], fair: bool) -> No
     for edit in steps:
         before = dict(rotation.shifts)
         now, made, email = apply(rotation, edit, now, counter)
-        check_invariants(rotation, before, now)
+        by_hand = _hand_edited(edit, before, now)
+        check_invariants(rotation, before, now, by_hand)
         check_edit_was_minimal(rotation, before, made, email, now)
         # A leave may only refill the leaver's roles; with a backup pattern, primary != backup can then
         # force an uneven refill (two members left: the vacant role has one candidate). The next roll
         # restores the bound, so it is checked after every join and roll, and after leaves otherwise.
         if fair and (made.kind != "leave" or not spec.backup):
-            check_fair(rotation, now)
+            check_fair(rotation, before, now)
 
 
 @PROFILE
