@@ -114,3 +114,12 @@ def test_slots_overlapping_the_window_edges_are_included():
     slots = shift_slots(spec, datetime(2026, 1, 13, tzinfo=UTC), datetime(2026, 1, 19, 10, tzinfo=UTC))
     assert [s.id for s in slots] == ["2026-01-12T09:00", "2026-01-19T09:00"]
     assert shift_slots(spec, datetime(2026, 1, 12, 9, tzinfo=UTC), datetime(2026, 1, 12, 9, tzinfo=UTC)) == []
+
+
+def test_a_half_hour_dst_gap_resolves_to_its_end_too():
+    # Lord Howe Island moves its clocks from 02:00 to 02:30 on 2026-10-04.
+    zone = ZoneInfo("Australia/Lord_Howe")
+    gap_end = datetime(2026, 10, 3, 15, 30, tzinfo=UTC)
+    assert to_instant(datetime(2026, 10, 4, 2, 0), zone) == gap_end
+    assert to_instant(datetime(2026, 10, 4, 2, 15), zone) == gap_end
+    assert to_instant(datetime(2026, 10, 4, 1, 59), zone) == gap_end - timedelta(minutes=1)
