@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -220,14 +219,6 @@ class SyncResults:
             for e in self.events
             if isinstance(e, ScheduleSynced) and e.rotation_id == rotation_id and e.role == role
         ]
-
-
-async def eventually(check: Callable[[], bool], within: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
 
 
 def create_users(sim: Any, emails: list[str]) -> dict[str, str]:

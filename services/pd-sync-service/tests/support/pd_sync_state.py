@@ -1,0 +1,86 @@
+"""A real (SQLite) database with the service's tables, and contract events to fold into it."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import SQLModel
+
+from oncall_contracts import (
+    CredentialSealer,
+    IntegrationConfigured,
+    PagerDutyAccount,
+    PagerDutyUserProvisioned,
+    ShiftChanged,
+)
+from oncall_platform.database import make_async_engine
+from oncall_platform.inbox import ProcessedEvent
+from pd_sync_service.adapters import orm
+from pd_sync_service.service_layer.folding import fold
+
+ACCOUNT = PagerDutyAccount(subdomain="acme", region="us")
+SEALER = CredentialSealer({"k1": bytes(range(32))}, "k1")
+NOW = datetime(2026, 3, 20, 10, tzinfo=UTC)
+MONDAY = datetime(2026, 3, 23, 9, tzinfo=UTC)
+_TABLES = (orm.RotationRow, orm.TargetRow, ProcessedEvent)  # imported for SQLModel.metadata
+
+
+@contextlib.asynccontextmanager
+async def sqlite_sessions(directory: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = make_async_engine(f"sqlite+aiosqlite:///{directory / 'pd-sync.db'}")
+    async with engine.begin() as connection:
+        await connection.run_sync(SQLModel.metadata.create_all)
+    try:
+        yield async_sessionmaker(engine, expire_on_commit=False)
+    finally:
+        await engine.dispose()
+
+
+async def apply(sessions: async_sessionmaker[AsyncSession], *payloads: Any) -> None:
+    for payload in payloads:
+        async with sessions() as session, session.begin():
+            await fold(session, payload, NOW)
+
+
+def integration(rotation: str, target: str | None = None, revision: int = 1, **extra: Any) -> Any:
+    target = target or rotation
+    return IntegrationConfigured(
+        rotation_id=rotation,
+        rotation_name=f"Rotation {rotation[:4]}",
+        mode="own" if target == rotation else "merge",
+        target_rotation_id=target,
+        schedule_name=f"Schedule {rotation[:4]}",
+        account=ACCOUNT,
+        credential=SEALER.seal(extra.pop("api_key", "key"), ACCOUNT.key),
+        time_zone="Europe/London",
+        schedule_time_zone="Europe/London",
+        revision=revision,
+        **extra,
+    )
+
+
+def shift(rotation: str, week: int, email: str | None, revision: int) -> ShiftChanged:
+    start = MONDAY + timedelta(days=7 * week)
+    return ShiftChanged(
+        rotation_id=rotation,
+        shift_id=f"w{week}",
+        revision=revision,
+        start=start,
+        end=start + timedelta(days=7),
+        primary=email,
+        backup=None,
+    )
+
+
+def provisioned(email: str, user_id: str) -> PagerDutyUserProvisioned:
+    return PagerDutyUserProvisioned(account=ACCOUNT, email=email, user_id=user_id, name=email[:3])
+
+
+async def target(sessions: async_sessionmaker[AsyncSession], rotation: str, role: str = "primary") -> Any:
+    async with sessions() as session:
+        return await session.get(orm.TargetRow, (rotation, role))

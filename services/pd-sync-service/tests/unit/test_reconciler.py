@@ -1,0 +1,125 @@
+"""The reconciler's decisions for one schedule, against the simulator (SQLite for the state)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pd_sync_state import NOW, SEALER, apply, integration, provisioned, shift, sqlite_sessions, target
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from oncall_contracts import IntegrationRemoved, Topics, registry
+from oncall_pagerduty import PagerDutyClient, RetryPolicy
+from pagerduty_sim.testing import RunningSimulator, run_simulator
+from pd_sync_service.adapters.orm import OutboxRow
+from pd_sync_service.adapters.outbox import Outbox
+from pd_sync_service.service_layer.reconciler import Reconciler
+from pd_sync_service.service_layer.writer import PagerDutyApi
+
+KEY = "unit-key"
+OWN = "a1111111-1111-4111-8111-111111111111"
+
+
+@pytest.fixture
+def sim() -> Iterator[RunningSimulator]:
+    with run_simulator([f"acme:{KEY}"]) as running:
+        running.set_clock(NOW)
+        yield running
+
+
+@pytest.fixture
+async def sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    async with sqlite_sessions(tmp_path) as made:
+        yield made
+
+
+def _reconciler(sessions: async_sessionmaker[AsyncSession], sim: RunningSimulator) -> Reconciler:
+    def client(api_key: str, region: str) -> PagerDutyApi:
+        return PagerDutyClient(api_key, base_url=sim.base_url, retry=RetryPolicy(max_attempts=1))
+
+    return Reconciler(sessions, client, SEALER, Outbox(Topics()), sim.now)
+
+
+def _user(sim: RunningSimulator, email: str) -> str:
+    headers = {"Authorization": f"Token token={KEY}", "From": "admin@example.com"}
+    body = {"user": {"type": "user", "name": email[:3], "email": email, "time_zone": "UTC"}}
+    response = httpx.post(f"{sim.base_url}/users", json=body, headers=headers).raise_for_status()
+    return str(response.json()["user"]["id"])
+
+
+def _delete(sim: RunningSimulator, schedule_id: str) -> None:
+    """Someone deletes the schedule in PagerDuty's web UI."""
+    headers = {"Authorization": f"Token token={KEY}"}
+    httpx.delete(f"{sim.base_url}/schedules/{schedule_id}", headers=headers).raise_for_status()
+
+
+async def _outbox(sessions: async_sessionmaker[AsyncSession]) -> list[Any]:
+    async with sessions() as session:
+        rows = await session.scalars(select(OutboxRow).order_by(OutboxRow.id))  # type: ignore[arg-type]
+        return [registry.decode(row.value, row.headers).payload for row in rows]
+
+
+def _schedule_requests(sim: RunningSimulator) -> list[str]:
+    return [r["method"] for r in sim.requests() if r["path"].startswith("/schedules")]
+
+
+async def _configured(sessions: async_sessionmaker[AsyncSession], sim: RunningSimulator) -> None:
+    await apply(sessions, provisioned("ada@example.com", _user(sim, "ada@example.com")))
+    await apply(sessions, integration(OWN, api_key=KEY), shift(OWN, 0, "ada@example.com", revision=1))
+
+
+async def test_unprovisioned_member_defers_without_a_request(sessions, sim) -> None:
+    await apply(sessions, integration(OWN, api_key=KEY), shift(OWN, 0, "new@example.com", revision=1))
+    await _reconciler(sessions, sim).sync_target(OWN, "primary")
+    assert _schedule_requests(sim) == []
+    assert await _outbox(sessions) == []
+    row = await target(sessions, OWN)
+    assert row.synced_seq == row.dirty_seq
+
+
+async def test_creates_once_then_spends_nothing_while_pagerduty_matches(sessions, sim) -> None:
+    await _configured(sessions, sim)
+    reconciler = _reconciler(sessions, sim)
+    await reconciler.sync_target(OWN, "primary")
+    await apply(sessions, shift(OWN, 0, "ada@example.com", revision=2))  # a no-op change
+    await reconciler.sync_target(OWN, "primary")
+    assert _schedule_requests(sim) == ["POST"]
+    events = await _outbox(sessions)
+    assert [type(e).__name__ for e in events] == ["ScheduleSynced", "ScheduleSynced"]
+    assert events[0].schedule_id == events[1].schedule_id
+
+
+async def test_a_schedule_deleted_in_pagerduty_is_created_again_and_reported(sessions, sim) -> None:
+    await _configured(sessions, sim)
+    reconciler = _reconciler(sessions, sim)
+    await reconciler.sync_target(OWN, "primary")
+    deleted = (await target(sessions, OWN)).schedule_id
+    _delete(sim, deleted)
+    await reconciler.request_drift_check()
+    await reconciler.sync_target(OWN, "primary")
+    repaired = (await _outbox(sessions))[-1]
+    assert repaired.drift_repaired
+    assert repaired.schedule_id not in (deleted, "")
+
+
+async def test_a_transient_failure_is_reported_and_retried_after_reading_pagerduty(sessions, sim) -> None:
+    await _configured(sessions, sim)
+    sim.faults(error_next=1)
+    await _reconciler(sessions, sim).sync_target(OWN, "primary")
+    failed = (await _outbox(sessions))[-1]
+    assert type(failed).__name__ == "ScheduleSyncFailed"
+    assert failed.retryable
+    row = await target(sessions, OWN)
+    assert row.dirty_seq > row.synced_seq
+    assert row.check_drift
+
+
+async def test_removed_integration_writes_nothing(sessions, sim) -> None:
+    await _configured(sessions, sim)
+    await apply(sessions, IntegrationRemoved(rotation_id=OWN, revision=2))
+    await _reconciler(sessions, sim).sync_target(OWN, "primary")
+    assert _schedule_requests(sim) == []
