@@ -22,6 +22,7 @@ ZONE = "Europe/Paris"
 MEMBERS = 5
 HORIZON_DAYS = 182  # 26 weekly shifts
 QUIET_S = 15.0
+GIVE_UP_QUIET_S = 180.0
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def backfill(api: RotationApi, pagerduty: PagerDutyView, account: DemoAccount, p
         list(pool.map(lambda i: api.configure_own(ids[i], account.subdomain, account.api_key), owners))
         merged = [i for i in range(plan.rotations) if plan.owner(i) != i]
         list(pool.map(lambda i: api.configure_merge(ids[i], ids[plan.owner(i)]), merged))
-    requests = _wait_until_quiet(pagerduty, log_start)
+    requests = _wait_until_quiet(pagerduty, log_start, plan.schedules)
     # The log stamps whole seconds: count the last request's second in full.
     finished = parse_instant(requests[-1]["time"]) + timedelta(seconds=1)
     schedules = [s for s in pagerduty.schedules() if s["id"] not in known]
@@ -114,18 +115,26 @@ def backfill(api: RotationApi, pagerduty: PagerDutyView, account: DemoAccount, p
 
 
 def _wait_until_quiet(
-    pagerduty: PagerDutyView, log_start: int, limit_s: float = 3600
+    pagerduty: PagerDutyView, log_start: int, expected_schedules: int, limit_s: float = 3600
 ) -> list[dict[str, Any]]:
-    """The backfill's requests, once none came for QUIET_S seconds. The log (with bodies) grows large,
-    so it is read only every QUIET_S seconds; the end time comes from the log's own timestamps."""
+    """The backfill's requests once every expected schedule was created and no request came for
+    QUIET_S seconds, or once nothing happened for GIVE_UP_QUIET_S (the caller reports what is missing).
+    The log (with bodies) grows large, so it is read only every QUIET_S seconds; the end time comes
+    from the log's own timestamps."""
     deadline = time.monotonic() + limit_s
-    last_count = -1
+    last_count, quiet_for = -1, 0.0
     while time.monotonic() < deadline:
         time.sleep(QUIET_S)
         requests = pagerduty.requests()[log_start:]
-        if requests and len(requests) == last_count:
-            return requests
+        quiet_for = quiet_for + QUIET_S if requests and len(requests) == last_count else 0.0
         last_count = len(requests)
+        created = sum(
+            1
+            for r in requests
+            if r["method"] == "POST" and r["path"] == "/schedules" and r["status"] in (200, 201)
+        )
+        if quiet_for and (created >= expected_schedules or quiet_for >= GIVE_UP_QUIET_S):
+            return requests
     raise TimeoutError("the backfill did not fall quiet within an hour")
 
 
