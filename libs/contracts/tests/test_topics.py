@@ -47,3 +47,10 @@ def test_events_go_to_their_stream_keyed_by_subject() -> None:
     assert topics.topic_for(RotationDeleted) == topics.rotation
     assert key_for(deleted) == rotation_id.encode()
     assert key_for(provisioned) == b"us:acme"
+
+
+def test_consumer_groups_live_under_the_prefix() -> None:
+    from oncall_contracts.topics import Topics
+
+    assert Topics(prefix="t1.").consumer_group("pd-sync-service") == "t1.pd-sync-service"
+    assert Topics().consumer_group("pd-sync-service") == "pd-sync-service"

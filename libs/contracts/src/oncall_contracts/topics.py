@@ -57,6 +57,10 @@ class Topics:
         """Where ``consumer_group`` puts the messages it cannot decode."""
         return f"{self.prefix}oncall.dlq.{consumer_group}"
 
+    def consumer_group(self, name: str) -> str:
+        """The Kafka consumer group `name` under the prefix, so isolated runs never share a group."""
+        return f"{self.prefix}{name}"
+
     def for_stream(self, stream: Stream) -> str:
         return self.rotation if stream == "rotation" else self.pagerduty
 

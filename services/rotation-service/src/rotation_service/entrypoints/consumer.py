@@ -14,7 +14,7 @@ from rotation_service.service_layer.sync_status import CONSUMER, SyncStatusRecor
 def subscribe_sync_results(broker: KafkaBroker, topics: Topics, recorder: SyncStatusRecorder) -> None:
     @broker.subscriber(
         topics.pagerduty,
-        group_id=CONSUMER,
+        group_id=topics.consumer_group(CONSUMER),
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
     )

@@ -36,7 +36,7 @@ def register_rotation_consumer(
 
     @broker.subscriber(
         topics.rotation,
-        group_id=group_id,
+        group_id=topics.consumer_group(group_id),
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
     )
