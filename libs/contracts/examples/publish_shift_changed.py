@@ -14,6 +14,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaProducer
+
 from oncall_contracts import EncodedEvent, Envelope, ShiftChanged, Topics, encode
 
 

@@ -6,6 +6,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+
 from oncall_contracts.compat import compatibility_problems, snapshot_problems, write_snapshots
 from oncall_contracts.registry import default_registry
 

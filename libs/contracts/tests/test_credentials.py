@@ -1,4 +1,5 @@
 import pytest
+
 from oncall_contracts.credentials import CredentialError, CredentialSealer, env_entry, generate_key
 
 API_KEY = "u+Xy7pLq9RtZ3kWm8vNb"

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from oncall_contracts import ContractError, decode
 
 GOLDEN = sorted((Path(__file__).parent / "golden").glob("*.json"))

@@ -2,8 +2,9 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from oncall_contracts import Envelope, MemberRemoved, RotationDeleted
 from pydantic import ValidationError
+
+from oncall_contracts import Envelope, MemberRemoved, RotationDeleted
 
 ROTATION_ID = "6f1c2b9e-3d4a-4c5b-8e7f-9a0b1c2d3e4f"
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer
+
 from oncall_contracts import ShiftChanged, Topics, decode
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "publish_shift_changed.py"

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from oncall_contracts import CredentialSealer, IntegrationConfigured, ShiftChanged, all_events, decode
 
 GOLDEN = Path(__file__).parent / "golden"

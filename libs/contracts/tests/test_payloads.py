@@ -3,6 +3,8 @@ from datetime import UTC, datetime, time, timedelta, timezone
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
+
 from oncall_contracts import (
     CredentialSealer,
     IntegrationConfigured,
@@ -14,7 +16,6 @@ from oncall_contracts import (
     generate_key,
 )
 from oncall_contracts.values import CoverageWindow
-from pydantic import ValidationError
 
 ROTATION_ID = "6f1c2b9e-3d4a-4c5b-8e7f-9a0b1c2d3e4f"
 OTHER_ROTATION_ID = "0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d"

@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import pytest
+
 from oncall_contracts import ContractError, Envelope, ShiftChanged, all_events, decode, encode, model_for
 from oncall_contracts.fields import Email, UtcDatetime
 from oncall_contracts.payload import RotationPayload

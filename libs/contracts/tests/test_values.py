@@ -2,8 +2,9 @@ import base64
 from datetime import time, timedelta, timezone
 
 import pytest
-from oncall_contracts.values import CoverageWindow, PagerDutyAccount, SealedCredential
 from pydantic import ValidationError
+
+from oncall_contracts.values import CoverageWindow, PagerDutyAccount, SealedCredential
 
 
 def test_a_coverage_window_may_cross_midnight() -> None:
