@@ -61,5 +61,6 @@ def bootstrap(
         outbox,
         pagerduty_clock or (lambda: datetime.now(UTC)),
         ReconcilerConfig(debounce=timedelta(milliseconds=settings.debounce_ms)),
+        tracer_provider=tracer_provider,
     )
     return Service(settings, engine, broker, reconciler, OutboxRelay(sessions, broker, outbox))

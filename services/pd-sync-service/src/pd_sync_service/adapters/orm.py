@@ -72,6 +72,7 @@ class TargetRow(SQLModel, table=True):
 
     `dirty_seq` grows whenever its inputs change; the reconciler records the `synced_seq` it wrote for,
     so a change during a sync is never lost. `layers` is what PagerDuty holds as we last wrote or read it.
+    `traceparent` lets the debounced sync continue the trace of the latest change that asked for it.
     """
 
     __tablename__ = "targets"
@@ -87,6 +88,7 @@ class TargetRow(SQLModel, table=True):
     last_dirty_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     check_drift: bool = False
     synced_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    traceparent: str | None = None  # W3C trace context of the latest event that marked it dirty
 
 
 class OutboxRow(SQLModel, table=True):

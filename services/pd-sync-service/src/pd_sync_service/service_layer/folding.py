@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from opentelemetry import propagate
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -146,7 +147,14 @@ async def mark_rotation_dirty(session: AsyncSession, rotation_id: str, now: date
 async def mark_target_dirty(
     session: AsyncSession, target_rotation_id: str, now: datetime, *, drift: bool = False
 ) -> None:
-    """Ask for a sync of the target's schedules (both roles; a role without sources writes nothing)."""
+    """Ask for a sync of the target's schedules (both roles; a role without sources writes nothing).
+
+    The current trace context (the consuming span's) is stored so the debounced sync continues it;
+    when a burst coalesces, the latest change's context wins. A mark outside any trace keeps the last.
+    """
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    traceparent = carrier.get("traceparent")
     for role in ROLES:
         row = await session.get(TargetRow, (target_rotation_id, role), with_for_update=True)
         if row is None:
@@ -155,4 +163,5 @@ async def mark_target_dirty(
         row.dirty_at = row.dirty_at or now
         row.last_dirty_at = now
         row.check_drift = row.check_drift or drift
+        row.traceparent = traceparent or row.traceparent
         session.add(row)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from opentelemetry import propagate, trace
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
@@ -51,10 +52,13 @@ class Reconciler:
         outbox: Outbox,
         pagerduty_clock: Clock,
         config: ReconcilerConfig | None = None,
+        *,
+        tracer_provider: trace.TracerProvider | None = None,
     ) -> None:
         self._sessions, self._pagerduty, self._sealer = sessions, pagerduty, sealer
         self._outbox, self._pd_now = outbox, pagerduty_clock
         self._config = config or ReconcilerConfig()
+        self._tracer = trace.get_tracer(__name__, tracer_provider=tracer_provider)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -111,17 +115,32 @@ class Reconciler:
             if row is None or row.dirty_seq <= row.synced_seq:
                 return  # another replica holds it, or it is clean
             seq = row.dirty_seq
-            inputs = await load_inputs(session, target_rotation_id, role)
-            retry = False
-            if inputs is not None and not inputs.unknown_emails and (inputs.sources or row.schedule_id):
-                events, retry = await self._sync(row, inputs)
-            if retry:
-                row.last_dirty_at = datetime.now(UTC) + self._config.retry_after
-            else:
-                row.synced_seq = seq
-                row.dirty_at = row.last_dirty_at = None
-            session.add(row)
-            self._outbox.add(session, events)
+            # Continue the trace of the latest change that marked the target dirty (the consumer's span),
+            # so one trace runs from the change to the PagerDuty write and the ScheduleSynced it publishes.
+            parent = propagate.extract({"traceparent": row.traceparent} if row.traceparent else {})
+            with self._tracer.start_as_current_span(
+                "reconcile",
+                context=parent,
+                attributes={"rotation.id": target_rotation_id, "pagerduty.schedule.role": role},
+            ) as span:
+                if row.schedule_id:
+                    span.set_attribute("pagerduty.schedule.id", row.schedule_id)
+                inputs = await load_inputs(session, target_rotation_id, role)
+                retry = False
+                if inputs is not None and not inputs.unknown_emails and (inputs.sources or row.schedule_id):
+                    span.set_attribute("rotation.sources", [s.rotation_id for s in inputs.sources])
+                    events, retry = await self._sync(row, inputs)
+                if row.schedule_id:
+                    span.set_attribute("pagerduty.schedule.id", row.schedule_id)
+                span.set_attribute("reconcile.retry", retry)
+                if retry:
+                    row.last_dirty_at = datetime.now(UTC) + self._config.retry_after
+                else:
+                    row.synced_seq = seq
+                    row.dirty_at = row.last_dirty_at = None
+                    row.traceparent = None
+                session.add(row)
+                self._outbox.add(session, events)
         if events:
             self._outbox.wake()
 

@@ -1,0 +1,104 @@
+"""The debounced PagerDuty write continues the trace of the consumed event that asked for it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+from pd_sync_state import NOW, SEALER, apply, integration, provisioned, shift, sqlite_sessions, target
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from oncall_contracts import Topics
+from oncall_pagerduty import PagerDutyClient, RetryPolicy
+from pagerduty_sim.testing import RunningSimulator, run_simulator
+from pd_sync_service.adapters.orm import OutboxRow
+from pd_sync_service.adapters.outbox import Outbox
+from pd_sync_service.service_layer.reconciler import Reconciler
+from pd_sync_service.service_layer.writer import PagerDutyApi
+
+KEY = "trace-key"
+OWN = "b2222222-2222-4222-8222-222222222222"
+
+
+@pytest.fixture
+def sim() -> Iterator[RunningSimulator]:
+    with run_simulator([f"acme:{KEY}"]) as running:
+        running.set_clock(NOW)
+        yield running
+
+
+@pytest.fixture
+async def sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    async with sqlite_sessions(tmp_path) as made:
+        yield made
+
+
+def _reconciler(
+    sessions: async_sessionmaker[AsyncSession], sim: RunningSimulator, provider: TracerProvider
+) -> Reconciler:
+    def client(api_key: str, region: str) -> PagerDutyApi:
+        return PagerDutyClient(
+            api_key, base_url=sim.base_url, retry=RetryPolicy(max_attempts=1), tracer_provider=provider
+        )
+
+    return Reconciler(sessions, client, SEALER, Outbox(Topics()), sim.now, tracer_provider=provider)
+
+
+def _user(sim: RunningSimulator, email: str) -> str:
+    headers = {"Authorization": f"Token token={KEY}", "From": "admin@example.com"}
+    body = {"user": {"type": "user", "name": email[:3], "email": email, "time_zone": "UTC"}}
+    response = httpx.post(f"{sim.base_url}/users", json=body, headers=headers).raise_for_status()
+    return str(response.json()["user"]["id"])
+
+
+async def test_the_pagerduty_write_shares_the_trace_of_the_consuming_span(
+    sessions: async_sessionmaker[AsyncSession],
+    sim: RunningSimulator,
+    tracer_provider: TracerProvider,
+    span_exporter: InMemorySpanExporter,
+) -> None:
+    await apply(sessions, provisioned("ada@example.com", _user(sim, "ada@example.com")))
+    tracer = trace.get_tracer(__name__, tracer_provider=tracer_provider)
+    with tracer.start_as_current_span("consume", kind=SpanKind.CONSUMER) as consuming:
+        await apply(sessions, integration(OWN, api_key=KEY), shift(OWN, 0, "ada@example.com", revision=1))
+    trace_id = consuming.get_span_context().trace_id
+
+    await _reconciler(sessions, sim, tracer_provider).sync_target(OWN, "primary")  # outside any span
+
+    spans = span_exporter.get_finished_spans()
+    writes = [s for s in spans if s.kind == SpanKind.CLIENT and s.name.split(" ")[0] in {"PUT", "POST"}]
+    assert writes, [s.name for s in spans]
+    assert {s.context.trace_id for s in writes} == {trace_id}
+    (reconcile,) = [s for s in spans if s.name == "reconcile"]
+    assert reconcile.parent is not None
+    assert reconcile.parent.span_id == consuming.get_span_context().span_id
+    row = await target(sessions, OWN)
+    assert reconcile.attributes is not None
+    assert reconcile.attributes["rotation.id"] == OWN
+    assert reconcile.attributes["pagerduty.schedule.id"] == row.schedule_id
+    assert row.traceparent is None  # synced: a later drift check starts a trace of its own
+
+    async with sessions() as session:  # the ScheduleSynced it publishes continues the same trace
+        outbox = list(await session.scalars(select(OutboxRow)))
+    assert outbox
+    assert all(f"-{trace_id:032x}-" in (r.traceparent or "") for r in outbox)
+
+
+async def test_a_sync_without_a_stored_context_starts_its_own_trace(
+    sessions: async_sessionmaker[AsyncSession],
+    sim: RunningSimulator,
+    tracer_provider: TracerProvider,
+    span_exporter: InMemorySpanExporter,
+) -> None:
+    await apply(sessions, provisioned("ada@example.com", _user(sim, "ada@example.com")))
+    await apply(sessions, integration(OWN, api_key=KEY), shift(OWN, 0, "ada@example.com", revision=1))
+    await _reconciler(sessions, sim, tracer_provider).sync_target(OWN, "primary")
+    (reconcile,) = [s for s in span_exporter.get_finished_spans() if s.name == "reconcile"]
+    assert reconcile.parent is None
