@@ -67,7 +67,7 @@ class World:
             if spec.name in (topics.rotation, topics.pagerduty)
             for number in range(spec.partitions)
         ]
-        committed = await self.admin.list_consumer_group_offsets(f"{topics.prefix}{CONSUMER_GROUP}")
+        committed = await self.admin.list_consumer_group_offsets(topics.consumer_group(CONSUMER_GROUP))
         ends = await self.results.end_offsets(partitions)
         return all(end == 0 or (p in committed and committed[p].offset >= end) for p, end in ends.items())
 

@@ -39,8 +39,7 @@ def register_consumers(
             if await record_once(session, CONSUMER_GROUP, envelope.event_id):
                 await fold(session, envelope.payload, datetime.now(UTC))
 
-    # The prefix isolates test runs' consumer groups as it isolates their topics.
-    group = f"{topics.prefix}{CONSUMER_GROUP}"
+    group = topics.consumer_group(CONSUMER_GROUP)
     for topic in (topics.rotation, topics.pagerduty):
         broker.subscriber(
             topic,
