@@ -1,4 +1,4 @@
-"""The integration tests share one running service per DST reading of the simulator."""
+"""The tests of one module share one running service per DST reading of the simulator."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import pytest_asyncio
 from pd_sync_world import World, world_running
 
 
-@pytest_asyncio.fixture(scope="package", loop_scope="package", params=["fixed", "wallclock"])
+# Module scope: a world lives in one event loop that keeps running while its tests do; a longer-lived
+# loop would sit idle under other suites while its Kafka clients time out.
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=["fixed", "wallclock"])
 async def world(
     request: pytest.FixtureRequest, kafka_bootstrap_servers: str, postgres_server_url: str
 ) -> AsyncIterator[World]:

@@ -13,7 +13,7 @@ from pd_sync_world import EMAILS, World
 # Request counts do not depend on how PagerDuty reads DST: one reading is enough.
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.asyncio(loop_scope="package"),
+    pytest.mark.asyncio(loop_scope="module"),
     pytest.mark.parametrize("world", ["fixed"], indirect=True),
 ]
 

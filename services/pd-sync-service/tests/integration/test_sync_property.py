@@ -16,7 +16,7 @@ from pd_sync_rotas import ZONE
 from pd_sync_shifts import local_boundaries
 from pd_sync_world import EMAILS, World
 
-pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="package")]
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 HOURS = [0, 3, 6, 8, 12, 16, 19, 22]  # window edges (01:00-02:00 does not exist on the change night)
 PATTERNS = [[timedelta(hours=9)], [timedelta(hours=9), timedelta(days=3, hours=21)]]
 Op = tuple[str, int, int]

@@ -10,7 +10,7 @@ import pytest
 from pd_sync_rotas import new_rotation, publish_weeks, reassign
 from pd_sync_world import EMAILS, World
 
-pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="package")]
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 A, B, C, D, E, F = EMAILS[:6]
 DAY, NIGHT = (time(7), time(19)), (time(19), time(7))
 THIRDS = [(time(0), time(8)), (time(8), time(16)), (time(16), time(0))]
