@@ -32,6 +32,7 @@ async def running(service: Service) -> AsyncIterator[None]:
     finally:
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await service.pagerduty_clients.aclose()
         await service.engine.dispose()
 
 

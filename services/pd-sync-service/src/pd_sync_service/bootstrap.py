@@ -15,9 +15,9 @@ from oncall_pagerduty import PagerDutyClient
 from oncall_platform.database import make_async_engine
 from oncall_platform.kafka import make_broker
 from pd_sync_service.adapters.outbox import Outbox, OutboxRelay
+from pd_sync_service.adapters.pagerduty_clients import PagerDutyClients
 from pd_sync_service.entrypoints.consumers import CONSUMER_GROUP, register_consumers
-from pd_sync_service.service_layer.reconciler import Reconciler, ReconcilerConfig
-from pd_sync_service.service_layer.writer import PagerDutyApi
+from pd_sync_service.service_layer.reconciler import PagerDutyFactory, Reconciler, ReconcilerConfig
 from pd_sync_service.settings import PdSyncSettings
 
 
@@ -28,6 +28,7 @@ class Service:
     broker: KafkaBroker
     reconciler: Reconciler
     relay: OutboxRelay
+    pagerduty_clients: PagerDutyClients
 
 
 def bootstrap(
@@ -45,22 +46,22 @@ def bootstrap(
     register_consumers(broker, topics, sessions, fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
     outbox = Outbox(topics)
 
-    def pagerduty(api_key: str, region: str) -> PagerDutyApi:
-        client = PagerDutyClient(
+    def new_client(api_key: str, region: str) -> PagerDutyClient:
+        return PagerDutyClient(
             api_key,
             region=cast(Any, region),
             base_url=settings.pagerduty_base_url,
             tracer_provider=tracer_provider,
         )
-        return cast(PagerDutyApi, client)
 
+    clients = PagerDutyClients(new_client)
     reconciler = Reconciler(
         sessions,
-        pagerduty,
+        cast(PagerDutyFactory, clients),
         settings.credential_sealer(),
         outbox,
         pagerduty_clock or (lambda: datetime.now(UTC)),
         ReconcilerConfig(debounce=timedelta(milliseconds=settings.debounce_ms)),
         tracer_provider=tracer_provider,
     )
-    return Service(settings, engine, broker, reconciler, OutboxRelay(sessions, broker, outbox))
+    return Service(settings, engine, broker, reconciler, OutboxRelay(sessions, broker, outbox), clients)

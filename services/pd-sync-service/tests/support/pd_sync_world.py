@@ -85,7 +85,14 @@ class World:
                 self.driver.pending_ids -= set(applied)
             if self.driver.pending_ids:
                 return False
-            busy = await connection.scalar(text("SELECT count(*) FROM targets WHERE dirty_seq > synced_seq"))
+            # A target waiting for a PagerDuty user, not marked again since, has nothing to do yet.
+            busy = await connection.scalar(
+                text(
+                    "SELECT count(*) FROM targets t WHERE dirty_seq > synced_seq AND (dirty_at IS NOT NULL"
+                    " OR NOT EXISTS (SELECT 1 FROM awaited_users a"
+                    " WHERE a.target_rotation_id = t.target_rotation_id AND a.role = t.role))"
+                )
+            )
             unsent = await connection.scalar(text("SELECT count(*) FROM outbox"))
             return busy == 0 and unsent == 0
 

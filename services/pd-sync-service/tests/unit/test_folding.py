@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pd_sync_state import apply, integration, provisioned, shift, sqlite_sessions, target
+from pd_sync_state import ACCOUNT, apply, integration, provisioned, shift, sqlite_sessions, target
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from oncall_contracts import IntegrationRemoved
 from pd_sync_service.adapters.orm import ShiftRow
+from pd_sync_service.service_layer.folding import await_users
 
 OWN, MERGED, OTHER = (f"{n}1111111-1111-4111-8111-111111111111" for n in ("a", "b", "c"))
 
@@ -65,10 +67,29 @@ async def test_removing_a_merged_rotation_marks_the_target_and_stale_removal_is_
         assert (await target(sessions, OWN)).dirty_seq == before + 1  # removed: no more writes
 
 
-async def test_a_provisioned_user_marks_the_accounts_targets_once(tmp_path: Path) -> None:
+async def _await(sessions: async_sessionmaker[AsyncSession], target_id: str, *emails: str) -> None:
+    async with sessions() as session, session.begin():
+        await await_users(session, ACCOUNT.key, target_id, "primary", set(emails))
+
+
+async def test_a_provisioned_user_wakes_a_waiting_target_once_nobody_else_is_awaited(tmp_path: Path) -> None:
     async with sqlite_sessions(tmp_path) as sessions:
-        await apply(sessions, integration(OWN))
-        before = (await target(sessions, OWN)).dirty_seq
+        await apply(sessions, integration(OWN), integration(OTHER))
+        await _await(sessions, OWN, "ada@example.com", "bob@example.com")
+        own, other = (await target(sessions, OWN)).dirty_seq, (await target(sessions, OTHER)).dirty_seq
+        await apply(sessions, provisioned("Ada@Example.com", "PADA"))
+        assert (await target(sessions, OWN)).dirty_seq == own  # still waits for bob
+        await apply(sessions, provisioned("bob@example.com", "PBOB"))
+        await apply(sessions, provisioned("bob@example.com", "PBOB"))
+        assert (await target(sessions, OWN)).dirty_seq == own + 1
+        assert (await target(sessions, OTHER)).dirty_seq == other  # it waited for no one
+
+
+async def test_a_user_whose_id_changed_marks_the_targets_showing_that_email(tmp_path: Path) -> None:
+    async with sqlite_sessions(tmp_path) as sessions:
+        await apply(sessions, integration(OWN), integration(OTHER), shift(OWN, 0, "Ada@Example.com", 1))
         await apply(sessions, provisioned("ada@example.com", "PADA"))
-        await apply(sessions, provisioned("ada@example.com", "PADA"))
-        assert (await target(sessions, OWN)).dirty_seq == before + 1
+        own, other = (await target(sessions, OWN)).dirty_seq, (await target(sessions, OTHER)).dirty_seq
+        await apply(sessions, provisioned("ada@example.com", "PADA2"))
+        assert (await target(sessions, OWN)).dirty_seq == own + 1
+        assert (await target(sessions, OTHER)).dirty_seq == other

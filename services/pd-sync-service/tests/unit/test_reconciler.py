@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from pagerduty_sim.testing import RunningSimulator, run_simulator
 from pd_sync_service.adapters.orm import OutboxRow
 from pd_sync_service.adapters.outbox import Outbox
 from pd_sync_service.service_layer.reconciler import Reconciler
+from pd_sync_service.service_layer.sources import as_utc
 from pd_sync_service.service_layer.writer import PagerDutyApi
 
 KEY = "unit-key"
@@ -72,13 +74,32 @@ async def _configured(sessions: async_sessionmaker[AsyncSession], sim: RunningSi
     await apply(sessions, integration(OWN, api_key=KEY), shift(OWN, 0, "ada@example.com", revision=1))
 
 
-async def test_unprovisioned_member_defers_without_a_request(sessions, sim) -> None:
-    await apply(sessions, integration(OWN, api_key=KEY), shift(OWN, 0, "new@example.com", revision=1))
-    await _reconciler(sessions, sim).sync_target(OWN, "primary")
+async def test_unprovisioned_member_defers_without_a_request_until_its_user_arrives(sessions, sim) -> None:
+    await apply(sessions, integration(OWN, api_key=KEY), shift(OWN, 0, "New@example.com", revision=1))
+    reconciler = _reconciler(sessions, sim)
+    await reconciler.sync_target(OWN, "backup")  # the rotation has no backup: nothing to wait for
+    await reconciler.sync_target(OWN, "primary")
     assert _schedule_requests(sim) == []
     assert await _outbox(sessions) == []
-    row = await target(sessions, OWN)
-    assert row.synced_seq == row.dirty_seq
+    waiting = await target(sessions, OWN)
+    assert waiting.dirty_seq > waiting.synced_seq  # still dirty, but not due before the late check
+    assert waiting.dirty_at is None
+    assert as_utc(waiting.last_dirty_at) > datetime.now(UTC) + timedelta(seconds=30)
+    assert await reconciler.drain_once() == 0
+
+    await apply(sessions, provisioned("new@example.com", _user(sim, "new@example.com")))
+    await reconciler.sync_target(OWN, "primary")
+    assert _schedule_requests(sim) == ["POST"]
+    synced = await target(sessions, OWN)
+    assert synced.synced_seq == synced.dirty_seq
+
+
+async def test_a_past_shift_of_a_member_without_user_holds_nothing_back(sessions, sim) -> None:
+    await _configured(sessions, sim)
+    gone = shift(OWN, -2, "gone@example.com", revision=1)  # ended before PagerDuty's now
+    await apply(sessions, gone.model_copy(update={"shift_id": "past"}))
+    await _reconciler(sessions, sim).sync_target(OWN, "primary")
+    assert _schedule_requests(sim) == ["POST"]
 
 
 async def test_creates_once_then_spends_nothing_while_pagerduty_matches(sessions, sim) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, LargeBinary, String
+from sqlalchemy import JSON, DateTime, Index, LargeBinary, String
 from sqlmodel import Field, SQLModel
 
 
@@ -65,6 +65,18 @@ class PagerDutyUserRow(SQLModel, table=True):
     account_key: str = Field(primary_key=True, sa_type=String(120))
     email: str = Field(primary_key=True, sa_type=String(320))
     user_id: str
+
+
+class AwaitedUserRow(SQLModel, table=True):
+    """An e-mail without a PagerDuty user that a target schedule needs: its sync waits for it."""
+
+    __tablename__ = "awaited_users"
+    __table_args__ = (Index("ix_awaited_users_target", "target_rotation_id", "role"),)
+
+    account_key: str = Field(primary_key=True, sa_type=String(120))
+    email: str = Field(primary_key=True, sa_type=String(320))
+    target_rotation_id: str = Field(primary_key=True, sa_type=String(64))
+    role: str = Field(primary_key=True, sa_type=String(16))
 
 
 class TargetRow(SQLModel, table=True):

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from opentelemetry import propagate
-from sqlalchemy import select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -19,7 +19,14 @@ from oncall_contracts import (
     RotationUpdated,
     ShiftChanged,
 )
-from pd_sync_service.adapters.orm import IntegrationRow, PagerDutyUserRow, RotationRow, ShiftRow, TargetRow
+from pd_sync_service.adapters.orm import (
+    AwaitedUserRow,
+    IntegrationRow,
+    PagerDutyUserRow,
+    RotationRow,
+    ShiftRow,
+    TargetRow,
+)
 
 ROLES = ("primary", "backup")
 
@@ -121,21 +128,65 @@ async def _save_rotation(
 
 
 async def _fold_user(session: AsyncSession, event: PagerDutyUserProvisioned, now: datetime) -> None:
-    key = (event.account.key, event.email.lower())
-    row = await session.get(PagerDutyUserRow, key)
+    """Record the user; sync the schedules that waited for it and now wait for no one (a new user),
+    or every schedule showing that e-mail (a user whose id changed)."""
+    account_key, email = event.account.key, event.email.lower()
+    row = await session.get(PagerDutyUserRow, (account_key, email))
     if row is not None and row.user_id == event.user_id:
         return
-    if row is None:
-        row = PagerDutyUserRow(account_key=key[0], email=key[1], user_id=event.user_id)
+    replaced = row is not None
+    row = row or PagerDutyUserRow(account_key=account_key, email=email, user_id=event.user_id)
     row.user_id = event.user_id
     session.add(row)
-    targets = await session.scalars(
-        select(col(IntegrationRow.target_rotation_id))
-        .where(col(IntegrationRow.account_key) == event.account.key)
+    targets = await _stop_awaiting(session, account_key, email)
+    if replaced:
+        targets |= await _targets_showing(session, account_key, email)
+    for target in sorted(targets):
+        await mark_target_dirty(session, target, now)
+
+
+async def _stop_awaiting(session: AsyncSession, account_key: str, email: str) -> set[str]:
+    """Targets that waited for `email` and for no other e-mail."""
+    waiting = await session.scalars(
+        delete(AwaitedUserRow)
+        .where(col(AwaitedUserRow.account_key) == account_key, col(AwaitedUserRow.email) == email)
+        .returning(col(AwaitedUserRow.target_rotation_id))
+    )
+    targets = set(waiting)
+    if not targets:
+        return set()
+    still_waiting = await session.scalars(
+        select(col(AwaitedUserRow.target_rotation_id))
+        .where(col(AwaitedUserRow.target_rotation_id).in_(targets))
         .distinct()
     )
-    for target in list(targets):
-        await mark_target_dirty(session, target, now)
+    return targets - set(still_waiting)
+
+
+async def _targets_showing(session: AsyncSession, account_key: str, email: str) -> set[str]:
+    shows_email = or_(func.lower(ShiftRow.primary_email) == email, func.lower(ShiftRow.backup_email) == email)
+    targets = await session.scalars(
+        select(col(IntegrationRow.target_rotation_id))
+        .join(ShiftRow, col(ShiftRow.rotation_id) == IntegrationRow.rotation_id)
+        .where(col(IntegrationRow.account_key) == account_key, shows_email)
+        .distinct()
+    )
+    return set(targets)
+
+
+async def await_users(
+    session: AsyncSession, account_key: str, target_rotation_id: str, role: str, emails: set[str]
+) -> None:
+    """Remember the e-mails a target's sync waits for (replacing what it waited for before)."""
+    await session.execute(
+        delete(AwaitedUserRow).where(
+            col(AwaitedUserRow.target_rotation_id) == target_rotation_id, col(AwaitedUserRow.role) == role
+        )
+    )
+    session.add_all(
+        AwaitedUserRow(account_key=account_key, email=email, target_rotation_id=target_rotation_id, role=role)
+        for email in sorted(emails)
+    )
 
 
 async def mark_rotation_dirty(session: AsyncSession, rotation_id: str, now: datetime) -> None:

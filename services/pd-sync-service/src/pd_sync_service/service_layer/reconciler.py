@@ -21,7 +21,7 @@ from pd_sync_service.adapters.orm import IntegrationRow, TargetRow
 from pd_sync_service.adapters.outbox import Outbox
 from pd_sync_service.adapters.schedule_json import layers_to_store
 from pd_sync_service.domain.model import Layer
-from pd_sync_service.service_layer.folding import mark_target_dirty
+from pd_sync_service.service_layer.folding import await_users, mark_target_dirty
 from pd_sync_service.service_layer.sources import TargetInputs, as_utc, load_inputs
 from pd_sync_service.service_layer.writer import PagerDutyApi, wanted_schedule, write_schedule
 
@@ -29,7 +29,8 @@ logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 
-PagerDutyFactory = Callable[[str, str], PagerDutyApi]  # (api_key, region) -> client
+# (api_key, region) -> the process's long-lived client for them; the reconciler never closes it.
+PagerDutyFactory = Callable[[str, str], PagerDutyApi]
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,9 @@ class ReconcilerConfig:
     debounce: timedelta = timedelta(milliseconds=150)
     max_wait: timedelta = timedelta(seconds=1)
     retry_after: timedelta = timedelta(seconds=5)
+    awaiting_recheck: timedelta = timedelta(seconds=60)
     poll_interval: float = 0.05
+    concurrency: int = 4  # targets synced at once: one slow PagerDuty answer must not queue the rest
 
 
 class Reconciler:
@@ -84,8 +87,16 @@ class Reconciler:
                     )
                 )
             ).all()
-        for target_rotation_id, role in due:
-            await self.sync_target(target_rotation_id, role)
+        limit = asyncio.Semaphore(self._config.concurrency)
+
+        async def sync(target_rotation_id: str, role: str) -> None:
+            async with limit:
+                await self.sync_target(target_rotation_id, role)
+
+        outcomes = await asyncio.gather(*(sync(target, role) for target, role in due), return_exceptions=True)
+        for (target, role), outcome in zip(due, outcomes, strict=True):
+            if isinstance(outcome, Exception):  # the target stays dirty and is tried again
+                logger.error("syncing %s (%s) failed", target, role, exc_info=outcome)
         return len(due)
 
     async def request_drift_check(self) -> None:
@@ -125,16 +136,24 @@ class Reconciler:
             ) as span:
                 if row.schedule_id:
                     span.set_attribute("pagerduty.schedule.id", row.schedule_id)
-                inputs = await load_inputs(session, target_rotation_id, role)
+                inputs = await load_inputs(session, target_rotation_id, role, self._pd_now())
+                waiting = inputs.unknown_emails if inputs is not None else set()
+                if inputs is not None:
+                    await await_users(session, inputs.owner.account_key, target_rotation_id, role, waiting)
                 retry = False
-                if inputs is not None and not inputs.unknown_emails and (inputs.sources or row.schedule_id):
+                if inputs is not None and not waiting and (inputs.sources or row.schedule_id):
                     span.set_attribute("rotation.sources", [s.rotation_id for s in inputs.sources])
                     events, retry = await self._sync(row, inputs)
                 if row.schedule_id:
                     span.set_attribute("pagerduty.schedule.id", row.schedule_id)
                 span.set_attribute("reconcile.retry", retry)
+                span.set_attribute("reconcile.awaited_users", len(waiting))
                 if retry:
-                    row.last_dirty_at = datetime.now(UTC) + self._config.retry_after
+                    _postpone(row, self._config.retry_after)
+                elif waiting:
+                    # Woken when the last awaited user is provisioned; the late check only covers a user
+                    # folded while this sync was deciding to wait.
+                    _postpone(row, self._config.awaiting_recheck)
                 else:
                     row.synced_seq = seq
                     row.dirty_at = row.last_dirty_at = None
@@ -147,7 +166,7 @@ class Reconciler:
     async def _sync(self, row: TargetRow, inputs: TargetInputs) -> tuple[list[Any], bool]:
         owner = inputs.owner
         api_key = self._sealer.open(SealedCredential.model_validate(owner.credential), owner.account_key)
-        client = self._pagerduty(api_key, owner.region)
+        client = _CountingApi(self._pagerduty(api_key, owner.region))
         try:
             layers, drift = await self._write(client, row, inputs)
         except PagerDutyError as error:
@@ -163,8 +182,6 @@ class Reconciler:
                 for s in inputs.sources
             ]
             return failed, error.retryable
-        finally:
-            await client.aclose()
         row.layers, row.check_drift = layers_to_store(layers), False
         synced = [
             ScheduleSynced(
@@ -187,3 +204,29 @@ class Reconciler:
         self, client: PagerDutyApi, row: TargetRow, inputs: TargetInputs
     ) -> tuple[list[Layer], bool]:
         return await write_schedule(client, row, wanted_schedule(row.role, inputs, self._pd_now()))
+
+
+class _CountingApi:
+    """One sync's view of a shared client, counting the calls it makes (retries inside a call excluded)."""
+
+    def __init__(self, client: PagerDutyApi) -> None:
+        self._client = client
+        self.requests_sent = 0
+
+    async def get(self, path: str, params: Any = None) -> dict[str, Any]:
+        self.requests_sent += 1
+        return await self._client.get(path, params)
+
+    async def post(self, path: str, json: Any = None) -> dict[str, Any]:
+        self.requests_sent += 1
+        return await self._client.post(path, json)
+
+    async def put(self, path: str, json: Any = None) -> dict[str, Any]:
+        self.requests_sent += 1
+        return await self._client.put(path, json)
+
+
+def _postpone(row: TargetRow, delay: timedelta) -> None:
+    """Keep the target dirty but due only after `delay` (unless a new change marks it again)."""
+    row.dirty_at = None
+    row.last_dirty_at = datetime.now(UTC) + delay

@@ -22,8 +22,12 @@ class TargetInputs:
     unknown_emails: set[str]
 
 
-async def load_inputs(session: AsyncSession, target_rotation_id: str, role: str) -> TargetInputs | None:
-    """None when the target's own integration is absent or removed: nothing may be written."""
+async def load_inputs(
+    session: AsyncSession, target_rotation_id: str, role: str, ending_after: datetime
+) -> TargetInputs | None:
+    """The inputs from the shifts ending after `ending_after` (past shifts are never written, and a
+    past member's missing user must not hold a schedule back). None when the target's own integration
+    is absent or removed: nothing may be written."""
     owner = await session.get(IntegrationRow, target_rotation_id)
     if owner is None or not owner.active or owner.mode != "own":
         return None
@@ -36,39 +40,53 @@ async def load_inputs(session: AsyncSession, target_rotation_id: str, role: str)
         )
     )
     members.sort(key=lambda row: (row.rotation_id != target_rotation_id, row.configured_at, row.rotation_id))
-    users = {
-        row.email: row.user_id
-        for row in await session.scalars(
-            select(PagerDutyUserRow).where(col(PagerDutyUserRow.account_key) == owner.account_key)
-        )
-    }
-    sources, unknown = [], set()
+    rotations: list[tuple[RotationRow, list[tuple[datetime, datetime, str]]]] = []
     for member in members:
         rotation = await session.get(RotationRow, member.rotation_id)
         if rotation is None or (role == "backup" and not rotation.backup):
             continue
-        shifts = await session.scalars(
-            select(ShiftRow).where(col(ShiftRow.rotation_id) == member.rotation_id)
+        rotations.append((rotation, await _on_call(session, member.rotation_id, role, ending_after)))
+    emails = {email for _, shifts in rotations for _, _, email in shifts}
+    users = await _user_ids(session, owner.account_key, emails)
+    sources = [
+        RotationSource(
+            rotation.rotation_id,
+            rotation.name,
+            rotation.time_zone,
+            _coverage(rotation),
+            tuple(Assignment(start, end, users[email]) for start, end, email in shifts if email in users),
         )
-        assignments = []
-        for shift in shifts:
-            email = shift.primary_email if role == "primary" else shift.backup_email
-            if shift.cancelled or email is None:
-                continue
-            if email.lower() not in users:
-                unknown.add(email.lower())
-                continue
-            assignments.append(Assignment(as_utc(shift.start), as_utc(shift.end), users[email.lower()]))
-        sources.append(
-            RotationSource(
-                rotation.rotation_id,
-                rotation.name,
-                rotation.time_zone,
-                _coverage(rotation),
-                tuple(assignments),
-            )
+        for rotation, shifts in rotations
+    ]
+    return TargetInputs(owner, sources, emails - users.keys())
+
+
+async def _on_call(
+    session: AsyncSession, rotation_id: str, role: str, ending_after: datetime
+) -> list[tuple[datetime, datetime, str]]:
+    """The shifts for `role` as (start, end, lower-case e-mail), without cancelled or empty ones."""
+    email_column = ShiftRow.primary_email if role == "primary" else ShiftRow.backup_email
+    rows = await session.execute(
+        select(col(ShiftRow.start), col(ShiftRow.end), col(email_column)).where(
+            col(ShiftRow.rotation_id) == rotation_id,
+            col(ShiftRow.end) > ending_after,
+            col(ShiftRow.cancelled).is_(False),
+            col(email_column).is_not(None),
         )
-    return TargetInputs(owner, sources, unknown)
+    )
+    return [(as_utc(start), as_utc(end), str(email).lower()) for start, end, email in rows]
+
+
+async def _user_ids(session: AsyncSession, account_key: str, emails: set[str]) -> dict[str, str]:
+    if not emails:
+        return {}
+    rows = await session.execute(
+        select(col(PagerDutyUserRow.email), col(PagerDutyUserRow.user_id)).where(
+            col(PagerDutyUserRow.account_key) == account_key,
+            col(PagerDutyUserRow.email).in_(sorted(emails)),
+        )
+    )
+    return {str(email): str(user_id) for email, user_id in rows}
 
 
 def _coverage(rotation: RotationRow) -> DailyWindow | None:
