@@ -78,15 +78,13 @@ def test_remaining_zero_pauses_until_the_reset(clock: FakeClock) -> None:
     assert times == [1005.0]
 
 
-def test_few_remaining_caps_the_local_burst(clock: FakeClock) -> None:
+def test_few_remaining_are_spread_over_the_rest_of_the_window(clock: FakeClock) -> None:
     budget = RequestBudget(960, burst=100, clock=clock, sleep=clock.sleep)
 
     budget.observe(remaining=3, reset=30.0)
 
-    assert round(budget.available(), 6) == 3
-    times = _send_times(budget, clock, 4)
-    assert times[:3] == [1000.0] * 3
-    assert times[3] > 1000.0
+    times = _send_times(budget, clock, 5)
+    assert times == [1000.0, 1010.0, 1020.0, 1030.0, 1030.0]  # from the reset on, the bucket alone
 
 
 def test_a_pause_delays_every_waiting_caller(clock: FakeClock) -> None:
@@ -98,12 +96,50 @@ def test_a_pause_delays_every_waiting_caller(clock: FakeClock) -> None:
     assert _send_times(budget, clock, 1) == [1007.5]
 
 
-def test_remaining_above_the_local_tokens_changes_nothing(clock: FakeClock) -> None:
+def test_plenty_remaining_still_paces_the_rest_of_the_window_evenly(clock: FakeClock) -> None:
     budget = RequestBudget(960, burst=10, clock=clock, sleep=clock.sleep)
 
     budget.observe(remaining=500, reset=30.0)
 
-    assert budget.available() == 10
+    assert budget.available() == 1
+    times = _send_times(budget, clock, 3)
+    assert times[1] - times[0] == pytest.approx(30.0 / 500)
+    assert times[2] - times[1] == pytest.approx(30.0 / 500)
+
+
+def test_the_local_bucket_still_caps_a_process_the_headers_would_let_go_faster(clock: FakeClock) -> None:
+    budget = RequestBudget(960, burst=10, clock=clock, sleep=clock.sleep)
+
+    budget.observe(remaining=959, reset=1.0)  # PagerDuty would take 959 in the next second
+    times = _send_times(budget, clock, 12)
+
+    assert times[9] - times[0] == pytest.approx(9 / 959)  # the burst, at the headers' pace
+    assert times[11] - times[10] == pytest.approx(budget.interval)  # then the bucket's refill
+
+
+def test_waiters_keep_their_arrival_order_when_a_new_answer_changes_the_pace(clock: FakeClock) -> None:
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    budget = RequestBudget(960, burst=100, clock=clock, sleep=record)
+    budget.observe(remaining=10, reset=10.0)
+
+    async def run() -> list[float]:
+        first = [await budget.acquire() for _ in range(3)]
+        budget.observe(remaining=900, reset=50.0)  # pace 50/900 s from the last reserved slot on
+        return [*first, await budget.acquire()]
+
+    assert asyncio.run(run()) == pytest.approx([0.0, 1.0, 2.0, 2.0 + 50 / 900])
+
+
+def test_a_lone_default_budget_sustains_more_than_95_percent_of_the_limit(clock: FakeClock) -> None:
+    budget = RequestBudget(960, clock=clock, sleep=clock.sleep)
+
+    times = _send_times(budget, clock, 5 * 960)
+
+    assert (times[-1] - times[0]) / 60.0 <= 5 / 0.95
 
 
 def test_the_registry_shares_one_budget_per_key_and_never_stores_the_key() -> None:
