@@ -24,8 +24,9 @@ class ProvisionerSettings(ServiceSettings):
     """`DATABASE_URL` defaults to a local SQLite file; `PAGERDUTY_BASE_URL` points at the simulator.
 
     `PAGERDUTY_FROM_EMAIL` is sent as `From` on `POST /users` (PagerDuty wants an account user's
-    e-mail). `PAGERDUTY_BUDGET_SHARE` is this service's share of each key's 960 requests a minute;
-    the sync service takes the rest.
+    e-mail). `PAGERDUTY_BUDGET_SHARE` caps this process at that share of each key's 960 requests a
+    minute. Both services share each key by following PagerDuty's ratelimit headers (see
+    `oncall_pagerduty.RequestBudget`), so neither needs a static split: the default is the whole key.
     """
 
     database_url: str = "sqlite:///./user-provisioner.db"
@@ -34,7 +35,7 @@ class ProvisionerSettings(ServiceSettings):
     pagerduty_base_url: str | None = None
     pagerduty_from_email: str = "oncall-provisioner@example.com"
     pagerduty_default_role: PagerDutyRole = "user"
-    pagerduty_budget_share: float = Field(default=0.5, gt=0, le=1)
+    pagerduty_budget_share: float = Field(default=1.0, gt=0, le=1)
     pagerduty_rate_limit_per_minute: int = Field(default=960, ge=2)
     pagerduty_timeout_seconds: float = Field(default=10.0, gt=0)
     provisioner_concurrency_per_account: int = Field(default=4, ge=1, le=32)

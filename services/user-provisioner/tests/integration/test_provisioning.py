@@ -34,7 +34,13 @@ async def test_200_members_become_exactly_200_users_within_the_rate_limit(harnes
     served = harness.sim.requests()
     assert all(request["status"] != 429 for request in served)
     assert _max_requests_in_any_minute(served) <= 960
-    assert len(served) < 400  # bulk lookups: fewer than a lookup plus a create per user
+    posts = [r for r in served if r["method"] == "POST" and r["path"] == "/users"]
+    assert len(posts) == 200  # one request per new user: nothing is refused
+    assert all(post["status"] == 201 for post in posts)
+    others = [r for r in served if r not in posts]
+    assert all(r["method"] == "GET" and r["path"] == "/users" for r in others)
+    assert not [r for r in others if "query=" in r["query"]]  # no lookup per user, only bulk pages
+    assert len(others) <= 3 * 200 // 10  # a prefetch of at most 3 pages per batch of 10 or more users
     events = [e.payload for e in await harness.results() if isinstance(e.payload, PagerDutyUserProvisioned)]
     assert {event.email for event in events} == set(emails)
     ids = {user["email"]: user["id"] for user in harness.sim.users(harness.acme_key)}

@@ -13,9 +13,11 @@ from user_provisioner.domain.model import (
     AccountRejected,
     EmailAlreadyTaken,
     Member,
+    PagerDutyUser,
     RequestRejected,
     TemporaryFailure,
 )
+from user_provisioner.service_layer.provisioning import ensure_user
 
 ADA = Member(email="ada@example.com", name="Ada Lovelace", time_zone="Europe/London")
 
@@ -140,7 +142,7 @@ async def test_directories_reuse_one_client_per_account_and_key() -> None:
     assert made == ["us:acme", "us:acme"]
 
 
-async def test_prefetch_answers_lookups_without_a_request_each() -> None:
+async def test_prefetch_answers_known_without_a_request_each() -> None:
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -149,9 +151,10 @@ async def test_prefetch_answers_lookups_without_a_request_each() -> None:
 
     directory = _directory(httpx.MockTransport(handler))
 
+    assert directory.known("ada@example.com") is None  # nothing prefetched yet
     assert await directory.prefetch(max_users=10) is True
-    found = await directory.find_by_email("ada@example.com")
-    absent = await directory.find_by_email("bob@example.com")
+    found = directory.known("ada@example.com")
+    absent = directory.known("bob@example.com")
 
     assert found is not None
     assert found.id == "P1"
@@ -169,25 +172,121 @@ async def test_prefetch_gives_up_on_an_account_with_more_users() -> None:
     directory = _directory(httpx.MockTransport(handler))
 
     assert await directory.prefetch(max_users=150) is False
+    assert directory.known("u1@x.io") is None
 
 
-async def test_after_already_taken_the_lookup_asks_pagerduty_again() -> None:
+async def test_find_by_email_asks_pagerduty_even_after_a_prefetch() -> None:
     answers = iter(
         [
             _users(),  # the prefetch: nobody yet
-            httpx.Response(
-                400,
-                json={"error": {"message": "x", "code": 2001, "errors": ["Email has already been taken"]}},
-            ),
-            _users({"id": "PRACE", "email": "ada@example.com", "name": "Ada"}),  # the live lookup
+            _users({"id": "PLATER", "email": "ada@example.com", "name": "Ada"}),  # the live lookup
         ]
     )
-    directory = _directory(httpx.MockTransport(lambda request: next(answers)))
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return next(answers)
+
+    directory = _directory(httpx.MockTransport(handler))
     await directory.prefetch(max_users=10)
 
-    with pytest.raises(EmailAlreadyTaken):
-        await directory.create(ADA)
-    adopted = await directory.find_by_email("ada@example.com")
+    found = await directory.find_by_email("ada@example.com")
 
-    assert adopted is not None
-    assert adopted.id == "PRACE"
+    assert found is not None
+    assert found.id == "PLATER"
+    assert seen[-1].url.params["query"] == "ada@example.com"
+
+
+class PagerDutyAccount:
+    """A MockTransport handler holding one account's users: `POST /users` refuses a taken e-mail."""
+
+    def __init__(self, *existing: PagerDutyUser) -> None:
+        self.users = list(existing)
+        self.requests: list[tuple[str, str]] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append((request.method, request.url.path))
+        if request.method == "GET":
+            return _users(*(self._raw(user) for user in self._matching(request.url.params.get("query"))))
+        if request.method == "POST" and request.url.path == "/users":
+            return self._create(json.loads(request.content)["user"])
+        return httpx.Response(405, json={"error": {"message": "not in this fake", "code": 2000}})
+
+    def _create(self, body: dict[str, str]) -> httpx.Response:
+        if any(user.email.casefold() == body["email"].casefold() for user in self.users):
+            error = {
+                "message": "Invalid Input Provided",
+                "code": 2001,
+                "errors": ["Email has already been taken"],
+            }
+            return httpx.Response(400, json={"error": error})
+        user = PagerDutyUser(id=f"PNEW{len(self.users)}", email=body["email"], name=body["name"])
+        self.users.append(user)
+        return httpx.Response(201, json={"user": self._raw(user)})
+
+    def _matching(self, query: str | None) -> list[PagerDutyUser]:
+        if query is None:
+            return self.users
+        return [user for user in self.users if query.casefold() in f"{user.email} {user.name}".casefold()]
+
+    @staticmethod
+    def _raw(user: PagerDutyUser) -> dict[str, str]:
+        return {"id": user.id, "email": user.email, "name": user.name}
+
+
+async def test_a_new_user_costs_exactly_one_request() -> None:
+    account = PagerDutyAccount(PagerDutyUser("POTHER", "grace@example.com", "Grace"))
+
+    user = await ensure_user(_directory(httpx.MockTransport(account)), ADA)
+
+    assert account.requests == [("POST", "/users")]
+    assert user.email == ADA.email
+    assert user in account.users
+
+
+async def test_an_existing_user_not_prefetched_costs_the_refused_post_and_one_lookup() -> None:
+    existing = PagerDutyUser("PEXIST", "ADA@Example.com", "Ada L.")
+    account = PagerDutyAccount(existing)
+
+    user = await ensure_user(_directory(httpx.MockTransport(account)), ADA)
+
+    assert user == existing  # adopted as it is: not renamed, not recreated
+    assert account.requests == [("POST", "/users"), ("GET", "/users")]
+    assert account.users == [existing]
+
+
+async def test_a_prefetched_user_costs_no_request() -> None:
+    existing = PagerDutyUser("PEXIST", "ada@example.com", "Ada")
+    account = PagerDutyAccount(existing)
+    directory = _directory(httpx.MockTransport(account))
+    await directory.prefetch(max_users=10)
+    account.requests.clear()
+
+    assert await ensure_user(directory, ADA) == existing
+    assert account.requests == []
+
+
+async def test_a_user_created_after_the_prefetch_is_adopted_through_a_live_lookup() -> None:
+    account = PagerDutyAccount()
+    directory = _directory(httpx.MockTransport(account))
+    await directory.prefetch(max_users=10)
+    raced = PagerDutyUser("PRACE", "ada@example.com", "Ada")
+    account.users.append(raced)  # another replica, after the prefetch
+
+    assert await ensure_user(directory, ADA) == raced
+    assert account.requests[1:] == [("POST", "/users"), ("GET", "/users")]
+
+
+async def test_taken_without_a_matching_user_is_a_temporary_failure() -> None:
+    # "taken", but the lookup finds only a look-alike (e.g. the user was just deleted by a person)
+    account = PagerDutyAccount(PagerDutyUser("PEVIL", "ada@example.com.evil", "Not Ada"))
+    taken = {"message": "x", "code": 2001, "errors": ["Email has already been taken"]}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(400, json={"error": taken})
+        return account(request)
+
+    with pytest.raises(TemporaryFailure, match="taken but no user"):
+        await ensure_user(_directory(httpx.MockTransport(handler)), ADA)

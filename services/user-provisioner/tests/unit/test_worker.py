@@ -71,31 +71,44 @@ class FakeQueue:
 
 
 class FakeDirectory:
+    """The UserDirectory port in memory; `requests` lists what would have gone to PagerDuty."""
+
     def __init__(
         self, existing: dict[str, str] | None = None, errors: list[ProvisioningError] | None = None
     ) -> None:
         self.users = {email: PagerDutyUser(uid, email, email) for email, uid in (existing or {}).items()}
         self.errors = list(errors or [])
-        self.calls = 0
+        self.requests: list[tuple[str, str]] = []
         self.prefetches: list[int] = []
+        self._index: dict[str, PagerDutyUser] = {}
 
     async def prefetch(self, max_users: int) -> bool:
         self.prefetches.append(max_users)
-        return len(self.users) <= max_users
+        if len(self.users) > max_users:
+            return False
+        self._index = dict(self.users)
+        return True
+
+    def known(self, email: str) -> PagerDutyUser | None:
+        return self._index.get(email.lower())
 
     async def find_by_email(self, email: str) -> PagerDutyUser | None:
-        self._maybe_fail()
+        self._request("GET", email)
         return self.users.get(email.lower())
 
     async def create(self, member: Member) -> PagerDutyUser:
-        self._maybe_fail()
+        self._request("POST", member.email)
         if member.email in self.users:
             raise EmailAlreadyTaken("Email has already been taken")
         user = self.users[member.email] = PagerDutyUser(f"U{len(self.users)}", member.email, member.name)
         return user
 
-    def _maybe_fail(self) -> None:
-        self.calls += 1
+    @property
+    def calls(self) -> int:
+        return len(self.requests)
+
+    def _request(self, method: str, email: str) -> None:
+        self.requests.append((method, email))
         if self.errors:
             raise self.errors.pop(0)
 
@@ -144,14 +157,34 @@ async def test_every_due_user_is_created_published_then_recorded() -> None:
     assert queue.pending == {}
 
 
+async def test_each_new_user_costs_one_request() -> None:
+    queue, directory, publisher = FakeQueue([member(i) for i in range(7)]), FakeDirectory(), FakePublisher()
+
+    await worker(queue, directory, publisher).drain_account(ACME.key)
+
+    assert sorted(directory.requests) == sorted(("POST", m.email) for m in map(member, range(7)))
+
+
 async def test_an_existing_user_is_adopted_not_created() -> None:
-    queue, publisher = FakeQueue([member(1)]), FakePublisher()
+    queue, publisher = FakeQueue([member(1)]), FakePublisher()  # below the prefetch threshold
     directory = FakeDirectory(existing={"p1@example.com": "PEXIST"})
 
     await worker(queue, directory, publisher).drain_account(ACME.key)
 
     assert publisher.published == [("p1@example.com", "PEXIST")]
     assert len(directory.users) == 1
+    assert directory.requests == [("POST", "p1@example.com"), ("GET", "p1@example.com")]
+
+
+async def test_a_prefetched_existing_user_costs_no_request() -> None:
+    queue, publisher = FakeQueue([member(i) for i in range(3)]), FakePublisher()
+    directory = FakeDirectory(existing={"p1@example.com": "PEXIST"})
+
+    await worker(queue, directory, publisher).drain_account(ACME.key)
+
+    assert directory.prefetches == [30]
+    assert sorted(directory.requests) == [("POST", "p0@example.com"), ("POST", "p2@example.com")]
+    assert queue.completed["p1@example.com"] == "PEXIST"
 
 
 async def test_an_account_refusal_fails_the_rest_without_more_requests() -> None:

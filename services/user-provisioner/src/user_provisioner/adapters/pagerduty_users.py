@@ -39,13 +39,13 @@ _ACCOUNT_REFUSALS = {
 
 
 class PagerDutyUserDirectory:
-    """`GET /users?query=` with an exact e-mail match; `POST /users` with the configured role."""
+    """`POST /users` with the configured role; `GET /users?query=` with an exact e-mail match; an
+    optional prefetched index of the account's users that answers `known` without a request."""
 
     def __init__(self, client: PagerDutyClient, *, role: str) -> None:
         self._client = client
         self._role = role
-        self._index: dict[str, PagerDutyUser] | None = None
-        self._stale: set[str] = set()
+        self._index: dict[str, PagerDutyUser] = {}
 
     async def prefetch(self, max_users: int) -> bool:
         """`GET /users` page by page (100 each), giving up once the account holds more than `max_users`."""
@@ -60,14 +60,16 @@ class PagerDutyUserDirectory:
                         return None
             return index
 
-        self._index = await _translated(load)
-        return self._index is not None
+        index = await _translated(load)
+        if index is None:
+            return False
+        self._index = index
+        return True
+
+    def known(self, email: str) -> PagerDutyUser | None:
+        return self._index.get(email.casefold())
 
     async def find_by_email(self, email: str) -> PagerDutyUser | None:
-        wanted = email.casefold()
-        if self._index is not None and wanted not in self._stale:
-            return self._index.get(wanted)
-
         async def search() -> list[PagerDutyUser]:
             return [_user(raw) async for raw in self._client.paginate("/users", "users", {"query": email})]
 
@@ -87,11 +89,7 @@ class PagerDutyUserDirectory:
         async def post() -> dict[str, Any]:
             return await self._client.post("/users", body)
 
-        try:
-            return _user((await _translated(post)).get("user", {}))
-        except EmailAlreadyTaken:
-            self._stale.add(member.email.casefold())  # the prefetched index missed it: look up live
-            raise
+        return _user((await _translated(post)).get("user", {}))
 
 
 class PagerDutyDirectories:

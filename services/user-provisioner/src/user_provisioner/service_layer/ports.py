@@ -13,12 +13,16 @@ class UserDirectory(Protocol):
     """The users of one PagerDuty account. Failures raise `domain.model.ProvisioningError` subclasses."""
 
     async def prefetch(self, max_users: int) -> bool:
-        """Load the account's users in bulk so later lookups need no request each; False (and no
-        effect) when the account holds more than `max_users`. Lookups after "already taken" stay live."""
+        """Load the account's users in bulk so `known` can answer without a request; False (and no
+        effect) when the account holds more than `max_users`."""
+        ...
+
+    def known(self, email: str) -> PagerDutyUser | None:
+        """The prefetched user with this e-mail (exact, ignoring case), or None; never sends a request."""
         ...
 
     async def find_by_email(self, email: str) -> PagerDutyUser | None:
-        """The user whose e-mail matches exactly (ignoring case), or None."""
+        """Ask PagerDuty for the user whose e-mail matches exactly (ignoring case), or None."""
         ...
 
     async def create(self, member: Member) -> PagerDutyUser:

@@ -28,8 +28,9 @@ class WorkerOptions:
     """`lease`: how long a claim keeps other replicas off a user; `concurrency`: requests in flight per
     account; `poll_interval`: how often to look for due work without a wake-up; failed attempts wait
     `min(max_backoff, base_backoff * 2**attempts)` with jitter. Batches of at least `prefetch_threshold`
-    users list the account's users in bulk first (one request per 100 users instead of one per user),
-    unless the account holds more than ten times the batch."""
+    users list the account's users in bulk first (one request per 100 users), unless the account holds
+    more than ten times the batch: a user found there costs no request, where creating it would cost two
+    (the refused POST and the lookup)."""
 
     lease: timedelta = timedelta(minutes=2)
     batch_size: int = 50
