@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "deploy" / "local"))
 
 from localsystem.databases import ensure_databases, service_database_url  # noqa: E402
-from localsystem.system import SERVICES, LocalSystem, SystemConfig  # noqa: E402
+from localsystem.system import SERVICES, DemoAccount, LocalSystem, SystemConfig  # noqa: E402
 
 from oncall_contracts.topics import Topics  # noqa: E402
 from oncall_platform.kafka import ensure_topics  # noqa: E402
@@ -24,7 +24,8 @@ from oncall_testing.kafka import delete_topics  # noqa: E402
 
 
 @contextmanager
-def bench_system() -> Iterator[LocalSystem]:
+def bench_system(accounts: int = 1) -> Iterator[LocalSystem]:
+    """`accounts` simulator accounts (each with its own API key and rate limit)."""
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     server_url = os.environ.get("DATABASE_URL")
     if not server_url:
@@ -42,6 +43,7 @@ def bench_system() -> Iterator[LocalSystem]:
             database_urls=urls,
             topic_prefix=topics.prefix,
             log_level="WARNING",
+            extra_accounts=tuple(DemoAccount(subdomain=f"demo{n}") for n in range(2, accounts + 1)),
         )
     )
     try:

@@ -29,6 +29,7 @@ class Target:
     schedule_id: str
     members: list[str]
     shifts: list[dict[str, Any]]  # future shifts to reassign, in turn
+    view: PagerDutyView  # the simulator as the schedule's account sees it
 
 
 @dataclass
@@ -104,7 +105,7 @@ def run_changes(
 ) -> LatencyResult:
     total = int(rate_per_s * duration_s)
     latencies: list[float] = []
-    watchers = {t.schedule_id: ScheduleWatcher(pagerduty, t.schedule_id, latencies) for t in targets}
+    watchers = {t.schedule_id: ScheduleWatcher(t.view, t.schedule_id, latencies) for t in targets}
     api_errors = [0]
     log_start = len(pagerduty.requests())
 

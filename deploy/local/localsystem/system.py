@@ -72,6 +72,7 @@ class SystemConfig:
     topic_prefix: str = ""
     pagerduty_base_url: str | None = None  # a real PagerDuty; None starts the simulator
     account: DemoAccount = field(default_factory=DemoAccount)
+    extra_accounts: tuple[DemoAccount, ...] = ()  # more simulator accounts, each with its own key
     otlp_endpoint: str | None = None
     jwt_secret: str | None = None  # None: the service's development default (what `make token` signs with)
     ports: dict[str, int] = field(default_factory=dict)  # fixed ports by process name; else free ports
@@ -174,7 +175,12 @@ class LocalSystem:
 
     # internals ---------------------------------------------------------------------------------
     def _simulator_spec(self) -> ProcessSpec:
-        account = self.config.account
+        accounts = (self.config.account, *self.config.extra_accounts)
+        account_flags = [
+            flag
+            for account in accounts
+            for flag in ("--account", f"{account.subdomain}:{account.api_key}:{account.region}")
+        ]
         return ProcessSpec(
             name="pagerduty-sim",
             argv=[
@@ -183,8 +189,7 @@ class LocalSystem:
                 "127.0.0.1",
                 "--port",
                 str(self.ports["pagerduty-sim"]),
-                "--account",
-                f"{account.subdomain}:{account.api_key}:{account.region}",
+                *account_flags,
             ],
             env=child_env({}),
             log_path=self.log_dir / "pagerduty-sim.log",

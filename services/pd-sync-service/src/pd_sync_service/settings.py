@@ -14,7 +14,7 @@ class PdSyncSettings(ServiceSettings):
     port: int = Field(8081, validation_alias=AliasChoices("PD_SYNC_SERVICE_PORT"))
     pagerduty_base_url: str | None = None
     reconcile_interval_seconds: float = 300.0
-    debounce_ms: int = 150
+    debounce_ms: int = 50
     kafka_fetch_max_wait_ms: int = 100
 
     def effective_database_url(self) -> str:

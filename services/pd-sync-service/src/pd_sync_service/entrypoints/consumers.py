@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from oncall_contracts import Topics
 from oncall_platform.consumer import decode_message_or_dead_letter
 from oncall_platform.inbox import record_once
-from pd_sync_service.service_layer.folding import fold
+from pd_sync_service.service_layer.folding import FOLDED_EVENTS, fold
 
 CONSUMER_GROUP = "pd-sync-service"
 
@@ -33,8 +33,8 @@ def register_consumers(
 
     async def handle(message: KafkaMessage) -> None:
         envelope = await decode_message_or_dead_letter(broker, dead_letter, message)
-        if envelope is None:
-            return
+        if envelope is None or not isinstance(envelope.payload, FOLDED_EVENTS):
+            return  # dead-lettered, or not needed here (e.g. our own ScheduleSynced): no transaction
         async with sessions() as session, session.begin():
             if await record_once(session, CONSUMER_GROUP, envelope.event_id):
                 await fold(session, envelope.payload, datetime.now(UTC))

@@ -35,11 +35,11 @@ PagerDutyFactory = Callable[[str, str], PagerDutyApi]
 
 @dataclass(frozen=True)
 class ReconcilerConfig:
-    debounce: timedelta = timedelta(milliseconds=150)
+    debounce: timedelta = timedelta(milliseconds=50)
     max_wait: timedelta = timedelta(seconds=1)
     retry_after: timedelta = timedelta(seconds=5)
     awaiting_recheck: timedelta = timedelta(seconds=60)
-    poll_interval: float = 0.05
+    poll_interval: float = 0.025
     concurrency: int = 4  # targets synced at once: one slow PagerDuty answer must not queue the rest
 
 
