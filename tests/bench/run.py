@@ -55,6 +55,7 @@ def parse_args() -> argparse.Namespace:
         help="PagerDuty API keys the latency rotations are spread over (one key allows 16 requests/s)",
     )
     parser.add_argument("--rotations", type=int, default=1000, help="rotations in the backfill (0 skips it)")
+    parser.add_argument("--requests-log", type=Path, help="also write the backfill's PagerDuty requests here")
     return parser.parse_args()
 
 
@@ -125,10 +126,12 @@ def measure_latency(
 
 
 def measure_backfill(
-    system: LocalSystem, api: RotationApi, pagerduty: PagerDutyView, rotations: int
+    system: LocalSystem, api: RotationApi, pagerduty: PagerDutyView, rotations: int, log_path: Path | None
 ) -> dict[str, Any]:
     plan = Plan(rotations)
     result = backfill(api, pagerduty, system.config.account, plan)
+    if log_path is not None:
+        log_path.write_text(json.dumps(result.requests, indent=1) + "\n")
     sent = len(result.requests)
     floor_s = 60.0 * plan.minimal_requests / RATE_LIMIT_PER_MIN
     return {
@@ -238,7 +241,7 @@ def main() -> int:
         RESULTS.write_text(json.dumps(results, indent=2) + "\n")  # kept even if the backfill fails
         if args.rotations:
             print(f"backfill of {args.rotations} rotations ...", flush=True)
-            results["backfill"] = measure_backfill(system, api, pagerduty, args.rotations)
+            results["backfill"] = measure_backfill(system, api, pagerduty, args.rotations, args.requests_log)
         results["peak_rss_mb"] = {name: (peak or 0) / MB for name, peak in system.peak_rss_bytes().items()}
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\n{table(results)}\n\nwritten to {RESULTS}")

@@ -13,6 +13,7 @@ from oncall_pagerduty.retry import Sleep
 
 PAGERDUTY_REQUESTS_PER_MINUTE = 960
 _WINDOW_SECONDS = 60.0
+STEADY_SHARE = 0.98  # of the limit, spent evenly: headroom for requests in flight and T's whole seconds
 
 
 def key_fingerprint(api_key: str) -> str:
@@ -28,13 +29,14 @@ class RequestBudget:
     - A local token bucket (the per-process cap): at most `burst` tokens, refilled so that
       `burst + refill * 60 s` equals `limit_per_minute * share`, so no 60-second window spends more
       than this process's share.
-    - PagerDuty's own account of the key, which every process using it sees: after a response says
-      `ratelimit-remaining` R > 0 and `ratelimit-reset` T, requests are spaced at least T / R seconds
-      apart until the window resets, spending what remains evenly over the rest of the window. A
-      process alone keeps a steady pace; N processes pacing this way make R decay as
-      ((T - t) / T) ** N, so together they spend the window's budget about by its end (slots reserved
-      just before it runs dry may still meet a 429). R == 0 (or a 429) pauses every caller until the
-      reset.
+    - PagerDuty's own account of the key, which every process using it sees. A response saying
+      `ratelimit-remaining` R and `ratelimit-reset` T tells how much of the window the key has used
+      (`limit - R`) and how far into the window it is (`60 - T`). The key may spend at most
+      `STEADY_SHARE` of the limit evenly over the window: while it is ahead of that line, requests
+      wait until the line catches up. Every process sharing the key sees the same R and T, so together
+      they keep one steady pace whoever joins or leaves, and no 60-second span, whether or not it
+      lines up with PagerDuty's windows, holds much more than a window's worth (a few requests in
+      flight and the whole seconds of T). R == 0 (or a 429) pauses every caller until the reset.
 
     Waiting callers are served in arrival order: each `acquire` reserves its slot before sleeping.
     """
@@ -62,22 +64,20 @@ class RequestBudget:
         # Generic cell-rate algorithm: the theoretical time at which the bucket is full again.
         self._full_at = clock()
         self._last_send_at = -math.inf
-        self._pace_interval = 0.0
-        self._window_resets_at = -math.inf
+        self._key_limit = limit_per_minute
+        self._behind_line_at = -math.inf  # when the key's spending is back on the steady line
 
     def available(self) -> float:
         """Requests that could be sent right now without waiting (fractional: bucket tokens)."""
         now = self._clock()
         tokens = max(0.0, self.burst - max(0.0, self._full_at - now) / self.interval)
-        if not self._pacing_at(now):
-            return tokens
-        return min(tokens, 1.0) if self._paced_send_at() <= now else 0.0
+        return tokens if self._behind_line_at <= now else 0.0
 
     async def acquire(self) -> float:
         """Wait until one request may be sent; returns the seconds waited."""
         now = self._clock()
         # Never before an earlier caller's slot, so waiters are served in arrival order.
-        send_at = max(now, self._last_send_at, self._bucket_send_at(), self._paced_send_at())
+        send_at = max(now, self._last_send_at, self._bucket_send_at(), self._behind_line_at)
         self._full_at = max(self._full_at, send_at) + self.interval
         self._last_send_at = send_at
         wait = send_at - now
@@ -92,8 +92,7 @@ class RequestBudget:
         if remaining <= 0:
             self.pause(reset if reset is not None else _WINDOW_SECONDS)
         elif reset is not None:
-            self._pace_interval = reset / remaining
-            self._window_resets_at = self._clock() + reset
+            self._behind_line_at = self._clock() + self._seconds_ahead_of_line(remaining, reset)
 
     def pause(self, seconds: float) -> None:
         """Send nothing for `seconds` (a 429 or an exhausted window), then resume with one token."""
@@ -103,12 +102,14 @@ class RequestBudget:
     def _bucket_send_at(self) -> float:
         return self._full_at - (self.burst - 1) * self.interval
 
-    def _paced_send_at(self) -> float:
-        """The pace holds only until the observed window resets; from then on the key is fresh."""
-        return min(self._last_send_at + self._pace_interval, self._window_resets_at)
-
-    def _pacing_at(self, now: float) -> bool:
-        return now < self._window_resets_at
+    def _seconds_ahead_of_line(self, remaining: int, reset: float) -> float:
+        """How long the key must send nothing for its spending to be back on the steady line (at most
+        until the window resets, when the line starts again from zero)."""
+        steady_per_second = self._key_limit * STEADY_SHARE / _WINDOW_SECONDS
+        elapsed = max(0.0, _WINDOW_SECONDS - reset)
+        used = self._key_limit - remaining
+        ahead = used - steady_per_second * elapsed
+        return min(reset, max(0.0, ahead / steady_per_second))
 
 
 def _default_burst(allowance: float) -> int:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oncall_pagerduty.budget import BudgetRegistry, RequestBudget, key_fingerprint
+from oncall_pagerduty.budget import STEADY_SHARE, BudgetRegistry, RequestBudget, key_fingerprint
 
 
 class FakeClock:
@@ -78,13 +78,24 @@ def test_remaining_zero_pauses_until_the_reset(clock: FakeClock) -> None:
     assert times == [1005.0]
 
 
-def test_few_remaining_are_spread_over_the_rest_of_the_window(clock: FakeClock) -> None:
+def test_a_key_ahead_of_the_steady_line_waits_until_the_line_catches_up(clock: FakeClock) -> None:
     budget = RequestBudget(960, burst=100, clock=clock, sleep=clock.sleep)
 
-    budget.observe(remaining=3, reset=30.0)
+    budget.observe(remaining=460, reset=30.0)  # 500 used half-way: the steady line is at 470.4
 
-    times = _send_times(budget, clock, 5)
-    assert times == [1000.0, 1010.0, 1020.0, 1030.0, 1030.0]  # from the reset on, the bucket alone
+    assert budget.available() == 0
+    steady_per_second = 960 * STEADY_SHARE / 60
+    assert _send_times(budget, clock, 1) == [
+        pytest.approx(1000.0 + (500 - 30 * steady_per_second) / steady_per_second)
+    ]
+
+
+def test_never_waits_past_the_reset_when_a_window_is_nearly_spent(clock: FakeClock) -> None:
+    budget = RequestBudget(960, burst=100, clock=clock, sleep=clock.sleep)
+
+    budget.observe(remaining=3, reset=5.0)  # far ahead of the line, but the window ends in 5 s
+
+    assert _send_times(budget, clock, 2) == [1005.0, 1005.0]
 
 
 def test_a_pause_delays_every_waiting_caller(clock: FakeClock) -> None:
@@ -96,15 +107,14 @@ def test_a_pause_delays_every_waiting_caller(clock: FakeClock) -> None:
     assert _send_times(budget, clock, 1) == [1007.5]
 
 
-def test_plenty_remaining_still_paces_the_rest_of_the_window_evenly(clock: FakeClock) -> None:
+def test_a_key_behind_the_steady_line_sends_at_once_up_to_the_bucket(clock: FakeClock) -> None:
     budget = RequestBudget(960, burst=10, clock=clock, sleep=clock.sleep)
 
-    budget.observe(remaining=500, reset=30.0)
+    budget.observe(remaining=900, reset=30.0)  # 60 used half-way: far behind the line
 
-    assert budget.available() == 1
-    times = _send_times(budget, clock, 3)
-    assert times[1] - times[0] == pytest.approx(30.0 / 500)
-    assert times[2] - times[1] == pytest.approx(30.0 / 500)
+    times = _send_times(budget, clock, 12)
+    assert times[:10] == [1000.0] * 10
+    assert times[10] - times[9] == pytest.approx(budget.interval)
 
 
 def test_the_local_bucket_still_caps_a_process_the_headers_would_let_go_faster(clock: FakeClock) -> None:
@@ -113,7 +123,7 @@ def test_the_local_bucket_still_caps_a_process_the_headers_would_let_go_faster(c
     budget.observe(remaining=959, reset=1.0)  # PagerDuty would take 959 in the next second
     times = _send_times(budget, clock, 12)
 
-    assert times[9] - times[0] == pytest.approx(9 / 959)  # the burst, at the headers' pace
+    assert times[9] == times[0]  # the burst
     assert times[11] - times[10] == pytest.approx(budget.interval)  # then the bucket's refill
 
 
@@ -124,14 +134,14 @@ def test_waiters_keep_their_arrival_order_when_a_new_answer_changes_the_pace(clo
         waits.append(seconds)
 
     budget = RequestBudget(960, burst=100, clock=clock, sleep=record)
-    budget.observe(remaining=10, reset=10.0)
+    budget.observe(remaining=10, reset=10.0)  # far ahead of the line: wait for the reset
 
     async def run() -> list[float]:
         first = [await budget.acquire() for _ in range(3)]
-        budget.observe(remaining=900, reset=50.0)  # pace 50/900 s from the last reserved slot on
+        budget.observe(remaining=900, reset=50.0)  # a fresh window: yet never before reserved slots
         return [*first, await budget.acquire()]
 
-    assert asyncio.run(run()) == pytest.approx([0.0, 1.0, 2.0, 2.0 + 50 / 900])
+    assert asyncio.run(run()) == pytest.approx([10.0, 10.0, 10.0, 10.0])
 
 
 def test_a_lone_default_budget_sustains_more_than_95_percent_of_the_limit(clock: FakeClock) -> None:

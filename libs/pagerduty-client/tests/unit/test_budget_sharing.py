@@ -109,7 +109,10 @@ class Process:
     served: int = 0
 
 
-async def _eager_worker(process: Process, server: FixedWindowServer, time: VirtualTime) -> None:
+async def _eager_worker(
+    process: Process, server: FixedWindowServer, time: VirtualTime, join_at: float
+) -> None:
+    await time.sleep(join_at)
     while True:
         await process.budget.acquire()
         await time.sleep(ROUND_TRIP / 2)
@@ -122,15 +125,19 @@ async def _eager_worker(process: Process, server: FixedWindowServer, time: Virtu
             process.budget.pause(reset)
 
 
-def _share_one_key(process_count: int) -> tuple[FixedWindowServer, list[Process]]:
-    """Run `process_count` eager processes with default budgets against one key; return what happened."""
+def _share_one_key(
+    process_count: int, join_at: tuple[float, ...] = ()
+) -> tuple[FixedWindowServer, list[Process]]:
+    """Run `process_count` eager processes with default budgets against one key, process i starting at
+    `join_at[i]` (default 0); return what happened."""
+    starts = [*join_at, *[0.0] * process_count][:process_count]
     time, server = VirtualTime(), FixedWindowServer()
     processes = [Process(RequestBudget(LIMIT, clock=time, sleep=time.sleep)) for _ in range(process_count)]
 
     async def run() -> None:
         tasks = [
-            asyncio.create_task(_eager_worker(process, server, time))
-            for process in processes
+            asyncio.create_task(_eager_worker(process, server, time, start))
+            for process, start in zip(processes, starts, strict=True)
             for _ in range(WORKERS_PER_PROCESS)
         ]
         try:
@@ -170,3 +177,15 @@ def test_two_eager_processes_share_the_key_without_exceeding_it() -> None:
     # What remains is spread over the rest of each window, rather than spent at once followed by a
     # wait for the reset that would hold up every caller of the key.
     assert server.longest_quiet_gap() < 5.0
+
+
+def test_a_process_joining_mid_window_keeps_every_minute_within_the_limit() -> None:
+    # The provisioner has spent most of a window alone when the sync starts creating schedules: a
+    # pace of "what remains over what is left of the window" would let both spend at full speed at
+    # the next window's start, right after the first one's busy end.
+    server, processes = _share_one_key(process_count=2, join_at=(0.0, 50.0))
+
+    assert server.busiest_sliding_minute() <= LIMIT
+    assert server.refused <= 0.01 * len(server.served_at)
+    assert all(w.served >= 0.90 * LIMIT for w in server.complete_windows(SIMULATED_SECONDS))
+    assert processes[1].served >= 0.3 * sum(p.served for p in processes)
