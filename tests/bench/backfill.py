@@ -1,11 +1,12 @@
-"""Bringing many rotations into PagerDuty from scratch: rotations and members exist first, then every
-integration is configured at once and the clock runs until PagerDuty has every schedule and the sync
-and the provisioner fall quiet."""
+"""Bringing many rotations into PagerDuty from scratch: rotations and members exist first (and the
+services have consumed their events), then every integration is configured at once and the clock runs
+until PagerDuty has every schedule and the sync and the provisioner fall quiet."""
 
 from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -64,6 +65,8 @@ class Plan:
 class BackfillResult:
     plan: Plan
     setup_s: float
+    settle_s: float  # after the setup, until every consumer had caught up (not part of the backfill)
+    configure_s: float  # configuring every integration through the API (part of the backfill)
     backfill_s: float
     requests: list[dict[str, Any]]
     schedules_found: int
@@ -92,10 +95,18 @@ def create_rotations(api: RotationApi, plan: Plan) -> list[str]:
         return list(pool.map(create, range(plan.rotations)))
 
 
-def backfill(api: RotationApi, pagerduty: PagerDutyView, account: DemoAccount, plan: Plan) -> BackfillResult:
+def backfill(
+    api: RotationApi,
+    pagerduty: PagerDutyView,
+    account: DemoAccount,
+    plan: Plan,
+    settle: Callable[[], float],
+) -> BackfillResult:
+    """`settle()` waits until the services have consumed everything published so far."""
     setup_started = time.monotonic()
     ids = create_rotations(api, plan)
     setup_s = time.monotonic() - setup_started
+    settle_s = settle()
     log_start = len(pagerduty.requests())
     known = {s["id"] for s in pagerduty.schedules()}
     started = datetime.now(UTC)
@@ -104,13 +115,22 @@ def backfill(api: RotationApi, pagerduty: PagerDutyView, account: DemoAccount, p
         list(pool.map(lambda i: api.configure_own(ids[i], account.subdomain, account.api_key), owners))
         merged = [i for i in range(plan.rotations) if plan.owner(i) != i]
         list(pool.map(lambda i: api.configure_merge(ids[i], ids[plan.owner(i)]), merged))
+    configure_s = (datetime.now(UTC) - started).total_seconds()
     requests = _wait_until_quiet(pagerduty, log_start, plan.schedules)
     # The log stamps whole seconds: count the last request's second in full.
     finished = parse_instant(requests[-1]["time"]) + timedelta(seconds=1)
     schedules = [s for s in pagerduty.schedules() if s["id"] not in known]
     checked, matching = _check_sample(api, pagerduty, plan, ids, schedules)
     return BackfillResult(
-        plan, setup_s, (finished - started).total_seconds(), requests, len(schedules), checked, matching
+        plan,
+        setup_s,
+        settle_s,
+        configure_s,
+        (finished - started).total_seconds(),
+        requests,
+        len(schedules),
+        checked,
+        matching,
     )
 
 

@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "local")
 
 from backfill import Plan, backfill
 from bench_system import bench_system
+from consumers import wait_until_caught_up
 from latency import Target, future_shifts, percentile, run_changes
 from localsystem.api import RotationApi
 from localsystem.convergence import ScheduleFeed, wait_until_converged
@@ -129,7 +130,14 @@ def measure_backfill(
     system: LocalSystem, api: RotationApi, pagerduty: PagerDutyView, rotations: int, log_path: Path | None
 ) -> dict[str, Any]:
     plan = Plan(rotations)
-    result = backfill(api, pagerduty, system.config.account, plan)
+    config = system.config
+    result = backfill(
+        api,
+        pagerduty,
+        config.account,
+        plan,
+        settle=lambda: wait_until_caught_up(config.kafka_bootstrap_servers, config.topic_prefix),
+    )
     if log_path is not None:
         log_path.write_text(json.dumps(result.requests, indent=1) + "\n")
     sent = len(result.requests)
@@ -140,6 +148,8 @@ def measure_backfill(
         "expected_schedules": plan.schedules,
         "schedules_found": result.schedules_found,
         "setup_s": result.setup_s,
+        "settle_after_setup_s": result.settle_s,
+        "configure_s": result.configure_s,
         "backfill_s": result.backfill_s,
         "minimal_requests": plan.minimal_requests,
         "floor_s": floor_s,

@@ -37,15 +37,22 @@ async def running(service: Service) -> AsyncIterator[None]:
 
 
 async def _periodic(service: Service, stop: asyncio.Event) -> None:
-    """Compare every schedule with PagerDuty at start (a crash may have cut a write short) and then
-    every RECONCILE_INTERVAL_SECONDS: repairs hand edits and extends the synced horizon."""
+    """At start, read PagerDuty before re-writing any schedule whose write a crash may have cut short;
+    then every RECONCILE_INTERVAL_SECONDS compare the DRIFT_CHECKS_PER_INTERVAL schedules checked
+    longest ago, which repairs hand edits and re-creates schedules deleted by hand."""
+    try:
+        await service.reconciler.recover_interrupted_writes()
+    except Exception:
+        logger.exception("marking interrupted writes for a read failed")
     while not stop.is_set():
-        try:
-            await service.reconciler.request_drift_check()
-        except Exception:
-            logger.exception("periodic reconcile failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), service.settings.reconcile_interval_seconds)
+        if stop.is_set():
+            return
+        try:
+            await service.reconciler.request_drift_check(service.settings.drift_checks_per_interval)
+        except Exception:
+            logger.exception("periodic reconcile failed")
 
 
 def create_app(settings: PdSyncSettings | None = None) -> AsgiFastStream:

@@ -144,3 +144,33 @@ async def test_removed_integration_writes_nothing(sessions, sim) -> None:
     await apply(sessions, IntegrationRemoved(rotation_id=OWN, revision=2))
     await _reconciler(sessions, sim).sync_target(OWN, "primary")
     assert _schedule_requests(sim) == []
+
+
+async def test_the_periodic_reconcile_reads_the_schedules_checked_longest_ago_first(sessions, sim) -> None:
+    other = "b1111111-1111-4111-8111-111111111111"
+    await _configured(sessions, sim)
+    await apply(sessions, integration(other, api_key=KEY), shift(other, 0, "ada@example.com", revision=1))
+    reconciler = _reconciler(sessions, sim)
+    await reconciler.sync_target(OWN, "primary")  # created first: compared longest ago
+    await reconciler.sync_target(other, "primary")
+    drifts_before = [(await target(sessions, r)).dirty_seq for r in (OWN, other)]
+
+    assert await reconciler.request_drift_check(limit=1) == 1
+
+    assert (await target(sessions, OWN)).check_drift
+    assert (await target(sessions, OWN)).dirty_seq == drifts_before[0] + 1
+    assert (await target(sessions, other)).dirty_seq == drifts_before[1]
+    await reconciler.sync_target(OWN, "primary")  # one GET, and it becomes the most recently checked
+    assert _schedule_requests(sim) == ["POST", "POST", "GET"]
+    assert await reconciler.request_drift_check(limit=1) == 1
+    assert (await target(sessions, other)).check_drift
+
+
+async def test_after_a_restart_only_schedules_still_dirty_are_read_before_writing(sessions, sim) -> None:
+    await _configured(sessions, sim)
+    reconciler = _reconciler(sessions, sim)
+    await reconciler.sync_target(OWN, "primary")
+    await apply(sessions, shift(OWN, 1, "ada@example.com", revision=1))  # its write was cut short
+
+    assert await reconciler.recover_interrupted_writes() == 2  # both roles of the dirty target
+    assert (await target(sessions, OWN)).check_drift

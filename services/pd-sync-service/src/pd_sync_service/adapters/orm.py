@@ -101,6 +101,7 @@ class TargetRow(SQLModel, table=True):
     check_drift: bool = False
     synced_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     traceparent: str | None = None  # W3C trace context of the latest event that marked it dirty
+    drift_checked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
 class OutboxRow(SQLModel, table=True):

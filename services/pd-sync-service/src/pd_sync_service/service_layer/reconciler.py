@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opentelemetry import propagate, trace
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -99,17 +99,35 @@ class Reconciler:
                 logger.error("syncing %s (%s) failed", target, role, exc_info=outcome)
         return len(due)
 
-    async def request_drift_check(self) -> None:
-        """Periodic reconcile: mark every active target dirty with a GET-and-compare."""
+    async def request_drift_check(self, limit: int | None = None) -> int:
+        """Periodic reconcile: mark the `limit` targets compared with PagerDuty longest ago (all when
+        None) dirty with a GET-and-compare; returns how many. A few per interval keep hand edits from
+        lasting while spending little of each key's budget."""
         now = datetime.now(UTC)
         async with self._sessions() as session, session.begin():
-            owners = await session.scalars(
-                select(col(IntegrationRow.rotation_id)).where(
-                    col(IntegrationRow.mode) == "own", col(IntegrationRow.active).is_(True)
-                )
+            last_checked = func.min(TargetRow.drift_checked_at)
+            query = (
+                select(col(IntegrationRow.rotation_id))
+                .outerjoin(TargetRow, col(TargetRow.target_rotation_id) == IntegrationRow.rotation_id)
+                .where(col(IntegrationRow.mode) == "own", col(IntegrationRow.active).is_(True))
+                .group_by(col(IntegrationRow.rotation_id))
+                .order_by(last_checked.asc().nulls_first(), col(IntegrationRow.rotation_id))
             )
-            for owner in list(owners):
+            owners = list(await session.scalars(query if limit is None else query.limit(limit)))
+            for owner in owners:
                 await mark_target_dirty(session, owner, now, drift=True)
+        return len(owners)
+
+    async def recover_interrupted_writes(self) -> int:
+        """At start: a target still dirty may have had its write cut short by a crash (applied by
+        PagerDuty, not recorded here), so its next sync reads PagerDuty first; returns how many."""
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                update(TargetRow)
+                .where(col(TargetRow.dirty_seq) > TargetRow.synced_seq)
+                .values(check_drift=True)
+            )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def sync_target(self, target_rotation_id: str, role: str) -> None:
         events: list[Any] = []
@@ -167,6 +185,7 @@ class Reconciler:
         owner = inputs.owner
         api_key = self._sealer.open(SealedCredential.model_validate(owner.credential), owner.account_key)
         client = _CountingApi(self._pagerduty(api_key, owner.region))
+        compares = row.check_drift or row.schedule_id is None  # a GET-and-compare, or a fresh schedule
         try:
             layers, drift = await self._write(client, row, inputs)
         except PagerDutyError as error:
@@ -183,6 +202,8 @@ class Reconciler:
             ]
             return failed, error.retryable
         row.layers, row.check_drift = layers_to_store(layers), False
+        if compares:
+            row.drift_checked_at = datetime.now(UTC)
         synced = [
             ScheduleSynced(
                 rotation_id=source.rotation_id,

@@ -1,0 +1,47 @@
+"""Waiting for the services' Kafka consumers to catch up, so a timed phase starts from a quiet system."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
+
+
+async def _lag(admin: AIOKafkaAdminClient, probe: AIOKafkaConsumer, prefix: str) -> int:
+    """Messages not yet committed by the consumer groups under `prefix`, over all their partitions."""
+    groups = [group for group, *_ in await admin.list_consumer_groups() if str(group).startswith(prefix)]
+    lag = 0
+    for group in groups:
+        committed = await admin.list_consumer_group_offsets(group)
+        if not committed:
+            continue
+        ends = await probe.end_offsets(list(committed))
+        lag += sum(max(0, ends[partition] - meta.offset) for partition, meta in committed.items())
+    return lag
+
+
+async def _wait(bootstrap: str, prefix: str, timeout_s: float) -> float:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await admin.start()
+    await probe.start()
+    started = time.monotonic()
+    try:
+        quiet_checks = 0
+        while quiet_checks < 2:  # twice in a row: nothing in flight between two looks either
+            if time.monotonic() - started > timeout_s:
+                raise TimeoutError(f"the consumers under {prefix!r} did not catch up in {timeout_s:.0f} s")
+            quiet_checks = quiet_checks + 1 if await _lag(admin, probe, prefix) == 0 else 0
+            await asyncio.sleep(1.0)
+        return time.monotonic() - started
+    finally:
+        await probe.stop()
+        await admin.close()
+
+
+def wait_until_caught_up(bootstrap: str, prefix: str, timeout_s: float = 1800.0) -> float:
+    """Block until every consumer group under `prefix` has committed all it subscribes to; returns the
+    seconds waited."""
+    return asyncio.run(_wait(bootstrap, prefix, timeout_s))
