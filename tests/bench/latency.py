@@ -50,6 +50,16 @@ class Pending:
 
 
 @dataclass
+class Rendered:
+    """The final schedule over [since, until) as the simulator rendered it at `revision`."""
+
+    revision: int
+    since: datetime
+    until: datetime
+    entries: list[tuple[datetime, datetime, str]]
+
+
+@dataclass
 class ScheduleWatcher:
     pagerduty: PagerDutyView
     schedule_id: str
@@ -57,10 +67,25 @@ class ScheduleWatcher:
     pending: dict[str, Pending] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     not_seen: int = 0
+    rendered: Rendered | None = None
 
     def expect(self, shift_id: str, pending: Pending) -> None:
         with self.lock:
             self.pending[shift_id] = pending
+
+    def _final(self, since: datetime, until: datetime) -> list[tuple[datetime, datetime, str]]:
+        """The final schedule covering [since, until), re-rendered only when the schedule was written
+        since the last look (or the window grew): polling every POLL_S then costs the simulator almost
+        nothing, so measuring does not take the CPU the measured system needs."""
+        cached = self.rendered
+        covered = cached is not None and cached.since <= since and until <= cached.until
+        known = cached.revision if cached is not None and covered else None
+        revision, raw = self.pagerduty.final_user_ids_unless(self.schedule_id, since, until, known)
+        if raw is None and cached is not None:
+            return cached.entries
+        entries = [(parse_instant(a), parse_instant(b), who) for a, b, who in raw or []]
+        self.rendered = Rendered(revision, since, until, entries)
+        return entries
 
     def run(self, stop: threading.Event) -> None:
         while not (stop.is_set() and not self.pending):
@@ -74,10 +99,7 @@ class ScheduleWatcher:
             return
         since = min(p.start for p in waiting.values())
         until = max(p.end for p in waiting.values())
-        entries = [
-            (parse_instant(a), parse_instant(b), who)
-            for a, b, who in self.pagerduty.final_user_ids(self.schedule_id, since, until)
-        ]
+        entries = self._final(since, until)
         now = time.monotonic()
         with self.lock:
             for shift_id, pending in waiting.items():

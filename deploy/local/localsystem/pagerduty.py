@@ -40,6 +40,19 @@ class PagerDutyView:
         body = self._ok(self._http.get(f"/_sim/schedules/{schedule_id}/final", params=params))
         return [(e["start"], e["end"], e["user_id"]) for e in body["entries"]]
 
+    def final_user_ids_unless(
+        self, schedule_id: str, since: datetime, until: datetime, revision: int | None
+    ) -> tuple[int, list[tuple[str, str, str]] | None]:
+        """`final_user_ids` with the schedule's revision; None instead of entries when the schedule is
+        still at `revision` (the simulator then renders nothing: cheap to poll)."""
+        params: dict[str, str] = {"since": since.isoformat(), "until": until.isoformat()}
+        if revision is not None:
+            params["unless_revision"] = str(revision)
+        body = self._ok(self._http.get(f"/_sim/schedules/{schedule_id}/final", params=params))
+        if body.get("unchanged"):
+            return int(body["revision"]), None
+        return int(body["revision"]), [(e["start"], e["end"], e["user_id"]) for e in body["entries"]]
+
     def final_schedule(self, schedule_id: str, since: datetime, until: datetime) -> list[Entry]:
         """The final schedule over [since, until) with people as e-mails."""
         params = {"since": since.isoformat(), "until": until.isoformat()}

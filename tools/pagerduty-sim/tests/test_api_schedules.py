@@ -188,3 +188,26 @@ def test_schedule_users_lists_who_is_on_call_in_the_window(client: httpx.Client,
     params = {"since": "2024-01-01T00:00:00Z", "until": "2024-01-02T12:00:00Z"}
     users = client.get(f"/schedules/{schedule_id}/users", params=params).json()["users"]
     assert [user["id"] for user in users] == [ann, bob]
+
+
+def test_the_final_schedule_inspection_skips_rendering_an_unchanged_schedule(
+    sim: RunningSimulator, client: httpx.Client, people, api_key
+) -> None:
+    ann, bob, _ = people
+    created = client.post("/schedules", json=schedule_body(layer([ann], "rota"))).json()["schedule"]
+    inspect = httpx.Client(
+        base_url=sim.base_url, headers={"Authorization": f"Token token={api_key}"}, verify=sim.verify
+    )
+    path = f"/_sim/schedules/{created['id']}/final"
+    window = {"since": T0.isoformat(), "until": datetime(2024, 1, 2, tzinfo=UTC).isoformat()}
+
+    first = inspect.get(path, params=window).json()
+    unless_first = {**window, "unless_revision": first["revision"]}
+    assert inspect.get(path, params=unless_first).json() == {"revision": first["revision"], "unchanged": True}
+
+    sent = layer([bob], "rota", id=created["schedule_layers"][0]["id"])
+    client.put(f"/schedules/{created['id']}", json=schedule_body(sent)).raise_for_status()
+    after = inspect.get(path, params=unless_first).json()
+    inspect.close()
+    assert after["revision"] > first["revision"]
+    assert [entry["user_id"] for entry in after["entries"]] == [bob]

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from opentelemetry import propagate
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -214,13 +214,36 @@ async def mark_target_dirty(
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     traceparent = carrier.get("traceparent")
-    for role in ROLES:
-        row = await session.get(TargetRow, (target_rotation_id, role), with_for_update=True)
-        if row is None:
-            row = TargetRow(target_rotation_id=target_rotation_id, role=role)
-        row.dirty_seq += 1
-        row.dirty_at = row.dirty_at or now
-        row.last_dirty_at = now
-        row.check_drift = row.check_drift or drift
-        row.traceparent = traceparent or row.traceparent
-        session.add(row)
+    changes: dict[str, Any] = {
+        "dirty_seq": TargetRow.dirty_seq + 1,
+        "dirty_at": func.coalesce(TargetRow.dirty_at, now),
+        "last_dirty_at": now,
+    }
+    if drift:
+        changes["check_drift"] = True
+    if traceparent:
+        changes["traceparent"] = traceparent
+    # One statement for both roles: marking happens for every consumed change.
+    marked = await session.execute(
+        update(TargetRow).where(col(TargetRow.target_rotation_id) == target_rotation_id).values(**changes)
+    )
+    if int(getattr(marked, "rowcount", 0) or 0) == len(ROLES):
+        return
+    existing = set(
+        await session.scalars(
+            select(col(TargetRow.role)).where(col(TargetRow.target_rotation_id) == target_rotation_id)
+        )
+    )
+    session.add_all(
+        TargetRow(
+            target_rotation_id=target_rotation_id,
+            role=role,
+            dirty_seq=1,
+            dirty_at=now,
+            last_dirty_at=now,
+            check_drift=drift,
+            traceparent=traceparent,
+        )
+        for role in ROLES
+        if role not in existing
+    )

@@ -47,6 +47,7 @@ def _create_one(
         echoed = {key: raw.get(key) for key in ("start", "end", "user") if key in raw}
         return {"status": 400, "errors": error.errors or [error.message], "override": echoed}
     schedule.overrides.append(override)
+    schedule.touch()
     return {"status": 201, "override": override_json(account, schedule, override)}
 
 
@@ -90,6 +91,8 @@ def delete_override(sim: Simulator, account: Account, schedule_id: str, override
     index = schedule.overrides.index(override)
     if override.start < now:
         schedule.overrides[index] = replace(override, end=now)
+        schedule.touch()
         return 200, None
     del schedule.overrides[index]
+    schedule.touch()
     return 204, None

@@ -57,6 +57,7 @@ def update_schedule(
     _check_layer_ids(schedule, drafts)
     for draft in drafts:
         _apply_draft(sim, schedule, draft, now)
+    schedule.touch()
     schedule.name = str(data.get("name", schedule.name))
     schedule.description = data.get("description", schedule.description)
     schedule.time_zone = tz

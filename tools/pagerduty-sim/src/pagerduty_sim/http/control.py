@@ -92,15 +92,19 @@ async def inspect_users(request: Request) -> Response:
 
 
 async def inspect_final(request: Request) -> Response:
-    """The final schedule over `since`/`until` as UTC `{start, end, user_id}` entries."""
+    """The final schedule over `since`/`until` as UTC `{start, end, user_id}` entries, with the
+    schedule's `revision`; `unless_revision=N` answers `{"revision": N, "unchanged": true}` without
+    rendering when no write happened since (for pollers)."""
     sim, account = _sim(request), _account(request)
     schedule = find_schedule(account, request.path_params["id"])
+    if request.query_params.get("unless_revision") == str(schedule.revision):
+        return JSONResponse({"revision": schedule.revision, "unchanged": True})
     window = render_window(dict(request.query_params), schedule.time_zone, sim.clock.now())
     if window is None:
         raise invalid_input("since and until are required")
     final = render_schedule(schedule, *window, sim.config.dst).final
     entries = [{"start": format_utc(e.start), "end": format_utc(e.end), "user_id": e.user_id} for e in final]
-    return JSONResponse({"entries": entries})
+    return JSONResponse({"revision": schedule.revision, "entries": entries})
 
 
 def _account(request: Request) -> Account:

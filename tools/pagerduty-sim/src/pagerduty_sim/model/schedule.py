@@ -97,6 +97,11 @@ class Schedule:
     description: str | None
     layers: list[Layer]
     overrides: list[Override] = field(default_factory=list)
+    revision: int = 0  # grows with every write, so an inspector can skip re-rendering an unchanged schedule
+
+    def touch(self) -> None:
+        """Record that a write (layers or overrides) happened."""
+        self.revision += 1
 
     def layer(self, layer_id: str) -> Layer | None:
         return next((layer for layer in self.layers if layer.id == layer_id), None)
