@@ -43,7 +43,6 @@ def bootstrap(
         settings.kafka_bootstrap_servers, client_id=CONSUMER_GROUP, tracer_provider=tracer_provider
     )
     topics = settings.topics()
-    register_consumers(broker, topics, sessions, fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
     outbox = Outbox(topics)
 
     def new_client(api_key: str, region: str) -> PagerDutyClient:
@@ -63,5 +62,12 @@ def bootstrap(
         pagerduty_clock or (lambda: datetime.now(UTC)),
         ReconcilerConfig(debounce=timedelta(milliseconds=settings.debounce_ms)),
         tracer_provider=tracer_provider,
+    )
+    register_consumers(
+        broker,
+        topics,
+        sessions,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+        on_folded=reconciler.wake,
     )
     return Service(settings, engine, broker, reconciler, OutboxRelay(sessions, broker, outbox), clients)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from faststream import AckPolicy
@@ -23,9 +24,11 @@ def register_consumers(
     sessions: async_sessionmaker[AsyncSession],
     *,
     fetch_max_wait_ms: int = 100,
+    on_folded: Callable[[], None] = lambda: None,
 ) -> None:
     """Subscribe to the rotation and PagerDuty streams; offsets are committed only after the fold.
 
+    `on_folded` is called after each folded event's commit (the reconciler's wake-up).
     `fetch_max_wait_ms` bounds how long an event can wait behind an idle fetch of other partitions
     (aiokafka sends one fetch per broker at a time; Kafka's 500 ms default delays every change).
     """
@@ -38,6 +41,7 @@ def register_consumers(
         async with sessions() as session, session.begin():
             if await record_once(session, CONSUMER_GROUP, envelope.event_id):
                 await fold(session, envelope.payload, datetime.now(UTC))
+        on_folded()  # after the commit: the reconciler may now see the marks
 
     group = topics.consumer_group(CONSUMER_GROUP)
     for topic in (topics.rotation, topics.pagerduty):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ class ReconcilerConfig:
     max_wait: timedelta = timedelta(seconds=1)
     retry_after: timedelta = timedelta(seconds=5)
     awaiting_recheck: timedelta = timedelta(seconds=60)
-    poll_interval: float = 0.025
+    poll_interval: float = 1.0  # without a wake-up: other replicas' marks, postponed retries
     concurrency: int = 4  # targets synced at once: one slow PagerDuty answer must not queue the rest
 
 
@@ -62,6 +61,11 @@ class Reconciler:
         self._outbox, self._pd_now = outbox, pagerduty_clock
         self._config = config or ReconcilerConfig()
         self._tracer = trace.get_tracer(__name__, tracer_provider=tracer_provider)
+        self._woken = asyncio.Event()
+
+    def wake(self) -> None:
+        """A change was committed in this process: drain once it is due (one debounce from now)."""
+        self._woken.set()
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -69,8 +73,22 @@ class Reconciler:
                 await self.drain_once()
             except Exception:  # keep reconciling; the failed target stays dirty
                 logger.exception("reconcile pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._config.poll_interval)
+            await self._until_work_may_be_due(stop)
+
+    async def _until_work_may_be_due(self, stop: asyncio.Event) -> None:
+        """Wait for a wake-up (then for the change to be a debounce old) or for the fallback poll."""
+        woken, stopping = asyncio.ensure_future(self._woken.wait()), asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait(
+                {woken, stopping}, timeout=self._config.poll_interval, return_when="FIRST_COMPLETED"
+            )
+        finally:
+            woken.cancel()
+            stopping.cancel()
+        if self._woken.is_set() and not stop.is_set():
+            self._woken.clear()
+            # The mark was stamped before its commit, and the wake-up came after it.
+            await asyncio.sleep(self._config.debounce.total_seconds() + 0.005)
 
     async def drain_once(self) -> int:
         """Sync every target that is due; returns how many were synced."""
@@ -116,6 +134,7 @@ class Reconciler:
             owners = list(await session.scalars(query if limit is None else query.limit(limit)))
             for owner in owners:
                 await mark_target_dirty(session, owner, now, drift=True)
+        self.wake()
         return len(owners)
 
     async def recover_interrupted_writes(self) -> int:
