@@ -18,12 +18,14 @@ from oncall_pagerduty.errors import (
     ServerError,
     TransportError,
 )
+from oncall_pagerduty.pool import ClientPool
 from oncall_pagerduty.retry import RetryPolicy
 
 __all__ = [
     "BASE_URLS",
     "AuthenticationError",
     "BudgetRegistry",
+    "ClientPool",
     "ForbiddenError",
     "InvalidInputError",
     "NotFoundError",

@@ -1,30 +1,23 @@
-"""Long-lived PagerDuty clients, one per (API key, region): a client owns a connection pool and a TLS
-context, which cost more to build than a whole schedule sync."""
+"""The sync's PagerDuty clients: one long-lived client per API key and region."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from oncall_pagerduty import PagerDutyClient, key_fingerprint
+from oncall_pagerduty import ClientPool, PagerDutyClient
 
 ClientFactory = Callable[[str, str], PagerDutyClient]  # (api_key, region) -> a new client
 
 
 class PagerDutyClients:
-    """Hands out the process's client for a key and region; `aclose` closes them all at shutdown."""
+    """`(api_key, region) -> client` over a `ClientPool`; `aclose` closes them all at shutdown."""
 
     def __init__(self, new_client: ClientFactory) -> None:
         self._new_client = new_client
-        self._clients: dict[tuple[str, str], PagerDutyClient] = {}
+        self._pool = ClientPool()
 
     def __call__(self, api_key: str, region: str) -> PagerDutyClient:
-        cache_key = (key_fingerprint(api_key), region)  # never keep the key itself as a map key
-        client = self._clients.get(cache_key)
-        if client is None:
-            client = self._clients[cache_key] = self._new_client(api_key, region)
-        return client
+        return self._pool.get(api_key, region, lambda: self._new_client(api_key, region))
 
     async def aclose(self) -> None:
-        clients, self._clients = list(self._clients.values()), {}
-        for client in clients:
-            await client.aclose()
+        await self._pool.aclose()

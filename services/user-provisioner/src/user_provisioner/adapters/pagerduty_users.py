@@ -9,13 +9,13 @@ from typing import Any, TypeVar
 from oncall_contracts import CredentialError, CredentialSealer, SealedCredential
 from oncall_pagerduty import (
     AuthenticationError,
+    ClientPool,
     ForbiddenError,
     InvalidInputError,
     NotFoundError,
     PagerDutyClient,
     PagerDutyError,
     PaymentRequiredError,
-    key_fingerprint,
 )
 from user_provisioner.domain.model import (
     Account,
@@ -99,23 +99,18 @@ class PagerDutyDirectories:
         self._sealer = sealer
         self._client_factory = client_factory
         self._role = role
-        self._clients: dict[tuple[str, str], PagerDutyClient] = {}
+        self._clients = ClientPool()
 
     def directory_for(self, account: Account, credential: SealedCredential) -> PagerDutyUserDirectory:
         try:
             api_key = self._sealer.open(credential, account.key)
         except CredentialError as error:
             raise AccountRejected(f"the sealed PagerDuty API key cannot be opened: {error}") from None
-        cache_key = (account.key, key_fingerprint(api_key))
-        client = self._clients.get(cache_key)
-        if client is None:
-            client = self._clients[cache_key] = self._client_factory(api_key, account)
+        client = self._clients.get(api_key, account.key, lambda: self._client_factory(api_key, account))
         return PagerDutyUserDirectory(client, role=self._role)
 
     async def aclose(self) -> None:
-        for client in self._clients.values():
-            await client.aclose()
-        self._clients.clear()
+        await self._clients.aclose()
 
 
 async def _translated(call: Callable[[], Awaitable[T]]) -> T:
