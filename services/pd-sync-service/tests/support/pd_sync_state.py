@@ -1,4 +1,5 @@
-"""A real (SQLite) database with the service's tables, and contract events to fold into it."""
+"""A real database (SQLite, or PostgreSQL where locking matters) with the service's tables, and contract
+events to fold into it."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from oncall_contracts import (
 )
 from oncall_platform.database import make_async_engine
 from oncall_platform.inbox import ProcessedEvent
+from oncall_testing.databases import create_database, drop_database
 from pd_sync_service.adapters import orm
 from pd_sync_service.service_layer.folding import fold
 
@@ -32,7 +34,24 @@ _TABLES = (orm.RotationRow, orm.TargetRow, ProcessedEvent)  # imported for SQLMo
 
 @contextlib.asynccontextmanager
 async def sqlite_sessions(directory: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = make_async_engine(f"sqlite+aiosqlite:///{directory / 'pd-sync.db'}")
+    async with _sessions(f"sqlite+aiosqlite:///{directory / 'pd-sync.db'}") as sessions:
+        yield sessions
+
+
+@contextlib.asynccontextmanager
+async def postgres_sessions(server_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on a fresh database of the shared PostgreSQL server, dropped afterwards."""
+    database_url = await create_database(server_url)
+    try:
+        async with _sessions(database_url) as sessions:
+            yield sessions
+    finally:
+        await drop_database(database_url)
+
+
+@contextlib.asynccontextmanager
+async def _sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = make_async_engine(database_url)
     async with engine.begin() as connection:
         await connection.run_sync(SQLModel.metadata.create_all)
     try:

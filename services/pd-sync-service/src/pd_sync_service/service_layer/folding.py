@@ -3,6 +3,7 @@ caller's transaction (so a crash never applies an event without its dirty mark, 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -139,6 +140,7 @@ async def _fold_user(session: AsyncSession, event: PagerDutyUserProvisioned, now
     """Record the user; sync the schedules that waited for it and now wait for no one (a new user),
     or every schedule showing that e-mail (a user whose id changed)."""
     account_key, email = event.account.key, event.email.lower()
+    await lock_emails(session, account_key, [email])
     row = await session.get(PagerDutyUserRow, (account_key, email))
     if row is not None and row.user_id == event.user_id:
         return
@@ -146,11 +148,13 @@ async def _fold_user(session: AsyncSession, event: PagerDutyUserProvisioned, now
     row = row or PagerDutyUserRow(account_key=account_key, email=email, user_id=event.user_id)
     row.user_id = event.user_id
     session.add(row)
-    targets = await _stop_awaiting(session, account_key, email)
+    # A waiting target a sync holds right now is skipped, not waited for: that sync holds or waits for
+    # this e-mail's lock, so it sees the user (see await_users), and waiting here could deadlock with it.
+    for target in sorted(await _stop_awaiting(session, account_key, email)):
+        await mark_target_dirty(session, target, now, skip_locked=True)
     if replaced:
-        targets |= await _targets_showing(session, account_key, email)
-    for target in sorted(targets):
-        await mark_target_dirty(session, target, now)
+        for target in sorted(await _targets_showing(session, account_key, email)):
+            await mark_target_dirty(session, target, now)
 
 
 async def _stop_awaiting(session: AsyncSession, account_key: str, email: str) -> set[str]:
@@ -184,17 +188,42 @@ async def _targets_showing(session: AsyncSession, account_key: str, email: str) 
 
 async def await_users(
     session: AsyncSession, account_key: str, target_rotation_id: str, role: str, emails: set[str]
-) -> None:
-    """Remember the e-mails a target's sync waits for (replacing what it waited for before)."""
+) -> set[str]:
+    """Remember the e-mails a target's sync waits for (replacing what it waited for before) and return
+    them, less those provisioned since the sync read its users.
+
+    Under each e-mail's lock, a user folded concurrently either committed before the check below (and
+    is not waited for) or folds after this transaction and finds these rows (and wakes the target):
+    a target never waits for a user that has already arrived."""
+    await lock_emails(session, account_key, emails)
     await session.execute(
         delete(AwaitedUserRow).where(
             col(AwaitedUserRow.target_rotation_id) == target_rotation_id, col(AwaitedUserRow.role) == role
         )
+    )  # on SQLite, the first write: from here no other writer commits before this transaction does
+    arrived = set(
+        await session.scalars(
+            select(col(PagerDutyUserRow.email)).where(
+                col(PagerDutyUserRow.account_key) == account_key, col(PagerDutyUserRow.email).in_(emails)
+            )
+        )
     )
+    waiting = emails - arrived
     session.add_all(
         AwaitedUserRow(account_key=account_key, email=email, target_rotation_id=target_rotation_id, role=role)
-        for email in sorted(emails)
+        for email in sorted(waiting)
     )
+    return waiting
+
+
+async def lock_emails(session: AsyncSession, account_key: str, emails: Iterable[str]) -> None:
+    """Take the transaction's lock on each e-mail of the account, in order (no deadlock between two
+    holders of several). PostgreSQL advisory locks; SQLite lets one writer at a time anyway."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for email in sorted(set(emails)):
+        key = func.hashtextextended(f"{account_key}\n{email}", 0)
+        await session.execute(select(func.pg_advisory_xact_lock(key)))
 
 
 async def mark_rotation_dirty(session: AsyncSession, rotation_id: str, now: datetime) -> None:
@@ -204,12 +233,18 @@ async def mark_rotation_dirty(session: AsyncSession, rotation_id: str, now: date
 
 
 async def mark_target_dirty(
-    session: AsyncSession, target_rotation_id: str, now: datetime, *, drift: bool = False
+    session: AsyncSession,
+    target_rotation_id: str,
+    now: datetime,
+    *,
+    drift: bool = False,
+    skip_locked: bool = False,
 ) -> None:
     """Ask for a sync of the target's schedules (both roles; a role without sources writes nothing).
 
     The current trace context (the consuming span's) is stored so the debounced sync continues it;
     when a burst coalesces, the latest change's context wins. A mark outside any trace keeps the last.
+    With `skip_locked`, a role whose row another transaction holds (a sync in progress) is left alone.
     """
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
@@ -223,6 +258,15 @@ async def mark_target_dirty(
         changes["check_drift"] = True
     if traceparent:
         changes["traceparent"] = traceparent
+    if skip_locked:
+        free = select(col(TargetRow.role)).where(col(TargetRow.target_rotation_id) == target_rotation_id)
+        roles = list(await session.scalars(free.with_for_update(skip_locked=True)))
+        await session.execute(
+            update(TargetRow)
+            .where(col(TargetRow.target_rotation_id) == target_rotation_id, col(TargetRow.role).in_(roles))
+            .values(**changes)
+        )
+        return
     # One statement for both roles: marking happens for every consumed change.
     marked = await session.execute(
         update(TargetRow).where(col(TargetRow.target_rotation_id) == target_rotation_id).values(**changes)

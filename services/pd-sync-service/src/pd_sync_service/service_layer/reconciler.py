@@ -174,9 +174,14 @@ class Reconciler:
                 if row.schedule_id:
                     span.set_attribute("pagerduty.schedule.id", row.schedule_id)
                 inputs = await load_inputs(session, target_rotation_id, role, self._pd_now())
-                waiting = inputs.unknown_emails if inputs is not None else set()
+                waiting: set[str] = set()
                 if inputs is not None:
-                    await await_users(session, inputs.owner.account_key, target_rotation_id, role, waiting)
+                    account_key = inputs.owner.account_key
+                    waiting = await await_users(
+                        session, account_key, target_rotation_id, role, inputs.unknown_emails
+                    )
+                    if waiting != inputs.unknown_emails:  # users arrived while the inputs were read
+                        inputs = await load_inputs(session, target_rotation_id, role, self._pd_now())
                 retry = False
                 if inputs is not None and not waiting and (inputs.sources or row.schedule_id):
                     span.set_attribute("rotation.sources", [s.rotation_id for s in inputs.sources])
@@ -188,8 +193,8 @@ class Reconciler:
                 if retry:
                     _postpone(row, self._config.retry_after)
                 elif waiting:
-                    # Woken when the last awaited user is provisioned; the late check only covers a user
-                    # folded while this sync was deciding to wait.
+                    # Woken when the last awaited user is provisioned; the late check is a safety net
+                    # for a wake-up skipped while a sync of this target failed.
                     _postpone(row, self._config.awaiting_recheck)
                 else:
                     row.synced_seq = seq
