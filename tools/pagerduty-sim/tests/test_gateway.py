@@ -69,6 +69,17 @@ def test_dropped_connection(sim: RunningSimulator, client: httpx.Client) -> None
     assert client.get("/users").status_code == 200
 
 
+def test_a_lost_answer_is_a_transport_error_after_the_request_was_carried_out(
+    sim: RunningSimulator, client: httpx.Client
+) -> None:
+    sim.faults(lose_answer_next=1)
+    body = {"user": {"type": "user", "name": "Ada", "email": "ada@example.com", "time_zone": "UTC"}}
+    with pytest.raises(httpx.TransportError):
+        client.post("/users", json=body)
+    assert [u["email"] for u in client.get("/users").json()["users"]] == ["ada@example.com"]
+    assert [r["status"] for r in sim.requests() if r["method"] == "POST"] == ["answer lost"]
+
+
 def test_faults_share_of_errors_is_seeded(sim: RunningSimulator, client: httpx.Client) -> None:
     sim.faults(error_rate=0.5, seed=7)
     statuses = [client.get("/users").status_code for _ in range(40)]

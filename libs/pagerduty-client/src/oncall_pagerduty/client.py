@@ -40,8 +40,9 @@ class PagerDutyClient:
     `PagerDutyError` subclass for non-2xx answers, and retries what `RetryPolicy` calls retryable
     (429, 408, 5xx, timeouts, connection errors; never 400-404). Note that a retried POST may have
     taken effect before it failed; callers that create things must tolerate that (e.g. adopt the user
-    on "Email has already been taken"). The key appears only in the Authorization header: spans and
-    log lines carry `account` (default: the key's fingerprint) instead.
+    on "Email has already been taken"), or pass `at_most_once` and find out themselves. The key
+    appears only in the Authorization header: spans and log lines carry `account` (default: the
+    key's fingerprint) instead.
     """
 
     def __init__(
@@ -84,10 +85,20 @@ class PagerDutyClient:
         return _object(await self.request("GET", path, params=params))
 
     async def post(
-        self, path: str, json: Any = None, *, params: Params | None = None, from_email: str | None = None
+        self,
+        path: str,
+        json: Any = None,
+        *,
+        params: Params | None = None,
+        from_email: str | None = None,
+        at_most_once: bool = False,
     ) -> dict[str, Any]:
-        """POST `json` to `path` and return the decoded JSON object."""
-        return _object(await self.request("POST", path, json=json, params=params, from_email=from_email))
+        """POST `json` to `path` and return the decoded JSON object (`at_most_once`: see `request`)."""
+        return _object(
+            await self.request(
+                "POST", path, json=json, params=params, from_email=from_email, at_most_once=at_most_once
+            )
+        )
 
     async def post_list(self, path: str, json: Any = None) -> list[Any]:
         """POST for endpoints that answer a bare JSON array (e.g. creating overrides)."""
@@ -126,8 +137,13 @@ class PagerDutyClient:
         params: Params | None = None,
         json: Any = None,
         from_email: str | None = None,
+        at_most_once: bool = False,
     ) -> Any:
-        """Send one logical request (retrying per the policy) and return the decoded JSON (None if empty)."""
+        """Send one logical request (retrying per the policy) and return the decoded JSON (None if empty).
+
+        `at_most_once`: a failure after which PagerDuty may have applied the request (`maybe_applied`)
+        is raised instead of retried, so a create is never sent twice; the caller finds out what
+        PagerDuty holds before trying again."""
         request = self._http.build_request(method, path, params=params, json=json)
         if from_email:
             request.headers["From"] = from_email
@@ -138,7 +154,7 @@ class PagerDutyClient:
                 return await self._attempt(request, path)
             except PagerDutyError as error:
                 delay = self.retry.delay_before_retry(attempt, error, time.monotonic() - started)
-                if delay is None:
+                if delay is None or (at_most_once and error.maybe_applied):
                     raise
                 logger.warning(
                     "PagerDuty %s %s failed (%s), retry %d in %.2fs [account=%s]",

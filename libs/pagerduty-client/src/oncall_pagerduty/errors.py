@@ -15,7 +15,9 @@ class PagerDutyError(Exception):
 
     `status` is the HTTP status (0 when no response arrived), `code` PagerDuty's numeric error code
     (None when absent), `errors` the detail messages (an `errors` object keyed by field is flattened
-    to "field: message"), `retryable` whether repeating the unchanged request may succeed.
+    to "field: message"), `retryable` whether repeating the unchanged request may succeed, and
+    `maybe_applied` whether PagerDuty may have carried the request out all the same (a 5xx, or an
+    answer lost after the request was sent): repeating a create then risks a second copy.
     """
 
     def __init__(
@@ -26,6 +28,7 @@ class PagerDutyError(Exception):
         errors: list[str] | None = None,
         *,
         retryable: bool = False,
+        maybe_applied: bool = False,
         rate_limit_reset: float | None = None,
     ) -> None:
         self.status = status
@@ -33,6 +36,7 @@ class PagerDutyError(Exception):
         self.message = message
         self.errors = list(errors or [])
         self.retryable = retryable
+        self.maybe_applied = maybe_applied
         self.rate_limit_reset = rate_limit_reset
         super().__init__(self.describe())
 
@@ -99,14 +103,23 @@ def error_from_response(response: httpx.Response) -> PagerDutyError:
         message or response.reason_phrase or "request failed",
         errors,
         retryable=retryable,
+        maybe_applied=status == 408 or status >= 500,
         rate_limit_reset=rate_limit_reset(response.headers),
     )
+
+
+# Failures before the request left: PagerDuty cannot have seen it.
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 def error_from_transport(exc: httpx.TransportError) -> TransportError:
     """Wrap a timeout or connection failure as a retryable TransportError."""
     return TransportError(
-        0, None, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, retryable=True
+        0,
+        None,
+        f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
+        retryable=True,
+        maybe_applied=not isinstance(exc, _NEVER_SENT),
     )
 
 

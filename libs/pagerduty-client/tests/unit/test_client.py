@@ -15,6 +15,7 @@ from oncall_pagerduty import (
     InvalidInputError,
     NotFoundError,
     PagerDutyClient,
+    PagerDutyError,
     PaymentRequiredError,
     RateLimitedError,
     RequestBudget,
@@ -162,6 +163,39 @@ async def test_timeouts_and_connection_errors_are_retried(sleeps: Sleeps, failur
     recorder = Recorder(failure, OK)
     async with _client(recorder, sleeps) as client:
         assert await client.get("/users/P1") == {"user": {"id": "P1"}}
+
+    assert len(recorder.requests) == 2
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [_error(500), _error(408), httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("dropped")],
+    ids=["500", "408", "read-timeout", "dropped-answer"],
+)
+async def test_an_at_most_once_post_is_not_repeated_after_a_failure_it_may_have_survived(
+    sleeps: Sleeps, failure: httpx.Response | Exception
+) -> None:
+    recorder = Recorder(failure, OK)
+    async with _client(recorder, sleeps) as client:
+        with pytest.raises(PagerDutyError) as raised:
+            await client.post("/schedules", {"schedule": {}}, at_most_once=True)
+
+    assert raised.value.maybe_applied
+    assert raised.value.retryable  # the caller may try again once it knows what PagerDuty holds
+    assert len(recorder.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [_error(429), httpx.ConnectError("refused"), httpx.ConnectTimeout("slow")],
+    ids=["429", "refused", "connect-timeout"],
+)
+async def test_an_at_most_once_post_is_retried_after_a_failure_pagerduty_never_acted_on(
+    sleeps: Sleeps, failure: httpx.Response | Exception
+) -> None:
+    recorder = Recorder(failure, OK)
+    async with _client(recorder, sleeps) as client:
+        assert await client.post("/schedules", {"schedule": {}}, at_most_once=True) == {"user": {"id": "P1"}}
 
     assert len(recorder.requests) == 2
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from oncall_contracts import IntegrationRemoved, Topics, registry
 from oncall_pagerduty import PagerDutyClient, RetryPolicy
 from pagerduty_sim.testing import RunningSimulator, run_simulator
-from pd_sync_service.adapters.orm import OutboxRow
+from pd_sync_service.adapters.orm import OutboxRow, TargetRow
 from pd_sync_service.adapters.outbox import Outbox
 from pd_sync_service.service_layer.reconciler import Reconciler
 from pd_sync_service.service_layer.sources import as_utc
@@ -65,8 +65,9 @@ async def _outbox(sessions: async_sessionmaker[AsyncSession]) -> list[Any]:
         return [registry.decode(row.value, row.headers).payload for row in rows]
 
 
-def _schedule_requests(sim: RunningSimulator) -> list[str]:
-    return [r["method"] for r in sim.requests() if r["path"].startswith("/schedules")]
+def _schedule_requests(sim: RunningSimulator, since: int = 0) -> list[str]:
+    """The methods of the schedule requests from the `since`-th request on."""
+    return [r["method"] for r in sim.requests()[since:] if r["path"].startswith("/schedules")]
 
 
 async def _configured(sessions: async_sessionmaker[AsyncSession], sim: RunningSimulator) -> None:
@@ -174,3 +175,67 @@ async def test_after_a_restart_only_schedules_still_dirty_are_read_before_writin
 
     assert await reconciler.recover_interrupted_writes() == 2  # both roles of the dirty target
     assert (await target(sessions, OWN)).check_drift
+
+
+def _schedules(sim: RunningSimulator) -> list[dict[str, Any]]:
+    headers = {"Authorization": f"Token token={KEY}"}
+    listed = httpx.get(f"{sim.base_url}/schedules", headers=headers).raise_for_status()
+    return list(listed.json()["schedules"])
+
+
+async def test_a_create_whose_answer_was_lost_is_adopted_not_repeated(sessions, sim) -> None:
+    await _configured(sessions, sim)
+    sim.faults(lose_answer_next=1)  # PagerDuty creates the schedule; the answer never arrives
+    reconciler = _reconciler(sessions, sim)
+    await reconciler.sync_target(OWN, "primary")
+    assert type((await _outbox(sessions))[-1]).__name__ == "ScheduleSyncFailed"
+    [created] = _schedules(sim)
+    before = len(sim.requests())
+
+    await reconciler.sync_target(OWN, "primary")
+    assert _schedule_requests(sim, before) == ["GET", "GET"]  # look it up, read it: it already matches
+    assert [s["id"] for s in _schedules(sim)] == [created["id"]]
+    synced = (await _outbox(sessions))[-1]
+    assert (type(synced).__name__, synced.schedule_id) == ("ScheduleSynced", created["id"])
+
+    await apply(sessions, shift(OWN, 0, "bob@example.com", revision=2))
+    await apply(sessions, provisioned("bob@example.com", _user(sim, "bob@example.com")))
+    before = len(sim.requests())
+    await reconciler.sync_target(OWN, "primary")
+    assert _schedule_requests(sim, before) == ["PUT"]
+    assert [s["id"] for s in _schedules(sim)] == [created["id"]]
+
+
+async def test_a_create_applied_before_a_crash_is_adopted_after_the_restart(sessions, sim) -> None:
+    await _configured(sessions, sim)
+    async with sessions() as session:
+        before = await session.get(TargetRow, (OWN, "primary"))
+        assert before is not None
+        session.expunge(before)
+    await _reconciler(sessions, sim).sync_target(OWN, "primary")
+    async with sessions() as session, session.begin():
+        await session.merge(before)  # the process died before its commit: the row as it was
+
+    restarted = _reconciler(sessions, sim)
+    await restarted.recover_interrupted_writes()
+    await restarted.sync_target(OWN, "primary")
+    assert len(_schedules(sim)) == 1
+    assert (await target(sessions, OWN)).schedule_id == _schedules(sim)[0]["id"]
+
+
+def _hand_made_schedule(sim: RunningSimulator, name: str) -> None:
+    headers = {"Authorization": f"Token token={KEY}", "From": "admin@example.com"}
+    body = {"schedule": {"type": "schedule", "name": name, "time_zone": "UTC", "schedule_layers": []}}
+    httpx.post(f"{sim.base_url}/schedules", json=body, headers=headers).raise_for_status()
+
+
+async def test_a_schedule_of_the_same_name_made_by_hand_is_never_adopted(sessions, sim) -> None:
+    await _configured(sessions, sim)
+    name = integration(OWN).schedule_name
+    _hand_made_schedule(sim, name)
+    reconciler = _reconciler(sessions, sim)
+    await reconciler.recover_interrupted_writes()  # dirty after a restart: a create may have been cut short
+
+    await reconciler.sync_target(OWN, "primary")
+    assert _schedule_requests(sim) == ["POST", "GET", "POST"]  # the hand-made one, the lookup, ours
+    assert [s["name"] for s in _schedules(sim)] == [name, name]

@@ -9,17 +9,26 @@ from typing import Any
 from pd_sync_service.domain.model import Layer, Restriction
 
 
-def schedule_body(name: str, time_zone: str, layers: Sequence[Layer]) -> dict[str, Any]:
-    """The `{"schedule": ...}` body of a POST or PUT; `layers` in precedence order (the last wins)."""
+def schedule_body(name: str, time_zone: str, layers: Sequence[Layer], sync_key: str) -> dict[str, Any]:
+    """The `{"schedule": ...}` body of a POST or PUT; `layers` in precedence order (the last wins).
+    The description carries `sync_key`, by which a schedule whose creation was never confirmed is
+    found again."""
     return {
         "schedule": {
             "type": "schedule",
             "name": name,
             "time_zone": time_zone,
-            "description": "Managed by the on-call scheduler; edits here are overwritten.",
+            "description": f"{DESCRIPTION} {sync_key_mark(sync_key)}",
             "schedule_layers": [layer_json(layer) for layer in layers],
         }
     }
+
+
+DESCRIPTION = "Managed by the on-call scheduler; edits here are overwritten."
+
+
+def sync_key_mark(sync_key: str) -> str:
+    return f"[sync key {sync_key}]"
 
 
 def layer_json(layer: Layer) -> dict[str, Any]:

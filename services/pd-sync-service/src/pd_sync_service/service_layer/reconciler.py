@@ -262,9 +262,9 @@ class _CountingApi:
         self.requests_sent += 1
         return await self._client.get(path, params)
 
-    async def post(self, path: str, json: Any = None) -> dict[str, Any]:
+    async def post(self, path: str, json: Any = None, *, at_most_once: bool = False) -> dict[str, Any]:
         self.requests_sent += 1
-        return await self._client.post(path, json)
+        return await self._client.post(path, json, at_most_once=at_most_once)
 
     async def put(self, path: str, json: Any = None) -> dict[str, Any]:
         self.requests_sent += 1

@@ -12,7 +12,9 @@ from pd_sync_service.adapters.orm import TargetRow
 from pd_sync_service.adapters.schedule_json import (
     layers_from_schedule,
     layers_from_store,
+    layers_to_store,
     schedule_body,
+    sync_key_mark,
 )
 from pd_sync_service.domain.model import Assignment, Layer
 from pd_sync_service.domain.plan import plan_layers, shows
@@ -26,7 +28,7 @@ class PagerDutyApi(Protocol):
     requests_sent: int
 
     async def get(self, path: str, params: Any = None) -> dict[str, Any]: ...
-    async def post(self, path: str, json: Any = None) -> dict[str, Any]: ...
+    async def post(self, path: str, json: Any = None, *, at_most_once: bool = False) -> dict[str, Any]: ...
     async def put(self, path: str, json: Any = None) -> dict[str, Any]: ...
 
 
@@ -36,10 +38,12 @@ class WantedSchedule:
 
     `since` is PagerDuty's `now` cut to the minute (layers are written on whole minutes); `now` itself
     is where the comparison starts: PagerDuty moves a past layer start to the time of the update, so
-    the seconds before it are the past and are not compared.
+    the seconds before it are the past and are not compared. `sync_key` names the target and role in
+    the schedule's description.
     """
 
     name: str
+    sync_key: str
     zone: str
     layers: list[Layer]
     expected: list[Assignment]
@@ -51,7 +55,7 @@ class WantedSchedule:
         return shows(layers, self.expected, self.zone, self.now, self.until)
 
     def body(self, layers: list[Layer]) -> dict[str, Any]:
-        return schedule_body(self.name, self.zone, layers)
+        return schedule_body(self.name, self.zone, layers, self.sync_key)
 
 
 def wanted_schedule(role: str, inputs: TargetInputs, now: datetime) -> WantedSchedule:
@@ -64,6 +68,7 @@ def wanted_schedule(role: str, inputs: TargetInputs, now: datetime) -> WantedSch
     name = inputs.owner.schedule_name + (" (backup)" if role == "backup" else "")
     return WantedSchedule(
         name,
+        f"{inputs.owner.rotation_id}/{role}",
         zone,
         schedule_layers(inputs.sources, zone, since, until),
         expected_entries(inputs.sources, since, until),
@@ -79,6 +84,8 @@ async def write_schedule(
     """Make PagerDuty show `wanted`; return the layers it now holds and whether drift was repaired
     (someone changed or deleted the schedule by hand)."""
     row.synced_until = wanted.until
+    if row.schedule_id is None and row.check_drift and await _adopt_unconfirmed(client, row, wanted):
+        return await _update(client, row, wanted)
     if row.schedule_id is None:
         return await _create(client, row, wanted), False
     try:
@@ -90,9 +97,34 @@ async def write_schedule(
 
 
 async def _create(client: PagerDutyApi, row: TargetRow, wanted: WantedSchedule) -> list[Layer]:
-    body = (await client.post("/schedules", json=wanted.body(wanted.layers)))["schedule"]
+    """Sent once: after a failure PagerDuty may have survived, `check_drift` makes the next sync look
+    for the schedule before creating one (see `_adopt_unconfirmed`)."""
+    body = (await client.post("/schedules", json=wanted.body(wanted.layers), at_most_once=True))["schedule"]
     row.schedule_id, row.schedule_url = str(body["id"]), str(body.get("html_url") or "")
     return _with_owners(body, wanted.layers, [])
+
+
+async def _adopt_unconfirmed(client: PagerDutyApi, row: TargetRow, wanted: WantedSchedule) -> bool:
+    """Take up the schedule an earlier create made without its answer reaching us (a lost answer, a
+    crash before the commit): the one by this name whose description carries the target's sync key.
+    Its layers are assigned to their owners in creation order when their number matches."""
+    mark = sync_key_mark(wanted.sync_key)
+    offset = 0
+    while True:
+        page = await client.get("/schedules", params={"query": wanted.name, "limit": 100, "offset": offset})
+        found = next((item for item in page["schedules"] if mark in (item.get("description") or "")), None)
+        if found is not None or not page.get("more") or not page["schedules"]:
+            break
+        offset += len(page["schedules"])
+    if found is None:
+        return False
+    logger.warning("adopting schedule %s, created by a write whose answer was lost", found["id"])
+    fetched = (await client.get(f"/schedules/{found['id']}"))["schedule"]
+    fresh = layers_from_schedule(fetched, {})
+    layers = _with_owners(fetched, wanted.layers, []) if len(fresh) == len(wanted.layers) else fresh
+    row.schedule_id, row.schedule_url = str(found["id"]), str(found.get("html_url") or "")
+    row.layers, row.check_drift = layers_to_store(layers), False
+    return True
 
 
 async def _update(client: PagerDutyApi, row: TargetRow, wanted: WantedSchedule) -> tuple[list[Layer], bool]:

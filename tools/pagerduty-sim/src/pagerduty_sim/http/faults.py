@@ -1,4 +1,4 @@
-"""Injected faults: latency, a share of 500s, forced 429s, dropped connections."""
+"""Injected faults: latency, a share of 500s, forced 429s, dropped connections, lost answers."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ class FaultKind(StrEnum):
     SERVER_ERROR = "server_error"
     RATE_LIMIT = "rate_limit"
     DROP = "drop"
+    LOSE_ANSWER = "lose_answer"  # the request is carried out, then the connection drops before the answer
 
 
 @dataclass
@@ -29,6 +30,8 @@ class Faults:
     rate_limit_next: int = 0
     drop_rate: float = 0.0
     drop_next: int = 0
+    lose_answer_rate: float = 0.0
+    lose_answer_next: int = 0
     path_prefix: str = ""
     _random: random.Random = field(default_factory=random.Random, repr=False)
 
@@ -50,6 +53,7 @@ class Faults:
             (FaultKind.DROP, "drop_next", self.drop_rate),
             (FaultKind.SERVER_ERROR, "error_next", self.error_rate),
             (FaultKind.RATE_LIMIT, "rate_limit_next", self.rate_limit_rate),
+            (FaultKind.LOSE_ANSWER, "lose_answer_next", self.lose_answer_rate),
         ):
             if getattr(self, next_name) > 0:
                 setattr(self, next_name, getattr(self, next_name) - 1)

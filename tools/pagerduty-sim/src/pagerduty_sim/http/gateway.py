@@ -6,7 +6,7 @@ import asyncio
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -62,10 +62,7 @@ class Gateway:
             await asyncio.sleep(self.control.faults.latency_ms / 1000)
         if fault is FaultKind.DROP:
             record["status"] = "dropped"
-            await send(
-                {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"100")]}
-            )
-            raise DroppedConnection("fault injection: connection dropped")
+            await _drop_connection(send)
         caller = self._caller(scope)
         if caller is None:
             await _send_error(send, authentication_failed(), record)
@@ -81,6 +78,11 @@ class Gateway:
             await _send_error(send, ApiError(500, 2000, "Internal Server Error"), record, headers)
         elif caller.read_only and scope["method"] not in ("GET", "HEAD"):
             await _send_error(send, access_denied("Access Denied: read-only API key"), record, headers)
+        elif fault is FaultKind.LOSE_ANSWER:
+            scope.setdefault("state", {})["caller"] = caller
+            await self.app(scope, receive, _discarded)
+            record["status"] = "answer lost"
+            await _drop_connection(send)
         else:
             scope.setdefault("state", {})["caller"] = caller
             await self.app(scope, receive, _with_headers(send, headers, record))
@@ -88,6 +90,16 @@ class Gateway:
     def _caller(self, scope: Scope) -> Caller | None:
         key = _key(scope)
         return None if key is None else self.sim.caller_for_key(key)
+
+
+async def _drop_connection(send: Send) -> NoReturn:
+    """Start an answer and cut the connection: the caller sees a transport error, not a status."""
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"100")]})
+    raise DroppedConnection("fault injection: connection dropped")
+
+
+async def _discarded(message: Message) -> None:
+    """The answer of a request whose connection is cut before it reaches the caller."""
 
 
 def _key(scope: Scope) -> str | None:
