@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -27,6 +28,26 @@ class RotationSummary:
     id: str
     name: str
     spec: RotationSpec
+
+
+@dataclass(frozen=True)
+class ListingPosition:
+    """Where a rotation stands in listing order: creation time, then id (neither ever changes)."""
+
+    created_at: datetime
+    rotation_id: str
+
+
+@dataclass(frozen=True)
+class RotationOverview:
+    """A rotation as listed: settings, members and administrators, without its shifts."""
+
+    id: str
+    name: str
+    spec: RotationSpec
+    members: dict[str, Member]
+    admins: frozenset[str]
+    position: ListingPosition
 
 
 @dataclass(frozen=True)
@@ -75,14 +96,8 @@ class SqlRotationRepository:
         row = await self._session.get(RotationRow, rotation_id, with_for_update=for_update)
         if row is None:
             return None
-        members = await self._members(rotation_id)
-        admins = set(
-            (
-                await self._session.execute(
-                    select(col(AdminRow.email)).where(col(AdminRow.rotation_id) == rotation_id)
-                )
-            ).scalars()
-        )
+        members = (await self._members_of([rotation_id]))[rotation_id]
+        admins = set((await self._admins_of([rotation_id]))[rotation_id])
         shift_rows = await self._session.execute(
             select(_table(ShiftRow)).where(_table(ShiftRow).c.rotation_id == rotation_id)
         )
@@ -109,6 +124,35 @@ class SqlRotationRepository:
             )
         ).scalars()
         return [RotationSummary(row.id, row.name, _spec_of(row)) for row in rows]
+
+    async def page(self, after: ListingPosition | None, limit: int) -> Sequence[RotationOverview]:
+        """The first `limit` rotations after `after` in listing order (creation time, then id).
+
+        One query for the page's rotation rows and one per child table for all of them, whatever
+        `limit`; shifts are not read. `after` need not exist any more (its rotation may be deleted).
+        """
+        created_at, rotation_id = col(RotationRow.created_at), col(RotationRow.id)
+        statement = select(RotationRow).order_by(created_at, rotation_id).limit(limit)
+        if after is not None:
+            # `created_at >= ...` first, so the (created_at, id) index starts the scan at `after`.
+            statement = statement.where(
+                created_at >= after.created_at,
+                or_(created_at > after.created_at, rotation_id > after.rotation_id),
+            )
+        rows = list((await self._session.execute(statement)).scalars())
+        ids = [row.id for row in rows]
+        members, admins = await self._members_of(ids), await self._admins_of(ids)
+        return [
+            RotationOverview(
+                id=row.id,
+                name=row.name,
+                spec=_spec_of(row),
+                members=members[row.id],
+                admins=admins[row.id],
+                position=ListingPosition(row.created_at, row.id),
+            )
+            for row in rows
+        ]
 
     async def integration_revision(self, rotation_id: str) -> int:
         row = self._rows.get(rotation_id) or await self._session.get(RotationRow, rotation_id)
@@ -167,23 +211,42 @@ class SqlRotationRepository:
         self._rows.pop(rotation_id, None)
         self._snapshots.pop(rotation_id, None)
 
-    async def _members(self, rotation_id: str) -> dict[str, Member]:
+    async def _members_of(self, rotation_ids: Collection[str]) -> dict[str, dict[str, Member]]:
+        """Each rotation's members in join order, with their unavailability."""
+        found: dict[str, dict[str, Member]] = {rotation_id: {} for rotation_id in rotation_ids}
+        if not found:
+            return found
         members, unavailability = _table(MemberRow), _table(UnavailabilityRow)
-        rows = await self._session.execute(
-            select(members).where(members.c.rotation_id == rotation_id).order_by(members.c.position)
-        )
-        spans: dict[str, list[Interval]] = {}
+        spans: dict[tuple[str, str], list[Interval]] = {}
         unavailable = await self._session.execute(
             select(unavailability)
-            .where(unavailability.c.rotation_id == rotation_id)
+            .where(unavailability.c.rotation_id.in_(list(found)))
             .order_by(unavailability.c.id)
         )
         for span in unavailable:
-            spans.setdefault(span.email, []).append(Interval(span.start, span.end))
-        return {
-            r.email: Member(r.email, r.name, r.time_zone, r.joined_at, tuple(spans.get(r.email, ())))
-            for r in rows
-        }
+            spans.setdefault((span.rotation_id, span.email), []).append(Interval(span.start, span.end))
+        rows = await self._session.execute(
+            select(members)
+            .where(members.c.rotation_id.in_(list(found)))
+            .order_by(members.c.rotation_id, members.c.position)
+        )
+        for r in rows:
+            unavailable_spans = tuple(spans.get((r.rotation_id, r.email), ()))
+            found[r.rotation_id][r.email] = Member(
+                r.email, r.name, r.time_zone, r.joined_at, unavailable_spans
+            )
+        return found
+
+    async def _admins_of(self, rotation_ids: Collection[str]) -> dict[str, frozenset[str]]:
+        found: dict[str, set[str]] = {rotation_id: set() for rotation_id in rotation_ids}
+        if found:
+            admins = _table(AdminRow)
+            rows = await self._session.execute(
+                select(admins.c.rotation_id, admins.c.email).where(admins.c.rotation_id.in_(list(found)))
+            )
+            for rotation_id, email in rows:
+                found[rotation_id].add(email)
+        return {rotation_id: frozenset(emails) for rotation_id, emails in found.items()}
 
     async def _save_members(self, rotation: Rotation, before: dict[str, Member]) -> None:
         rid = rotation.id

@@ -25,6 +25,8 @@ def _utc(**kwargs: Any) -> Any:
 
 class RotationRow(Table, table=True):
     __tablename__ = "rotations"
+    # Listing order: pages are read by keyset over (created_at, id).
+    __table_args__ = (Index("ix_rotations_created_at_id", "created_at", "id"),)
 
     id: str = Field(primary_key=True, max_length=36)
     name: str

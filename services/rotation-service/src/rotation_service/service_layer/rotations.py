@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
+from rotation_service.adapters.rotation_repository import ListingPosition, RotationOverview
 from rotation_service.domain.errors import InvalidRotation
 from rotation_service.domain.model import Interval, Member, RotationSpec, Shift
 from rotation_service.domain.rotation import Rotation
 from rotation_service.service_layer import integrations
 from rotation_service.service_layer.clock import Clock
-from rotation_service.service_layer.errors import Forbidden, NotFound
+from rotation_service.service_layer.errors import Forbidden, InvalidInput, NotFound
 from rotation_service.service_layer.event_mapping import domain_envelopes
 from rotation_service.service_layer.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
 
 T = TypeVar("T")
 Command = Callable[[Rotation, datetime], T]
+
+
+@dataclass(frozen=True)
+class RotationPage:
+    rotations: Sequence[RotationOverview]
+    next: ListingPosition | None  # where the next page starts; None on the last page
 
 
 def require_admin(rotation: Rotation, actor: str) -> None:
@@ -58,10 +66,15 @@ class RotationService:
         async with self._uow() as uow:
             return await load(uow, rotation_id, for_update=False)
 
-    async def all(self) -> list[Rotation]:
+    async def page(self, after: ListingPosition | None, limit: int) -> RotationPage:
+        """Up to `limit` (at least 1) rotations after `after` in listing order, and where the next
+        page starts; one page at a time, so listing costs the same whatever the number of rotations."""
+        if limit < 1:
+            raise InvalidInput("limit", "must be at least 1")
         async with self._uow() as uow:
-            summaries = await uow.rotations.list()
-            return [await load(uow, s.id, for_update=False) for s in summaries]
+            listed = await uow.rotations.page(after, limit + 1)  # one more: is there a next page?
+        shown = listed[:limit]
+        return RotationPage(shown, shown[-1].position if len(listed) > limit else None)
 
     async def change(
         self, rotation_id: str, actor: str, command: Command[T], *, admin_only: bool = True

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 
 from rotation_service.domain.errors import UnknownMember
 from rotation_service.entrypoints.api.auth import CurrentUser
 from rotation_service.entrypoints.api.dependencies import Rotations
+from rotation_service.entrypoints.api.paging import (
+    DEFAULT_PAGE_SIZE,
+    NEXT_LINK_HEADER,
+    After,
+    PageSize,
+    next_link,
+)
 from rotation_service.entrypoints.api.schemas import (
     MemberCreate,
     MemberOut,
@@ -24,9 +31,21 @@ async def create_rotation(body: RotationCreate, user: CurrentUser, rotations: Ro
     return RotationOut.of(await rotations.create(user, body.name, body.spec()))
 
 
-@router.get("")
-async def list_rotations(user: CurrentUser, rotations: Rotations) -> list[RotationOut]:
-    return [RotationOut.of(r) for r in await rotations.all()]
+@router.get("", responses={200: {"headers": NEXT_LINK_HEADER}})
+async def list_rotations(
+    request: Request,
+    response: Response,
+    user: CurrentUser,
+    rotations: Rotations,
+    after: After,
+    limit: PageSize = DEFAULT_PAGE_SIZE,
+) -> list[RotationOut]:
+    """Rotations in creation order, `limit` at a time. While more follow, the `Link` header holds the
+    next page's URL (`rel="next"`); the last page has none."""
+    page = await rotations.page(after, limit)
+    if page.next is not None:
+        response.headers["Link"] = next_link(request.url, page.next, limit)
+    return [RotationOut.of(r) for r in page.rotations]
 
 
 @router.get("/{rotation_id}")

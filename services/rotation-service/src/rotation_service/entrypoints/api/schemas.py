@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr
 
+from rotation_service.adapters.rotation_repository import RotationOverview
 from rotation_service.domain.model import CoverageWindow, Member, RotationSpec, Shift
 from rotation_service.domain.rotation import Rotation
 
@@ -117,7 +118,7 @@ class RotationOut(BaseModel):
     members: list[MemberOut]
 
     @classmethod
-    def of(cls, rotation: Rotation) -> RotationOut:
+    def of(cls, rotation: Rotation | RotationOverview) -> RotationOut:
         spec = rotation.spec
         return cls(
             id=rotation.id,
