@@ -31,3 +31,19 @@ async def drop_database(database_url: str) -> None:
         await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await connection.close()
+
+
+async def drop_connections(database_url: str) -> int:
+    """End every server session of the database (what a PostgreSQL restart does to a client's pool);
+    returns how many were ended."""
+    name = make_url(database_url).database
+    connection = await asyncpg.connect(_admin_dsn(make_url(database_url).set(database="postgres")))
+    try:
+        ended = await connection.fetch(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = $1 AND pid <> pg_backend_pid()",
+            name,
+        )
+    finally:
+        await connection.close()
+    return len(ended)

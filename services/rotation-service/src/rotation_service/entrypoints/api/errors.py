@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 
 from rotation_service.domain.errors import (
     DuplicateMember,
@@ -60,6 +61,19 @@ def _status(code: int) -> Any:
     return handler
 
 
+async def _database_connection_lost(request: Request, error: Exception) -> JSONResponse:
+    """A pooled connection found dead (the database restarted): the pool is renewed, nothing was
+    written, and the same request will succeed. Any other database error stays a 500."""
+    assert isinstance(error, DBAPIError)
+    if not error.connection_invalidated:
+        raise error
+    return JSONResponse(
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        content={"detail": "the database connection was lost; nothing was changed, retry the request"},
+        headers={"Retry-After": "1"},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(InvalidRotation, _invalid)
@@ -70,3 +84,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(UnknownShift, _status(status.HTTP_404_NOT_FOUND))
     app.add_exception_handler(Forbidden, _status(status.HTTP_403_FORBIDDEN))
     app.add_exception_handler(DuplicateMember, _status(status.HTTP_409_CONFLICT))
+    app.add_exception_handler(DBAPIError, _database_connection_lost)
