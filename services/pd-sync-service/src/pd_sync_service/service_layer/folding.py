@@ -201,6 +201,8 @@ async def await_users(
             col(AwaitedUserRow.target_rotation_id) == target_rotation_id, col(AwaitedUserRow.role) == role
         )
     )  # on SQLite, the first write: from here no other writer commits before this transaction does
+    if not emails:
+        return set()
     arrived = set(
         await session.scalars(
             select(col(PagerDutyUserRow.email)).where(
