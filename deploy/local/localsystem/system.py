@@ -27,7 +27,7 @@ class ServiceDef:
     host_env: str
     port_env: str
     migrate: tuple[str, ...] | None = None
-    probe_path: str = "/readyz"
+    probe_path: str = "/readyz"  # every service's readiness probe (oncall_platform.probes)
 
 
 ROTATION = ServiceDef(
@@ -43,14 +43,12 @@ USER_PROVISIONER = ServiceDef(
     "USER_PROVISIONER_HOST",
     "USER_PROVISIONER_PORT",
     migrate=("user-provisioner", "migrate"),
-    probe_path="/ready",
 )
 PD_SYNC = ServiceDef(
     "pd-sync-service",
     ("pd-sync-service",),
     "PD_SYNC_SERVICE_HOST",
     "PD_SYNC_SERVICE_PORT",
-    probe_path="/health",
 )
 SERVICES = (ROTATION, USER_PROVISIONER, PD_SYNC)
 

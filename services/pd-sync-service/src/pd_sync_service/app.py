@@ -7,9 +7,10 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from faststream.asgi import AsgiFastStream, make_ping_asgi
+from faststream.asgi import AsgiFastStream
 
 from oncall_platform.kafka import ensure_topics
+from oncall_platform.probes import asgi_probe_routes
 from oncall_platform.telemetry import setup_telemetry
 from pd_sync_service.bootstrap import Service, bootstrap
 from pd_sync_service.migrate import upgrade_database
@@ -62,9 +63,7 @@ def create_app(settings: PdSyncSettings | None = None) -> AsgiFastStream:
     )
     service = bootstrap(settings, tracer_provider=tracer_provider)
     stack = contextlib.AsyncExitStack()
-    app = AsgiFastStream(
-        service.broker, asgi_routes=[("/health", make_ping_asgi(service.broker, timeout=5.0))]
-    )
+    app = AsgiFastStream(service.broker, asgi_routes=asgi_probe_routes(service.broker, service.engine))
 
     @app.on_startup
     async def start() -> None:

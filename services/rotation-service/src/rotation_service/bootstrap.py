@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from oncall_platform.database import make_async_engine
 from oncall_platform.kafka import make_broker
+from oncall_platform.probes import ReadinessProbe
 from rotation_service.adapters.publisher import KafkaEventPublisher
 from rotation_service.adapters.relay import OutboxRelay
 from rotation_service.entrypoints.api.app import create_app
@@ -39,6 +40,7 @@ class Container:
     clock: Clock
     token_verifier: TokenVerifier
     tracer_provider: TracerProvider | None
+    readiness: ReadinessProbe  # `/readyz`: the relay's broker and the database answer
     brokers: list[KafkaBroker] = field(default_factory=list)
 
     def app(self) -> FastAPI:
@@ -110,6 +112,7 @@ def bootstrap(
         clock=clock,
         token_verifier=token_verifier(settings),
         tracer_provider=tracer_provider,
+        readiness=ReadinessProbe(producer, engine),
     )
     container.brokers.append(producer)
     return container

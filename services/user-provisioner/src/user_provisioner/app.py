@@ -6,9 +6,10 @@ import argparse
 import asyncio
 import logging
 
-from faststream.asgi import AsgiFastStream, make_ping_asgi
+from faststream.asgi import AsgiFastStream
 
 from oncall_platform.kafka import ensure_topics
+from oncall_platform.probes import asgi_probe_routes
 from oncall_platform.telemetry import setup_telemetry
 from user_provisioner.bootstrap import Provisioner, bootstrap
 from user_provisioner.migrate import upgrade
@@ -18,8 +19,7 @@ SERVICE_NAME = "user-provisioner"
 
 
 def build_app(settings: ProvisionerSettings, provisioner: Provisioner) -> AsgiFastStream:
-    """The ASGI app: the broker, the worker, and `/health` + `/ready` probes on the broker."""
-    ping = make_ping_asgi(provisioner.broker, timeout=5.0)
+    """The ASGI app: the broker, the worker, `/healthz` and `/readyz` (broker and database)."""
 
     async def start_worker() -> None:
         provisioner.start_worker()
@@ -29,7 +29,7 @@ def build_app(settings: ProvisionerSettings, provisioner: Provisioner) -> AsgiFa
 
     return AsgiFastStream(
         provisioner.broker,
-        asgi_routes=[("/health", ping), ("/ready", ping)],
+        asgi_routes=asgi_probe_routes(provisioner.broker, provisioner.engine),
         after_startup=[start_worker],
         after_shutdown=[stop_rest],
     )

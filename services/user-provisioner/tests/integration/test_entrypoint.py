@@ -46,8 +46,10 @@ async def test_the_console_command_serves_probes_and_provisions(harness: Any, tm
         )
         await harness.eventually(lambda: _users_are(harness, 2), 60, "two users created by the process")
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as probe:
-            assert (await probe.get("/health")).status_code == 204
-            assert (await probe.get("/ready")).status_code == 204
+            assert (await probe.get("/healthz")).json() == {"status": "ok"}
+            ready = await probe.get("/readyz")
+            assert ready.status_code == 200, ready.text
+            assert ready.json()["checks"] == {"kafka": "ok", "database": "ok"}
     finally:
         process.send_signal(signal.SIGTERM)
         exit_code = await asyncio.wait_for(process.wait(), 30)

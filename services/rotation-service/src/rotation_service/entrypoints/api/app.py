@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
+from oncall_platform.probes import LIVENESS_PATH, READINESS_PATH
 from rotation_service.entrypoints.api import health, pagerduty, rotations, shifts
 from rotation_service.entrypoints.api.errors import install_error_handlers
 
@@ -19,12 +20,12 @@ def create_app(container: Container) -> FastAPI:
     app.state.rotations = container.rotations
     app.state.pagerduty = container.pagerduty
     app.state.clock = container.clock
-    app.state.engine = container.engine
+    app.state.readiness = container.readiness
     app.state.token_verifier = container.token_verifier
     for router in (health.router, rotations.router, shifts.router, pagerduty.router):
         app.include_router(router)
     install_error_handlers(app)
     FastAPIInstrumentor.instrument_app(
-        app, tracer_provider=container.tracer_provider, excluded_urls="healthz,readyz"
+        app, tracer_provider=container.tracer_provider, excluded_urls=f"{LIVENESS_PATH},{READINESS_PATH}"
     )
     return app

@@ -1,26 +1,23 @@
-"""Kubernetes probes: liveness needs nothing; readiness needs the database."""
+"""Kubernetes probes, the same as every service's (oncall_platform.probes): liveness needs nothing;
+readiness needs the Kafka broker the outbox relay publishes with and the database."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from oncall_platform.probes import LIVENESS_PATH, READINESS_PATH, ReadinessProbe, liveness_body
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+@router.get(LIVENESS_PATH)
 async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+    return liveness_body()
 
 
-@router.get("/readyz")
-async def readyz(request: Request, response: Response) -> dict[str, str]:
-    engine: AsyncEngine = request.app.state.engine
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-    except Exception:
-        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-        return {"status": "unavailable", "database": "unreachable"}
-    return {"status": "ok"}
+@router.get(READINESS_PATH, responses={503: {"description": "not ready: the body names what did not answer"}})
+async def readyz(request: Request) -> JSONResponse:
+    probe: ReadinessProbe = request.app.state.readiness
+    readiness = await probe.check()
+    return JSONResponse(readiness.body(), status_code=readiness.status_code)
