@@ -27,9 +27,10 @@ def make_async_engine(url: str, **options: Any) -> AsyncEngine:
     """An engine for `url`; SQLite gets a busy timeout so concurrent writers wait instead of failing.
 
     PostgreSQL connections are not pinged on checkout: asyncpg's ping is three round trips per
-    checkout (a quarter to a third of a change's round trips to the database). After a database restart the first statement on a dead
-    connection fails, and SQLAlchemy then renews the whole pool, so each process sees one failed
-    transaction, which consumers and workers retry (an API request answers 503 once)."""
+    checkout (a quarter to a third of a change's round trips to the database). After a database
+    restart the first statement on a dead connection fails, and SQLAlchemy then renews the whole
+    pool, so each process sees one failed transaction, which consumers and workers retry (an API
+    request answers 503 once)."""
     async_url = async_database_url(url)
     if async_url.startswith("sqlite"):
         options.setdefault("connect_args", {"timeout": 30})
