@@ -34,11 +34,23 @@ class Target:
 
 @dataclass
 class LatencyResult:
-    latencies_s: list[float]
+    seen: list[tuple[float, float]]  # (seconds into the run the API answered, latency in seconds)
     changes: int
     not_seen: int
     api_errors: int
     requests: list[dict[str, Any]]
+
+    @property
+    def latencies_s(self) -> list[float]:
+        return [latency for _, latency in self.seen]
+
+    def windows(self, seconds: float) -> list[list[float]]:
+        """The latencies of the changes answered in each `seconds` of the run, in order."""
+        count = int(max((at for at, _ in self.seen), default=0.0) // seconds) + 1
+        grouped: list[list[float]] = [[] for _ in range(count)]
+        for at, latency in self.seen:
+            grouped[int(at // seconds)].append(latency)
+        return grouped
 
 
 @dataclass
@@ -63,7 +75,7 @@ class Rendered:
 class ScheduleWatcher:
     pagerduty: PagerDutyView
     schedule_id: str
-    latencies: list[float]
+    seen: list[tuple[float, float]]  # (answered, latency)
     pending: dict[str, Pending] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     not_seen: int = 0
@@ -106,7 +118,7 @@ class ScheduleWatcher:
                 if self.pending.get(shift_id) is not pending:
                     continue  # changed again meanwhile; the newer change is measured
                 if _shown(entries, pending):
-                    self.latencies.append(now - pending.answered)
+                    self.seen.append((pending.answered, now - pending.answered))
                     del self.pending[shift_id]
                 elif now - pending.answered > GIVE_UP_S:
                     self.not_seen += 1
@@ -126,8 +138,8 @@ def run_changes(
     duration_s: float,
 ) -> LatencyResult:
     total = int(rate_per_s * duration_s)
-    latencies: list[float] = []
-    watchers = {t.schedule_id: ScheduleWatcher(t.view, t.schedule_id, latencies) for t in targets}
+    seen: list[tuple[float, float]] = []
+    watchers = {t.schedule_id: ScheduleWatcher(t.view, t.schedule_id, seen) for t in targets}
     api_errors = [0]
     log_start = len(pagerduty.requests())
 
@@ -160,7 +172,8 @@ def run_changes(
     for thread in threads:
         thread.join(GIVE_UP_S + 5)
     not_seen = sum(w.not_seen for w in watchers.values())
-    return LatencyResult(latencies, total, not_seen, api_errors[0], pagerduty.requests()[log_start:])
+    answered_in_run = [(answered - started, latency) for answered, latency in seen]
+    return LatencyResult(answered_in_run, total, not_seen, api_errors[0], pagerduty.requests()[log_start:])
 
 
 def _next_person(target: Target, shift: dict[str, Any]) -> str:

@@ -104,7 +104,12 @@ def measure_latency(
     targets = latency_targets(system, api, args.latency_rotations)
     views = {id(t.view): t.view for t in targets}.values()
     user_ids = {email: uid for view in views for uid, email in view.users_by_id().items()}
+    # Steady changes: the services first consume what setting up the rotations published.
+    config = system.config
+    settle_s = wait_until_caught_up(config.kafka_bootstrap_servers, config.topic_prefix)
+    cpu_before = {**system.cpu_seconds(), "bench (measuring)": _own_cpu_seconds()}
     result = run_changes(api, pagerduty, targets, user_ids, args.rate, args.duration)
+    cpu_after = {**system.cpu_seconds(), "bench (measuring)": _own_cpu_seconds()}
     writes = [r for r in result.requests if is_schedule_write(r)]
     applied = result.changes - result.api_errors
     return {
@@ -119,6 +124,9 @@ def measure_latency(
         "p95_ms": 1000 * percentile(result.latencies_s, 95),
         "p99_ms": 1000 * percentile(result.latencies_s, 99),
         "max_ms": 1000 * max(result.latencies_s, default=float("nan")),
+        "p99_ms_by_10s_of_the_run": [round(1000 * percentile(w, 99)) for w in result.windows(10.0) if w],
+        "settle_after_setup_s": settle_s,
+        "cpu_seconds_per_process": _cpu_used(cpu_before, cpu_after),
         "pagerduty_requests": len(result.requests),
         "requests_per_change": len(result.requests) / applied if applied else None,
         "writes": len(writes),
@@ -173,7 +181,17 @@ def table(results: dict[str, Any]) -> str:
                 f"{lat['p50_ms']:.0f} / {lat['p95_ms']:.0f} / {lat['p99_ms']:.0f} ms",
                 _met(lat["p99_ms"] < 500, "p99 < 500 ms"),
             ),
+            (
+                "p99 of each 10 s of the run",
+                " / ".join(map(str, lat["p99_ms_by_10s_of_the_run"])) + " ms",
+                "",
+            ),
             ("changes (not seen within 30 s)", f"{lat['changes']} ({lat['not_seen_within_30s']})", ""),
+            (
+                "CPU seconds during the run",
+                ", ".join(f"{k} {v:.1f}" for k, v in lat["cpu_seconds_per_process"].items()),
+                "",
+            ),
             ("PagerDuty requests per change", f"{lat['requests_per_change']:.2f}", ""),
             (
                 "writes per affected schedule per change",
@@ -244,10 +262,7 @@ def main() -> int:
         api = RotationApi(system.api_url, token, timeout_s=120)
         pagerduty = PagerDutyView(system.simulator_url, system.config.account.api_key)
         print("latency run ...", flush=True)
-        cpu_before = {**system.cpu_seconds(), "bench (measuring)": _own_cpu_seconds()}
         results["latency"] = measure_latency(system, api, pagerduty, args)
-        cpu_after = {**system.cpu_seconds(), "bench (measuring)": _own_cpu_seconds()}
-        results["latency"]["cpu_seconds_per_process"] = _cpu_used(cpu_before, cpu_after)
         RESULTS.write_text(json.dumps(results, indent=2) + "\n")  # kept even if the backfill fails
         if args.rotations:
             print(f"backfill of {args.rotations} rotations ...", flush=True)
