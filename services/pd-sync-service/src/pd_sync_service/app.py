@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 from faststream.asgi import AsgiFastStream
 
+from oncall_platform import runtime
 from oncall_platform.kafka import ensure_topics
 from oncall_platform.probes import asgi_probe_routes
 from oncall_platform.telemetry import setup_telemetry
@@ -86,4 +87,10 @@ def main() -> None:
     import uvicorn
 
     settings = PdSyncSettings()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        loop=runtime.UVICORN_LOOP,
+        http=runtime.UVICORN_HTTP,
+    )

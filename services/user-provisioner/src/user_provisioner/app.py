@@ -8,6 +8,7 @@ import logging
 
 from faststream.asgi import AsgiFastStream
 
+from oncall_platform import runtime
 from oncall_platform.kafka import ensure_topics
 from oncall_platform.probes import asgi_probe_routes
 from oncall_platform.telemetry import setup_telemetry
@@ -59,4 +60,4 @@ def main(argv: list[str] | None = None) -> None:
     if arguments.command == "migrate":
         upgrade(settings.database_url)
         return
-    asyncio.run(serve(settings))
+    runtime.run(serve(settings))

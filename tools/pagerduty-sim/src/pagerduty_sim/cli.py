@@ -38,4 +38,5 @@ def main(argv: list[str] | None = None) -> None:
         build_parser().error(str(error))
     logging.basicConfig(level=logging.INFO)
     app = create_app(Simulator(config), load_document())
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    # uvloop and httptools: the simulator stands in for a remote service; its CPU is not the system's.
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", loop="uvloop", http="httptools")

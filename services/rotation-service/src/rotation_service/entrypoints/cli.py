@@ -10,6 +10,7 @@ import signal
 
 import uvicorn
 
+from oncall_platform import runtime
 from oncall_platform.telemetry import setup_telemetry
 from rotation_service.adapters.migrations import upgrade
 from rotation_service.bootstrap import SERVICE_NAME, Container, bootstrap
@@ -42,6 +43,7 @@ async def _serve(container: Container) -> None:
         port=settings.rotation_service_port,
         log_config=None,
         lifespan="on",
+        http=runtime.UVICORN_HTTP,
     )
     server = uvicorn.Server(config)
     background = asyncio.create_task(run_background(container))
@@ -85,4 +87,4 @@ def main(argv: list[str] | None = None) -> None:
     container = bootstrap(settings, tracer_provider=provider)
     signal.signal(signal.SIGTERM, _exit_cleanly)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(container) if arguments.command == "serve" else _relay(container))
+        runtime.run(_serve(container) if arguments.command == "serve" else _relay(container))
