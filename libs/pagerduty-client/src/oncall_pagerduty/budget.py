@@ -14,6 +14,7 @@ from oncall_pagerduty.retry import Sleep
 PAGERDUTY_REQUESTS_PER_MINUTE = 960
 _WINDOW_SECONDS = 60.0
 STEADY_SHARE = 0.98  # of the limit, spent evenly: headroom for requests in flight and T's whole seconds
+CATCH_UP_SECONDS = 0.5  # how far behind the steady line a key may fall and still catch up at once
 
 
 def key_fingerprint(api_key: str) -> str:
@@ -33,7 +34,10 @@ class RequestBudget:
       `ratelimit-remaining` R and `ratelimit-reset` T tells how much of the window the key has used
       (`limit - R`) and how far into the window it is (`60 - T`). The key may spend at most
       `STEADY_SHARE` of the limit evenly over the window: while it is ahead of that line, requests
-      wait until the line catches up. Every process sharing the key sees the same R and T, so together
+      wait until the line catches up. A key that fell behind the line (idle, or waiting for work)
+      does not catch up in a burst: the line is pulled down to within `CATCH_UP_SECONDS` of what the
+      key used, as a burst next to the next window's steady pace would overfill the 60 seconds
+      around the boundary. Every process sharing the key sees the same R and T, so together
       they keep one steady pace whoever joins or leaves, and no 60-second span, whether or not it
       lines up with PagerDuty's windows, holds much more than a window's worth (a few requests in
       flight and the whole seconds of T). R == 0 (or a 429) pauses every caller until the reset.
@@ -66,6 +70,8 @@ class RequestBudget:
         self._last_send_at = -math.inf
         self._key_limit = limit_per_minute
         self._behind_line_at = -math.inf  # when the key's spending is back on the steady line
+        self._window_start = -math.inf  # PagerDuty's current window of the key, as last estimated
+        self._pulled_down: tuple[float, int] | None = None  # (when, used) the line was last lowered to
 
     def available(self) -> float:
         """Requests that could be sent right now without waiting (fractional: bucket tokens)."""
@@ -106,9 +112,19 @@ class RequestBudget:
         """How long the key must send nothing for its spending to be back on the steady line (at most
         until the window resets, when the line starts again from zero)."""
         steady_per_second = self._key_limit * STEADY_SHARE / _WINDOW_SECONDS
+        now = self._clock()
         elapsed = max(0.0, _WINDOW_SECONDS - reset)
+        if now - elapsed > self._window_start + _WINDOW_SECONDS / 2:  # a new window (T is whole seconds)
+            self._window_start, self._pulled_down = now - elapsed, None
         used = self._key_limit - remaining
-        ahead = used - steady_per_second * elapsed
+        line = steady_per_second * elapsed
+        if self._pulled_down is not None:
+            at, used_then = self._pulled_down
+            line = min(line, used_then + steady_per_second * (CATCH_UP_SECONDS + now - at))
+        if used + steady_per_second * CATCH_UP_SECONDS < line:
+            self._pulled_down = (now, used)
+            line = used + steady_per_second * CATCH_UP_SECONDS
+        ahead = used - line
         return min(reset, max(0.0, ahead / steady_per_second))
 
 

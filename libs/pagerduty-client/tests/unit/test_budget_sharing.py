@@ -189,3 +189,34 @@ def test_a_process_joining_mid_window_keeps_every_minute_within_the_limit() -> N
     assert server.refused <= 0.01 * len(server.served_at)
     assert all(w.served >= 0.90 * LIMIT for w in server.complete_windows(SIMULATED_SECONDS))
     assert processes[1].served >= 0.3 * sum(p.served for p in processes)
+
+
+def test_a_key_idle_for_half_a_window_does_not_catch_up_in_a_burst() -> None:
+    # A key used once at the start of PagerDuty's window, then idle until two processes get busy
+    # halfway through it (the sync waiting for users, then syncing): being far behind the steady line
+    # must not let them spend the missed half at once, right before the next window's full pace.
+    time, server = VirtualTime(), FixedWindowServer()
+    processes = [Process(RequestBudget(LIMIT, clock=time, sleep=time.sleep)) for _ in range(2)]
+
+    async def one_request_then_idle() -> None:
+        served, _, _ = server.check(time.now)
+        assert served
+        await time.sleep(10 * SIMULATED_SECONDS)
+
+    async def run() -> None:
+        tasks = [asyncio.create_task(one_request_then_idle())]
+        tasks += [
+            asyncio.create_task(_eager_worker(process, server, time, 30.0))
+            for process in processes
+            for _ in range(WORKERS_PER_PROCESS)
+        ]
+        try:
+            await time.run_until(SIMULATED_SECONDS, tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    asyncio.run(run())
+    assert server.busiest_sliding_minute() <= LIMIT
+    assert all(w.served >= 0.90 * LIMIT for w in server.complete_windows(SIMULATED_SECONDS)[1:])
