@@ -135,20 +135,26 @@ def _share_one_key(
     processes = [Process(RequestBudget(LIMIT, clock=time, sleep=time.sleep)) for _ in range(process_count)]
 
     async def run() -> None:
-        tasks = [
-            asyncio.create_task(_eager_worker(process, server, time, start))
-            for process, start in zip(processes, starts, strict=True)
-            for _ in range(WORKERS_PER_PROCESS)
-        ]
-        try:
-            await time.run_until(SIMULATED_SECONDS, tasks)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await _run_for_the_simulated_time(
+            time,
+            [
+                asyncio.create_task(_eager_worker(process, server, time, start))
+                for process, start in zip(processes, starts, strict=True)
+                for _ in range(WORKERS_PER_PROCESS)
+            ],
+        )
 
     asyncio.run(run())
     return server, processes
+
+
+async def _run_for_the_simulated_time(time: VirtualTime, tasks: list[asyncio.Task[None]]) -> None:
+    try:
+        await time.run_until(SIMULATED_SECONDS, tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def test_a_process_alone_keeps_a_steady_pace_near_the_whole_limit_without_refusals() -> None:
@@ -210,12 +216,7 @@ def test_a_key_idle_for_half_a_window_does_not_catch_up_in_a_burst() -> None:
             for process in processes
             for _ in range(WORKERS_PER_PROCESS)
         ]
-        try:
-            await time.run_until(SIMULATED_SECONDS, tasks)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await _run_for_the_simulated_time(time, tasks)
 
     asyncio.run(run())
     assert server.busiest_sliding_minute() <= LIMIT
