@@ -23,8 +23,13 @@ resolve_jars() {
   [ -f "$libs/.complete" ] && return 0
   log "resolving Apache Kafka $version from Maven Central into $libs"
   mkdir -p "$libs"
-  mvn -q -B -f "$here/kafka/pom.xml" dependency:copy-dependencies \
-    -DoutputDirectory="$libs" -DincludeScope=runtime >&2
+  local out
+  if ! out=$(mvn -q -B -f "$here/kafka/pom.xml" dependency:copy-dependencies \
+    -DoutputDirectory="$libs" -DincludeScope=runtime 2>&1); then
+    echo "$out" | tail -n 30 >&2
+    log "Maven could not resolve the Kafka jars (it needs Maven Central or a mirror in ~/.m2/settings.xml)"
+    return 1
+  fi
   touch "$libs/.complete"
 }
 
@@ -74,8 +79,17 @@ metadata_ok() {
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
 
+port_in_use() { # names the holder of a port, when ss can tell; fails when the port is free
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null || return 1
+  local holder=""
+  command -v ss >/dev/null && holder=$(ss -Hltnp "sport = :$1" 2>/dev/null | grep -o '(("[^"]*",pid=[0-9]*' \
+    | head -n 1 | sed -E 's/\(\("([^"]*)",pid=([0-9]*)/ (\1, pid \2)/' || true)
+  log "port $1 is already in use by another program$holder; stop it, or choose other ports: KAFKA_PORT=<port> (the controller uses KAFKA_PORT + 1000, or KAFKA_CONTROLLER_PORT)"
+}
+
 start() {
   if running; then log "already running (pid $(cat "$pid_file"))"; return 0; fi
+  if port_in_use "$port" || port_in_use "$controller_port"; then return 1; fi
   resolve_jars
   write_config
   format_storage
