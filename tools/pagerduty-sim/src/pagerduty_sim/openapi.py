@@ -1,40 +1,18 @@
-"""PagerDuty's official OpenAPI document: locating it, and validating bodies against it."""
+"""PagerDuty's official OpenAPI document (the committed subset the simulator serves): validating bodies."""
 
 from __future__ import annotations
 
 import json
-import logging
-import os
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
-ENV_VAR = "PAGERDUTY_OPENAPI_PATH"
+from pagerduty_sim.openapi_subset import subset_path
+
 DOCUMENT_URI = "urn:pagerduty:openapi"
-_logger = logging.getLogger(__name__)
-
-
-def repo_root(start: Path | None = None) -> Path | None:
-    """The nearest directory at or above `start` whose pyproject.toml declares `[tool.uv.workspace]`."""
-    here = (start or Path(__file__)).resolve()
-    for directory in [here, *here.parents]:
-        candidate = directory / "pyproject.toml"
-        if candidate.is_file() and "[tool.uv.workspace]" in candidate.read_text(encoding="utf-8"):
-            return directory
-    return None
-
-
-def document_path() -> Path:
-    """`$PAGERDUTY_OPENAPI_PATH`, else `<repo root>/../shared/pagerduty/openapiv3.json`."""
-    configured = os.environ.get(ENV_VAR)
-    if configured:
-        return Path(configured)
-    root = repo_root() or Path.cwd()
-    return root.parent / "shared" / "pagerduty" / "openapiv3.json"
 
 
 class OpenApiDocument:
@@ -87,18 +65,10 @@ class OpenApiDocument:
         return self._validators[pointer]
 
 
-def load_document(path: Path | None = None) -> OpenApiDocument | None:
-    """Load the document, or return None (with a warning) when the file is absent."""
-    target = path or document_path()
-    if not target.is_file():
-        _logger.warning("OpenAPI document not found at %s: request bodies will not be validated", target)
-        return None
-    return _load_cached(str(target.resolve()))
-
-
 @cache
-def _load_cached(path: str) -> OpenApiDocument:
-    return OpenApiDocument(json.loads(Path(path).read_text(encoding="utf-8")))
+def load_document() -> OpenApiDocument:
+    """The committed subset of PagerDuty's document (`openapi_subset`), parsed once."""
+    return OpenApiDocument(json.loads(subset_path().read_text(encoding="utf-8")))
 
 
 def _escape(path: str) -> str:
