@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV ?= uv
 INFRA := deploy/local/infra.sh
 PACKAGES := oncall_contracts oncall_platform oncall_pagerduty oncall_testing \
-	rotation_service pd_sync_service user_provisioner pagerduty_sim
+	rotation_service pd_sync_service user_provisioner pagerduty_sim localsystem
 # Loads the addresses `make up` wrote, unless the caller configured them.
 WITH_ENV := set -a; [ -f .local/env ] && . .local/env; set +a;
 

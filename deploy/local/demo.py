@@ -11,8 +11,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from localsystem.api import RotationApi
 from localsystem.convergence import ScheduleFeed, compare, wait_until_converged
 from localsystem.pagerduty import PagerDutyView

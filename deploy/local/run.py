@@ -16,11 +16,8 @@ import time
 from pathlib import Path
 from types import FrameType
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from localsystem.databases import database_name, ensure_databases, service_database_url
 from localsystem.system import SERVICES, LocalSystem, SystemConfig
-
 from oncall_contracts.topics import Topics
 from oncall_platform.kafka import ensure_topics
 

@@ -11,16 +11,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from localsystem.databases import ensure_databases, service_database_url
+from localsystem.system import SERVICES, DemoAccount, LocalSystem, SystemConfig
+from oncall_contracts.topics import Topics
+from oncall_platform.kafka import ensure_topics
+from oncall_testing.databases import drop_database
+from oncall_testing.kafka import delete_topics
+
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "deploy" / "local"))
-
-from localsystem.databases import ensure_databases, service_database_url  # noqa: E402
-from localsystem.system import SERVICES, DemoAccount, LocalSystem, SystemConfig  # noqa: E402
-
-from oncall_contracts.topics import Topics  # noqa: E402
-from oncall_platform.kafka import ensure_topics  # noqa: E402
-from oncall_testing.databases import drop_database  # noqa: E402
-from oncall_testing.kafka import delete_topics  # noqa: E402
 
 
 @contextmanager

@@ -23,19 +23,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "local"))
-
+# Run as a script: Python puts this folder on the import path, so its sibling modules import by name.
 from backfill import Plan, backfill
 from bench_system import bench_system
 from consumers import wait_until_caught_up
 from latency import Target, future_shifts, percentile, run_changes
+from requests_log import busiest_minute, is_schedule_write
+
 from localsystem.api import RotationApi
 from localsystem.convergence import ScheduleFeed, wait_until_converged
 from localsystem.pagerduty import PagerDutyView
 from localsystem.system import LocalSystem
 from localsystem.walkthrough import add_members, last_monday_0900
-from requests_log import busiest_minute, is_schedule_write
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 RATE_LIMIT_PER_MIN = 960

@@ -22,7 +22,6 @@ def test_every_deployment_probes_healthz_and_readyz() -> None:
 
 
 def test_the_local_system_waits_for_every_service_to_be_ready(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.syspath_prepend(str(ROOT / "deploy" / "local"))
     from localsystem.system import SERVICES
 
     assert {service.name: service.probe_path for service in SERVICES} == {

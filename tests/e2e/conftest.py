@@ -6,25 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import sys
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from localsystem.system import SERVICES, LocalSystem, SystemConfig
 from oncall_contracts.credentials import env_entry, generate_key
 from oncall_contracts.topics import Topics
 from oncall_platform.kafka import ensure_topics
 from oncall_testing.databases import create_database, drop_database
 from oncall_testing.kafka import delete_topics
-
-# The system's supervisor lives in deploy/local (run, never installed); the receiver beside this file.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy" / "local"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from localsystem.system import SERVICES, LocalSystem, SystemConfig
-from otlp_receiver import OtlpReceiver
+from oncall_testing.otlp import OtlpReceiver
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+
 from localsystem.api import RotationApi
 from localsystem.convergence import ScheduleFeed, wait_until_converged
 from localsystem.pagerduty import PagerDutyView
@@ -19,7 +20,7 @@ from localsystem.walkthrough import (
     split_primary_backup,
     wait_for_new_schedules,
 )
-from otlp_receiver import OtlpReceiver, ReceivedSpan
+from oncall_testing.otlp import OtlpReceiver, ReceivedSpan
 
 pytestmark = pytest.mark.e2e
 

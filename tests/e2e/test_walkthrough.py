@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+
 from localsystem.api import RotationApi
 from localsystem.convergence import Comparison, ScheduleFeed, wait_until_converged
 from localsystem.pagerduty import PagerDutyView
