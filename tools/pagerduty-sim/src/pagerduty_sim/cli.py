@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
+from pathlib import Path
 
 import uvicorn
 
 from pagerduty_sim.config import parse_account, with_read_only_keys
 from pagerduty_sim.http.app import create_app
 from pagerduty_sim.openapi import load_document
+from pagerduty_sim.persistence import StateFileError, open_saver
 from pagerduty_sim.rendering import DstReading
 from pagerduty_sim.simulator import Simulator, SimulatorConfig
 
@@ -22,6 +25,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--read-only-key", action="append", default=[], metavar="SUBDOMAIN:KEY")
     parser.add_argument("--dst", choices=[r.value for r in DstReading], default=DstReading.FIXED.value)
     parser.add_argument("--strict-from", action="store_true", help="require a valid From on POST /users")
+    parser.add_argument(
+        "--state-file",
+        type=Path,
+        help="keep users, schedules and overrides in this JSON file across restarts "
+        "(loaded at start, saved shortly after writes and at shutdown)",
+    )
+    parser.add_argument(
+        "--fresh", action="store_true", help="with --state-file: start empty, discarding what the file holds"
+    )
     return parser
 
 
@@ -31,12 +43,22 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.fresh and args.state_file is None:
+        parser.error("--fresh needs --state-file")
     try:
         config = config_from_args(args)
     except ValueError as error:
-        build_parser().error(str(error))
+        parser.error(str(error))
     logging.basicConfig(level=logging.INFO)
-    app = create_app(Simulator(config), load_document())
+    simulator = Simulator(config)
+    saver = None
+    if args.state_file is not None:
+        try:
+            saver = open_saver(simulator, args.state_file, fresh=args.fresh)
+        except (StateFileError, OSError) as error:
+            sys.exit(f"pagerduty-sim: {error}; --fresh starts empty instead")
+    app = create_app(simulator, load_document(), saver)
     # uvloop and httptools: the simulator stands in for a remote service; its CPU is not the system's.
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", loop="uvloop", http="httptools")

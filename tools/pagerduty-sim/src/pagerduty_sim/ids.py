@@ -21,3 +21,15 @@ class IdGenerator:
             if candidate not in self._issued:
                 self._issued.add(candidate)
                 return candidate
+
+    def issued(self) -> list[str]:
+        """Every id handed out so far (for a state snapshot)."""
+        return list(self._issued)
+
+    @property
+    def issued_count(self) -> int:
+        return len(self._issued)
+
+    def restore(self, issued: list[str]) -> None:
+        """Never hand out `issued` ids again (after loading a state snapshot)."""
+        self._issued.update(issued)

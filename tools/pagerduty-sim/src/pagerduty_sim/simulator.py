@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from pagerduty_sim.clock import SimClock
 from pagerduty_sim.ids import IdGenerator
@@ -38,6 +39,10 @@ class Simulator:
     clock: SimClock = field(default_factory=SimClock)
     accounts: dict[str, Account] = field(init=False)
     ids: IdGenerator = field(init=False)
+    # Requests that may have changed data, counted by the HTTP layer; persistence saves when it moves.
+    writes: int = field(init=False, default=0)
+    # Data of accounts a loaded snapshot holds but this run is not configured with: kept, not served.
+    unconfigured_accounts: dict[str, Any] = field(init=False, default_factory=dict)
     _sequence: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
@@ -47,6 +52,7 @@ class Simulator:
         """Forget every user, schedule and override (accounts themselves stay)."""
         self.accounts = {config.subdomain: Account(config) for config in self.config.accounts}
         self.ids = IdGenerator()
+        self.unconfigured_accounts = {}
         self._sequence = 0
 
     def caller_for_key(self, key: str) -> Caller | None:
@@ -62,6 +68,13 @@ class Simulator:
         if caller is None:
             raise KeyError("unknown API key")
         return caller.account
+
+    @property
+    def sequence(self) -> int:
+        return self._sequence
+
+    def restore_sequence(self, value: int) -> None:
+        self._sequence = value
 
     def next_sequence(self) -> int:
         """A counter that orders creations (the override created last wins)."""

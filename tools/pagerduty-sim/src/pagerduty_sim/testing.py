@@ -24,6 +24,7 @@ from pagerduty_sim.config import parse_account, with_read_only_keys
 from pagerduty_sim.http.app import create_app
 from pagerduty_sim.model.account import AccountConfig
 from pagerduty_sim.openapi import load_document
+from pagerduty_sim.persistence import open_saver
 from pagerduty_sim.rendering import DstReading
 from pagerduty_sim.simulator import Simulator, SimulatorConfig
 from pagerduty_sim.timeutil import InvalidTimeError, parse_instant, zone
@@ -107,25 +108,31 @@ def run_simulator(
     strict_from: bool = False,
     validate_requests: bool = True,
     tls: bool = False,
+    state_file: Path | None = None,
+    fresh: bool = False,
 ) -> Iterator[RunningSimulator]:
     """Start a simulator for the duration of the block.
 
     `accounts` are `SUBDOMAIN:API_KEY[:REGION]` strings or AccountConfig; `read_only_keys` are
     `SUBDOMAIN:KEY`. Request bodies are validated against the OpenAPI document when it is found.
     With `tls=True` the server speaks HTTPS with a fresh self-signed certificate (`cert_path`,
-    `verify`), for clients that accept only https:// base URLs.
+    `verify`), for clients that accept only https:// base URLs. Nothing persists unless a
+    `state_file` is given: then it is loaded (unless `fresh`) and saved as by `pagerduty-sim
+    --state-file`, last when the block ends.
     """
     configs = [item if isinstance(item, AccountConfig) else parse_account(item) for item in accounts]
     config = SimulatorConfig(
         tuple(with_read_only_keys(configs, list(read_only_keys))), DstReading(dst), strict_from
     )
     simulator = Simulator(config)
-    app = create_app(simulator, load_document() if validate_requests else None)
+    saver = open_saver(simulator, state_file, fresh=fresh) if state_file else None
+    app = create_app(simulator, load_document() if validate_requests else None, saver)
     with tempfile.TemporaryDirectory(prefix="pagerduty-sim-") as scratch:
         cert_path, key_path = write_self_signed_certificate(Path(scratch)) if tls else (None, None)
         # Port 0: the OS picks a free port; it is read back from the started server.
         server_config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_level="error", lifespan="off",
+            app, host="127.0.0.1", port=0, log_level="error",
+            lifespan="on" if saver else "off",
             ssl_certfile=cert_path, ssl_keyfile=key_path, timeout_graceful_shutdown=1,
         )  # fmt: skip
         server = uvicorn.Server(server_config)

@@ -17,6 +17,7 @@ from pagerduty_sim.simulator import Caller, Simulator
 from pagerduty_sim.timeutil import format_utc
 
 CONTROL_PREFIX = "/_sim"
+_READS = ("GET", "HEAD")
 _TOKEN = re.compile(r"^Token token=(\S+)$")
 
 
@@ -40,7 +41,17 @@ class Gateway:
         self.app, self.sim, self.control = app, sim, control
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            await self._handle(scope, receive, send)
+        finally:
+            if scope["method"] not in _READS:
+                self.sim.writes += 1  # counted once the operation is done, so a snapshot now holds it
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"].startswith(CONTROL_PREFIX):
             await self.app(scope, receive, send)
             return
         record: dict[str, Any] = {
