@@ -7,6 +7,8 @@ Fixtures:
 - `span_exporter` / `tracer_provider`: the session's global tracer provider with an in-memory exporter,
   cleared for each test.
 - `private_kafka` (function): a dedicated broker the test may stop and start.
+
+It also registers `skip_allowlist`: a skip or xfail not on the allow-list fails the run.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from oncall_testing.databases import create_database, drop_database
 from oncall_testing.infrastructure import Infrastructure, InfrastructureMissing
 from oncall_testing.kafka import PrivateKafka, broker_answers, delete_topics, free_port
+
+pytest_plugins = ["oncall_testing.skip_allowlist"]
 
 
 def _repo_root(config: pytest.Config) -> Path:
