@@ -37,9 +37,14 @@ contracts: install ## regenerate the committed JSON Schema snapshots of the even
 contracts-check: install ## fail when the contracts break a committed snapshot or snapshots are stale
 	$(UV) run python libs/contracts/scripts/contract_schemas.py check
 
-.PHONY: test
+.PHONY: test test-deep
+# Exit code 5 (no tests collected) is a failure. Hypothesis profiles and the skip allow-list: README.
 test: install lint contracts-check up ## lint, contract checks and every test suite on the real broker and database
 	@$(WITH_ENV) $(UV) run pytest -q -p no:cacheprovider $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
+test-deep: install up ## the property tests only, at random and with 20x their examples (prints the count)
+	@$(WITH_ENV) $(UV) run pytest -q -p no:cacheprovider -m hypothesis --hypothesis-profile=deep \
+	  --hypothesis-show-statistics $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
 .PHONY: run

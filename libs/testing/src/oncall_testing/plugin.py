@@ -8,7 +8,8 @@ Fixtures:
   cleared for each test.
 - `private_kafka` (function): a dedicated broker the test may stop and start.
 
-It also registers `skip_allowlist`: a skip or xfail not on the allow-list fails the run.
+It also registers `skip_allowlist` (an unlisted skip or xfail fails the run) and
+`hypothesis_profiles` (the reproducible `ci` profile by default, `deep` for `make test-deep`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from oncall_testing.databases import create_database, drop_database
 from oncall_testing.infrastructure import Infrastructure, InfrastructureMissing
 from oncall_testing.kafka import PrivateKafka, broker_answers, delete_topics, free_port
 
-pytest_plugins = ["oncall_testing.skip_allowlist"]
+pytest_plugins = ["oncall_testing.skip_allowlist", "oncall_testing.hypothesis_profiles"]
 
 
 def _repo_root(config: pytest.Config) -> Path:
