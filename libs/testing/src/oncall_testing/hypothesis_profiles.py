@@ -41,6 +41,7 @@ _PHASE_COUNTS = re.compile(r"- (\d+) passing, (\d+) failing, and (\d+) invalid")
 _STATE = pytest.StashKey[dict[str, Any]]()
 
 
+@pytest.hookimpl(tryfirst=True)  # before Hypothesis' own plugin loads --hypothesis-profile
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_STATE] = {"previous": settings.get_current_profile_name(), "examples": {}}
     if not config.getoption("--hypothesis-profile", None):
