@@ -59,6 +59,10 @@ token: install ## mint a local API token: make token EMAIL=you@example.com
 demo: install ## against `make run`: two follow-the-sun rotations synced into the simulator
 	@$(UV) run python deploy/local/demo.py
 
+.PHONY: reset
+reset: install ## forget what `make run` kept (simulator data, service databases); starts and stops nothing
+	@$(WITH_ENV) $(UV) run python deploy/local/reset.py
+
 .PHONY: bench
 bench: install up ## benchmarks on the running system with the real broker (see README)
 	@$(WITH_ENV) $(UV) run python tests/bench/run.py

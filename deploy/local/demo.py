@@ -138,7 +138,8 @@ def main() -> int:
     details = load_system()
     api = RotationApi(details["api_url"], mint_token("demo-lead@example.com"))
     pagerduty = PagerDutyView(details["simulator_url"], details["api_key"])
-    suffix = datetime.now(UTC).strftime("%H%M%S")
+    # People are <name>.<suffix>@example.com; a suffix given again reuses people provisioned before.
+    suffix = sys.argv[1] if len(sys.argv) > 1 else datetime.now(UTC).strftime("%H%M%S")
     days, nights = create_team(api, "days", suffix), create_team(api, "nights", suffix)
 
     api.configure_own(days, details["subdomain"], details["api_key"], region=details["region"])

@@ -3,6 +3,8 @@
 Kafka and PostgreSQL are already up (`make up`). This declares the topics, starts the PagerDuty
 simulator (unless PAGERDUTY_BASE_URL names a real PagerDuty), runs the migrations, starts the three
 services with their logs in .local/run/logs/, waits for their probes and prints where everything is.
+Everything survives a restart, as it would in production: the services' databases, and the simulator's
+account, key and data (.local/run/pagerduty-sim/). `make reset` (deploy/local/reset.py) forgets it all.
 """
 
 from __future__ import annotations
@@ -13,17 +15,21 @@ import os
 import signal
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
 
 from localsystem.databases import database_name, ensure_databases, service_database_url
-from localsystem.system import SERVICES, LocalSystem, SystemConfig
+from localsystem.system import SERVICES, DemoAccount, LocalSystem, SystemConfig
 from oncall_contracts.topics import Topics
 from oncall_platform.kafka import ensure_topics
 
 REPO = Path(__file__).resolve().parents[2]
-STATE_DIR = REPO / ".local" / "run"
+STATE_DIR = REPO / ".local" / "run"  # everything a run keeps; `make reset` removes it
 SYSTEM_FILE = STATE_DIR / "system.json"  # read by `make demo`
+PID_FILE = STATE_DIR / "run.pid"  # while a run is up, so `make reset` can refuse
+SIMULATOR_STATE_FILE = STATE_DIR / "pagerduty-sim" / "state.json"
+SIMULATOR_ACCOUNT_FILE = STATE_DIR / "pagerduty-sim" / "account.json"
 DEFAULT_PORTS = {
     "rotation-service": 8080,
     "pd-sync-service": 8081,
@@ -56,9 +62,24 @@ def config_from_env() -> SystemConfig:
         database_urls=_databases(os.environ.get("DATABASE_URL", "")),
         topic_prefix=prefix,
         pagerduty_base_url=os.environ.get("PAGERDUTY_BASE_URL") or None,
+        pagerduty_state_file=SIMULATOR_STATE_FILE,
+        account=demo_account(),
         otlp_endpoint=os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
         ports={name: int(os.environ.get(PORT_ENV[name], port)) for name, port in DEFAULT_PORTS.items()},
     )
+
+
+def demo_account() -> DemoAccount:
+    """The simulator's account and key, the same on every run: the services keep the key with the
+    rotations they sync, as the simulator keeps its users and schedules (until `make reset`)."""
+    if SIMULATOR_ACCOUNT_FILE.exists():
+        return DemoAccount(**json.loads(SIMULATOR_ACCOUNT_FILE.read_text()))
+    account = DemoAccount()
+    SIMULATOR_ACCOUNT_FILE.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(SIMULATOR_ACCOUNT_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        json.dump(asdict(account), file)
+    return account
 
 
 def _databases(server_url: str) -> dict[str, str]:
@@ -126,6 +147,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
     system: LocalSystem | None = None
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    PID_FILE.write_text(f"{os.getpid()}\n")
     try:
         system = LocalSystem(config_from_env())
         print("starting the simulator and the three services ...", flush=True)
@@ -141,6 +164,7 @@ def main() -> int:
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not abandon the children
             system.stop()
             print("stopped.", flush=True)
+        PID_FILE.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""One PostgreSQL database per service on the server of DATABASE_URL, created when missing."""
+"""One PostgreSQL database per service on the server of DATABASE_URL, created when missing (and
+dropped by `make reset`)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,19 @@ async def ensure_databases(server_url: str, names: list[str]) -> None:
         for name in names:
             if name not in existing:
                 await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+
+
+async def drop_databases(server_url: str, names: list[str]) -> list[str]:
+    """Drop each named database that exists; returns the names dropped."""
+    connection = await asyncpg.connect(_admin_dsn(server_url))
+    try:
+        existing = {row["datname"] for row in await connection.fetch("SELECT datname FROM pg_database")}
+        dropped = [name for name in names if name in existing]
+        for name in dropped:
+            await connection.execute(f'DROP DATABASE "{name}"')
+        return dropped
     finally:
         await connection.close()
 

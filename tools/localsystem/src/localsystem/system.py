@@ -69,6 +69,8 @@ class SystemConfig:
     database_urls: dict[str, str] = field(default_factory=dict)  # per service name; absent: SQLite
     topic_prefix: str = ""
     pagerduty_base_url: str | None = None  # a real PagerDuty; None starts the simulator
+    # The simulator keeps its data in this file across restarts (as PagerDuty would); None: it starts empty.
+    pagerduty_state_file: Path | None = None
     account: DemoAccount = field(default_factory=DemoAccount)
     extra_accounts: tuple[DemoAccount, ...] = ()  # more simulator accounts, each with its own key
     otlp_endpoint: str | None = None
@@ -179,6 +181,8 @@ class LocalSystem:
             for account in accounts
             for flag in ("--account", f"{account.subdomain}:{account.api_key}:{account.region}")
         ]
+        state_file = self.config.pagerduty_state_file
+        state_flags = ["--state-file", str(state_file)] if state_file else []
         return ProcessSpec(
             name="pagerduty-sim",
             argv=[
@@ -188,6 +192,7 @@ class LocalSystem:
                 "--port",
                 str(self.ports["pagerduty-sim"]),
                 *account_flags,
+                *state_flags,
             ],
             env=child_env({}),
             log_path=self.log_dir / "pagerduty-sim.log",
