@@ -2,30 +2,44 @@
 
 The plan is repaired, not recomputed: every future assignment of `current` is kept while it is still
 valid (the person is a member, is free, and does not hold the shift's other role), and only the roles
-left empty are filled, each by the least-loaded free member (one shift more is accepted to avoid a
-back-to-back). A rebalancing pass then moves shifts from heavier to lighter members while that
-strictly narrows their gap. It moves freely only the roles that were empty when the run started;
-kept assignments move only towards the members named in `rebalance_towards` (the aggregate names the
-new member on a join, and everybody on a horizon roll), latest shifts first.
+left empty are filled, shift by shift, each by the least-loaded free member (one shift more is
+accepted to avoid someone being on call twice in a row). A rebalancing pass then moves shifts from
+heavier to lighter members while that strictly narrows their gap, and a spacing pass moves or trades
+shifts away from people on call in a neighbouring shift while loads stay within the longest shift
+(or no further apart than they were). Both move freely only the roles that were empty when the run
+started; kept assignments move only towards the members named in `rebalance_towards` (the aggregate
+names the new member on a join, and everybody on a horizon roll), latest shifts first.
 
 Consequences (asserted by the property tests):
 - a member leaving changes only the future shifts that member held;
 - a member becoming unavailable changes only the shifts that member held during the unavailability;
 - a member joining changes only shifts that the newcomer then holds, no more than their fair share;
-- load is wall-clock length: with equal shifts, per-role counts differ by at most one after a join or
-  a roll (hours by at most one shift otherwise). Edits stay minimal instead, so an absence or a pin
-  can leave loads uneven until the next roll.
+- load is wall-clock length: with equal shifts, per-role counts differ by at most one in a fresh plan
+  and after a join or a roll (hours by at most the longest shift otherwise). Edits stay minimal
+  instead, so an absence or a pin can leave loads uneven until the next roll.
+- rest, in a fresh plan (laid out from scratch, nobody away). With shifts of equal length: nobody
+  holds the same role in two consecutive shifts; with at least two people for each role a shift
+  needs (2 without a backup, 4 with one) nobody is on call in two consecutive shifts at all; with 3
+  people and a backup one of them must carry over each handoff, so nobody is on call for more than two
+  shifts in a row. With shifts of unequal length fair hours come first, and alternating can be unfair
+  (two people splitting each day into 20 h and 4 h: strict alternation gives one of them every 20 h
+  shift), so the promise is weaker: someone stays on call in two consecutive shifts only where
+  neither handing that shift to a person who is off in both neighbouring shifts, nor trading it with
+  such a person for one of theirs (both then off around their new shift), would keep that role's
+  hours within the longest shift of each other. Edits keep their changes minimal instead, so a leave
+  or an absence can put someone on call twice in a row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from rotation_service.domain.balancing import rebalance
 from rotation_service.domain.calendar import Slot, shift_slots
-from rotation_service.domain.drafts import Draft, Ledger, Roster, back_to_back
+from rotation_service.domain.drafts import Draft, Ledger, Roster, back_to_back, next_door
 from rotation_service.domain.model import Member, Role, RotationSpec, Shift
+from rotation_service.domain.spacing import space_out
 
 
 def allocate(
@@ -54,13 +68,13 @@ def allocate(
     welcome = _never_assigned(roster, current) if rebalance_towards is None else set(rebalance_towards)
     ledgers = {role: Ledger.of(drafts, role, roster) for role in spec.roles}
     before = {role: started[-1].person(role) if started else None for role in spec.roles}
-    for role in spec.roles:
-        _fill_vacancies(drafts, role, roster, ledgers[role], before[role])
+    _fill_vacancies(drafts, spec.roles, roster, ledgers, before)
     for role in spec.roles:
         # Only the primary pass may swap a shift's two people: with few members, moving a primary
         # shift to its own backup is the only way to even primary loads out; backups are evened after.
         partner = ledgers["backup"] if role == "primary" and spec.backup else None
-        rebalance(drafts, role, roster, ledgers[role], welcome, before[role], partner)
+        rebalance(drafts, role, roster, ledgers[role], welcome, before, partner)
+    space_out(drafts, spec.roles, roster, ledgers, before)
     planned = [draft.to_shift(_has_conflict(draft, spec.roles, roster)) for draft in drafts]
     return [*started, *planned]
 
@@ -105,17 +119,29 @@ def _never_assigned(roster: Roster, current: Iterable[Shift]) -> set[str]:
 
 
 def _fill_vacancies(
-    drafts: list[Draft], role: Role, roster: Roster, ledger: Ledger, before: str | None
+    drafts: list[Draft],
+    roles: tuple[Role, ...],
+    roster: Roster,
+    ledgers: Mapping[Role, Ledger],
+    before: Mapping[Role, str | None],
 ) -> None:
+    # Shift by shift (both roles of one shift before the next), so each choice sees who is on call
+    # in the shift before in either role.
     for index, draft in enumerate(drafts):
-        if draft.people[role] is None:
-            chosen = _least_loaded_free(drafts, index, role, roster, ledger, before)
-            if chosen is not None:
-                ledger.give(drafts, index, role, chosen)
+        for role in roles:
+            if draft.people[role] is None:
+                chosen = _least_loaded_free(drafts, index, role, roster, ledgers[role], before)
+                if chosen is not None:
+                    ledgers[role].give(drafts, index, role, chosen)
 
 
 def _least_loaded_free(
-    drafts: list[Draft], index: int, role: Role, roster: Roster, ledger: Ledger, before: str | None
+    drafts: list[Draft],
+    index: int,
+    role: Role,
+    roster: Roster,
+    ledger: Ledger,
+    before: Mapping[Role, str | None],
 ) -> str | None:
     """The free member to fill a vacancy: least loaded, but one shift more is accepted to avoid a
     back-to-back (rebalancing evens that out later by moving shifts that changed anyway)."""
@@ -128,7 +154,8 @@ def _least_loaded_free(
         candidates,
         key=lambda email: (
             ledger.loads[email] > lightest + draft.weight,
-            back_to_back(drafts, index, role, email, before),
+            back_to_back(drafts, index, role, email, before[role]),
+            next_door(drafts, index, email, before),
             ledger.loads[email],
             roster.rank[email],
         ),

@@ -9,6 +9,7 @@ the latest (near-term plans people already know about stay put).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rotation_service.domain.drafts import Draft, Ledger, Roster, back_to_back
@@ -31,7 +32,7 @@ class _Context:
     roster: Roster
     ledger: Ledger
     newcomers: set[str]
-    before: str | None
+    before: Mapping[Role, str | None]
     lightest_shift: int
     longest_shift: int
     partner: Ledger | None
@@ -50,12 +51,13 @@ def rebalance(
     roster: Roster,
     ledger: Ledger,
     newcomers: set[str],
-    before: str | None,
+    before: Mapping[Role, str | None],
     partner: Ledger | None = None,
 ) -> None:
     """Move shifts of `role` until no move narrows a gap; kept shifts only go to `newcomers`.
 
-    `before` is who holds `role` in the started shift just before the first draft (for back-to-back).
+    `before` is who holds each role in the started shift just before the first draft (for
+    back-to-back).
     With a `partner` (the ledger of the other role), a shift may also move to its own holder of the
     other role, the two people swapping roles.
     """
@@ -105,7 +107,7 @@ def _movable_shift(context: _Context, tier: _Tier, donor: str, receiver: str) ->
             continue
         # A back-to-back is accepted only to keep the fairness bound (gap within the longest shift).
         allows_back_to_back = tier.allows_back_to_back and gap > context.longest_shift
-        if not allows_back_to_back and _creates_back_to_back(context, index, receiver):
+        if not allows_back_to_back and _creates_back_to_back(context, index, donor, receiver, swaps_roles):
             continue
         best, best_weight = _Move(index, receiver, swaps_roles), draft.weight
     return best
@@ -125,5 +127,12 @@ def _needs_role_swap(context: _Context, tier: _Tier, draft: Draft, donor: str, r
     )
 
 
-def _creates_back_to_back(context: _Context, index: int, receiver: str) -> bool:
-    return back_to_back(context.drafts, index, context.role, receiver, context.before)
+def _creates_back_to_back(
+    context: _Context, index: int, donor: str, receiver: str, swaps_roles: bool
+) -> bool:
+    """True when the receiver would hold the role next to a shift it already holds, or, in a role
+    swap, the donor the other role."""
+    if back_to_back(context.drafts, index, context.role, receiver, context.before[context.role]):
+        return True
+    other = _other(context.role)
+    return swaps_roles and back_to_back(context.drafts, index, other, donor, context.before[other])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bisect import insort
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -100,3 +100,10 @@ def back_to_back(drafts: Sequence[Draft], index: int, role: Role, email: str, be
     previous = drafts[index - 1].people[role] if index > 0 else before
     following = drafts[index + 1].people[role] if index + 1 < len(drafts) else None
     return email in (previous, following)
+
+
+def next_door(drafts: Sequence[Draft], index: int, email: str, before: Mapping[Role, str | None]) -> bool:
+    """True when `email` holds any role in the shift just before or just after draft `index`."""
+    previous = set(drafts[index - 1].people.values()) if index > 0 else set(before.values())
+    following = set(drafts[index + 1].people.values()) if index + 1 < len(drafts) else set()
+    return email in previous | following

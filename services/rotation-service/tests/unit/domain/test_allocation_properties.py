@@ -3,13 +3,14 @@
 import contextlib
 import itertools
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from rotation_service.domain.allocation import allocate
+from rotation_service.domain.calendar import shift_slots
 from rotation_service.domain.errors import NotAllowed
 from rotation_service.domain.model import Interval, Member, RotationSpec, Shift
 from rotation_service.domain.rotation import Rotation
@@ -233,11 +234,110 @@ def test_plans_stay_fair_through_joins_leaves_and_rolls(spec, team_size, steps):
     run(spec, team_size, steps, fair=True)
 
 
+def on_call(shift: Shift) -> set[str]:
+    return {email for email in (shift.primary, shift.backup) if email is not None}
+
+
+def check_spaced_out(spec: RotationSpec, team_size: int, shifts: list[Shift]) -> None:
+    """The rest the allocation module promises for a fresh plan (see its docstring), and its fairness."""
+    weights = {slot.id: slot.wall_clock_seconds for slot in shift_slots(spec, START, shifts[-1].end)}
+    team = [new_member(number, START).email for number in range(team_size)]
+    loads = {role: dict.fromkeys(team, 0) for role in roles_of(spec)}
+    for shift in shifts:
+        for role in roles_of(spec):
+            loads[role][person(shift, role)] += weights[shift.id]  # type: ignore[index]
+    longest = max(weights.values())
+    for role in roles_of(spec):
+        assert max(loads[role].values()) - min(loads[role].values()) <= longest, f"{role} loads {loads[role]}"
+    if len(set(weights.values())) == 1:
+        for role in roles_of(spec):
+            holders = [person(s, role) for s in shifts]
+            assert all(a != b for a, b in itertools.pairwise(holders)), f"{role}: {holders}"
+        longest_run = 1 if team_size >= 2 * len(roles_of(spec)) else 2 if team_size == 3 else None
+        if longest_run is not None:
+            for email in team:
+                runs = [
+                    len(list(run))
+                    for held, run in itertools.groupby(email in on_call(s) for s in shifts)
+                    if held
+                ]
+                assert max(runs, default=0) <= longest_run, f"{email} on call {runs} shifts in a row"
+        return
+    for index, shift in enumerate(shifts):
+        for role in roles_of(spec):
+            holder = person(shift, role)
+            if holder is not None and holder in _neighbours(shifts, index):
+                assert not _rest_possible(shifts, index, role, loads[role], weights, longest), (
+                    f"{holder} on call next to {role} of {shift.id}, which could move or be traded"
+                )
+
+
+def roles_of(spec: RotationSpec) -> tuple[str, ...]:
+    return ("primary", "backup") if spec.backup else ("primary",)
+
+
+def _neighbours(shifts: list[Shift], index: int) -> set[str]:
+    around = shifts[max(0, index - 1) : index] + shifts[index + 1 : index + 2]
+    return {email for shift in around for email in on_call(shift)}
+
+
+def _rested(shifts: list[Shift], index: int, email: str, role: str) -> bool:
+    other = shifts[index].backup if role == "primary" else shifts[index].primary
+    return email != other and email not in _neighbours(shifts, index)
+
+
+def _within_bound(loads: dict[str, int], moves: list[tuple[str, str, int]], longest: int) -> bool:
+    after = dict(loads)
+    for donor, receiver, weight in moves:
+        after[donor] -= weight
+        after[receiver] += weight
+    spread = max(loads.values()) - min(loads.values())
+    return max(after.values()) - min(after.values()) <= max(spread, longest)
+
+
+def _rest_possible(
+    shifts: list[Shift], index: int, role: str, loads: dict[str, int], weights: dict[str, int], longest: int
+) -> bool:
+    """Whether moving this role of the shift to someone rested, or trading it with someone rested for
+    one of theirs the holder can take rested, keeps the role's loads within the bound."""
+    holder, weight = person(shifts[index], role), weights[shifts[index].id]
+    assert holder is not None
+    for taker in loads:
+        if taker == holder or not _rested(shifts, index, taker, role):
+            continue
+        if _within_bound(loads, [(holder, taker, weight)], longest):
+            return True
+        for other, theirs in enumerate(shifts):
+            if other == index or person(theirs, role) != taker:
+                continue
+            traded = list(shifts)
+            traded[index] = _with(shifts[index], role, taker)
+            traded[other] = _with(theirs, role, holder)
+            moves = [(holder, taker, weight), (taker, holder, weights[theirs.id])]
+            fine = _rested(traded, other, holder, role) and _rested(traded, index, taker, role)
+            if fine and _within_bound(loads, moves, longest):
+                return True
+    return False
+
+
+def _with(shift: Shift, role: str, email: str) -> Shift:
+    return replace(shift, primary=email) if role == "primary" else replace(shift, backup=email)
+
+
+REPORTED_IN_ISSUE_12 = RotationSpec(
+    "America/Los_Angeles",
+    timedelta(days=7),
+    datetime(2026, 1, 5),
+    (timedelta(0), timedelta(days=2), timedelta(days=5, hours=12)),
+    None,
+    True,
+    73,
+)
+
+
 @PROFILE
 @given(specs(), st.integers(2, 7))
-def test_fresh_plans_have_no_back_to_back_shifts(spec, team_size):
+@example(REPORTED_IN_ISSUE_12, 3)  # the primary pass's role swaps made a backup three shifts in a row
+def test_fresh_plans_space_people_out(spec, team_size):
     members = [new_member(number, START) for number in range(team_size)]
-    shifts = allocate(spec, members, [], START)
-    for role in ("primary", "backup") if spec.backup else ("primary",):
-        holders = [person(s, role) for s in shifts]
-        assert all(a != b for a, b in itertools.pairwise(holders)), f"{role}: {holders}"
+    check_spaced_out(spec, team_size, allocate(spec, members, [], START))
