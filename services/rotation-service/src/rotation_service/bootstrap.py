@@ -15,6 +15,7 @@ from oncall_platform.kafka import make_broker
 from oncall_platform.probes import ReadinessProbe
 from rotation_service.adapters.publisher import KafkaEventPublisher
 from rotation_service.adapters.relay import OutboxRelay
+from rotation_service.adapters.unit_of_work import SqlUnitOfWork
 from rotation_service.entrypoints.api.app import create_app
 from rotation_service.entrypoints.api.auth import JwksVerifier, SharedSecretVerifier, TokenVerifier
 from rotation_service.entrypoints.consumer import subscribe_sync_results
@@ -22,7 +23,6 @@ from rotation_service.service_layer.clock import Clock, system_clock
 from rotation_service.service_layer.pagerduty import PagerDutyService
 from rotation_service.service_layer.rotations import RotationService
 from rotation_service.service_layer.sync_status import SyncStatusRecorder
-from rotation_service.service_layer.unit_of_work import SqlUnitOfWork
 from rotation_service.settings import RotationServiceSettings
 
 SERVICE_NAME = "rotation-service"

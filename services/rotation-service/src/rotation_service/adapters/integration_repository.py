@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,19 +11,7 @@ from sqlmodel import col
 
 from oncall_contracts.values import PagerDutyAccount, SealedCredential
 from rotation_service.adapters.tables import IntegrationRow, SyncStatusRow
-
-Mode = Literal["own", "merge"]
-
-
-@dataclass(frozen=True)
-class Integration:
-    rotation_id: str
-    mode: Mode
-    target_rotation_id: str
-    schedule_name: str
-    account: PagerDutyAccount
-    credential: SealedCredential
-    configured_at: datetime
+from rotation_service.domain.integration import Integration, Mode, SyncStatus
 
 
 def _to_integration(row: IntegrationRow) -> Integration:
@@ -83,20 +69,6 @@ class SqlIntegrationRepository:
             delete(IntegrationRow).where(col(IntegrationRow.rotation_id) == rotation_id)
         )
         await self._session.flush()
-
-
-@dataclass(frozen=True)
-class SyncStatus:
-    rotation_id: str
-    role: str
-    schedule_id: str | None
-    schedule_url: str | None
-    layer_ids: list[str]
-    synced_until: datetime | None
-    last_synced_at: datetime | None
-    last_error: str | None
-    last_error_retryable: bool | None
-    last_error_at: datetime | None
 
 
 class SqlSyncStatusRepository:

@@ -19,35 +19,9 @@ from rotation_service.adapters.tables import (
     Table,
     UnavailabilityRow,
 )
+from rotation_service.domain.listing import ListingPosition, RotationOverview, RotationSummary
 from rotation_service.domain.model import CoverageWindow, Interval, Member, RotationSpec, Shift
 from rotation_service.domain.rotation import Rotation
-
-
-@dataclass(frozen=True)
-class RotationSummary:
-    id: str
-    name: str
-    spec: RotationSpec
-
-
-@dataclass(frozen=True)
-class ListingPosition:
-    """Where a rotation stands in listing order: creation time, then id (neither ever changes)."""
-
-    created_at: datetime
-    rotation_id: str
-
-
-@dataclass(frozen=True)
-class RotationOverview:
-    """A rotation as listed: settings, members and administrators, without its shifts."""
-
-    id: str
-    name: str
-    spec: RotationSpec
-    members: dict[str, Member]
-    admins: frozenset[str]
-    position: ListingPosition
 
 
 @dataclass(frozen=True)
@@ -153,10 +127,6 @@ class SqlRotationRepository:
             )
             for row in rows
         ]
-
-    async def integration_revision(self, rotation_id: str) -> int:
-        row = self._rows.get(rotation_id) or await self._session.get(RotationRow, rotation_id)
-        return 0 if row is None else row.integration_revision
 
     async def next_integration_revision(self, rotation_id: str) -> int:
         """Bumps and returns the per-rotation revision of IntegrationConfigured/Removed events."""

@@ -13,11 +13,11 @@ from datetime import datetime
 from oncall_contracts.credentials import CredentialSealer
 from oncall_contracts.rotation import v1
 from oncall_contracts.values import PagerDutyAccount
-from rotation_service.adapters.integration_repository import Integration, SyncStatus
+from rotation_service.domain.integration import Integration, SyncStatus
 from rotation_service.domain.model import CoverageWindow
 from rotation_service.domain.rotation import Rotation
 from rotation_service.service_layer.event_mapping import contract_coverage, envelopes
-from rotation_service.service_layer.unit_of_work import SqlUnitOfWork
+from rotation_service.service_layer.unit_of_work import UnitOfWork
 
 SyncedSettings = tuple[str, str, CoverageWindow | None, bool]
 
@@ -27,7 +27,7 @@ def synced_settings(rotation: Rotation) -> SyncedSettings:
     return (rotation.name, rotation.spec.time_zone, rotation.spec.coverage, rotation.spec.backup)
 
 
-async def announce(uow: SqlUnitOfWork, rotation: Rotation, integration: Integration, now: datetime) -> None:
+async def announce(uow: UnitOfWork, rotation: Rotation, integration: Integration, now: datetime) -> None:
     """Queues IntegrationConfigured for `rotation` with a fresh per-rotation revision."""
     target = rotation if integration.target_rotation_id == rotation.id else None
     if target is None:
@@ -50,7 +50,7 @@ async def announce(uow: SqlUnitOfWork, rotation: Rotation, integration: Integrat
     uow.outbox.add_all(envelopes([payload], now, uuid.uuid4()), now)
 
 
-async def reannounce(uow: SqlUnitOfWork, rotation: Rotation, now: datetime) -> None:
+async def reannounce(uow: UnitOfWork, rotation: Rotation, now: datetime) -> None:
     """After a change of synced settings: re-emit for the rotation and the rotations merged into it."""
     integration = await uow.integrations.get(rotation.id)
     if integration is None:
@@ -77,7 +77,7 @@ def _follow(merged: Integration, target: Integration, target_name: str) -> Integ
     )
 
 
-async def remove(uow: SqlUnitOfWork, rotation_id: str, now: datetime) -> bool:
+async def remove(uow: UnitOfWork, rotation_id: str, now: datetime) -> bool:
     if await uow.integrations.get(rotation_id) is None:
         return False
     await uow.integrations.remove(rotation_id)
@@ -88,7 +88,7 @@ async def remove(uow: SqlUnitOfWork, rotation_id: str, now: datetime) -> bool:
     return True
 
 
-async def remove_everywhere(uow: SqlUnitOfWork, rotation_id: str, now: datetime) -> None:
+async def remove_everywhere(uow: UnitOfWork, rotation_id: str, now: datetime) -> None:
     """Stops the rotation's sync and that of every rotation merged into its schedule."""
     for merged in await uow.integrations.merged_into(rotation_id):
         await uow.rotations.get(merged.rotation_id)  # lock it before changing its integration

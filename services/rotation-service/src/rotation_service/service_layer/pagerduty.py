@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from oncall_contracts.credentials import CredentialSealer
-from rotation_service.adapters.integration_repository import Integration
+from rotation_service.domain.integration import Integration
 from rotation_service.domain.rotation import Rotation
 from rotation_service.service_layer import integrations
 from rotation_service.service_layer.clock import Clock
@@ -11,7 +11,7 @@ from rotation_service.service_layer.coverage_overlap import coverage_overlaps
 from rotation_service.service_layer.errors import InvalidInput, NotFound
 from rotation_service.service_layer.integrations import IntegrationView, OwnSchedule
 from rotation_service.service_layer.rotations import load, require_admin
-from rotation_service.service_layer.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
+from rotation_service.service_layer.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
 class PagerDutyService:
@@ -89,7 +89,7 @@ class PagerDutyService:
                     candidates.append(target)
             return candidates
 
-    async def _merge_target(self, uow: SqlUnitOfWork, merge_with: str) -> tuple[Rotation, Integration]:
+    async def _merge_target(self, uow: UnitOfWork, merge_with: str) -> tuple[Rotation, Integration]:
         target = await uow.rotations.get(merge_with, for_update=False)
         if target is None:
             raise InvalidInput("merge_with", f"no rotation {merge_with}")
@@ -103,11 +103,11 @@ class PagerDutyService:
             )
         return target, integration
 
-    async def _refuse_if_merged_elsewhere(self, uow: SqlUnitOfWork, rotation_id: str, becoming: str) -> None:
+    async def _refuse_if_merged_elsewhere(self, uow: UnitOfWork, rotation_id: str, becoming: str) -> None:
         if becoming == "merge" and await uow.integrations.merged_into(rotation_id):
             raise InvalidInput("mode", "other rotations are merged into this rotation's schedule")
 
-    async def _refuse_overlap(self, uow: SqlUnitOfWork, rotation: Rotation, target: Rotation) -> None:
+    async def _refuse_overlap(self, uow: UnitOfWork, rotation: Rotation, target: Rotation) -> None:
         if await self._overlapping(uow, rotation, target):
             raise InvalidInput(
                 "merge_with",
@@ -115,7 +115,7 @@ class PagerDutyService:
                 "rotation must cover a different part of the day",
             )
 
-    async def _overlapping(self, uow: SqlUnitOfWork, rotation: Rotation, target: Rotation) -> bool:
+    async def _overlapping(self, uow: UnitOfWork, rotation: Rotation, target: Rotation) -> bool:
         layers = [target.spec]
         for merged in await uow.integrations.merged_into(target.id):
             if merged.rotation_id != rotation.id:

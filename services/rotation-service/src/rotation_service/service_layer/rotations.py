@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from rotation_service.adapters.rotation_repository import ListingPosition, RotationOverview
 from rotation_service.domain.errors import InvalidRotation
+from rotation_service.domain.listing import ListingPosition, RotationOverview
 from rotation_service.domain.model import Interval, Member, RotationSpec, Shift
 from rotation_service.domain.rotation import Rotation
 from rotation_service.service_layer import integrations
 from rotation_service.service_layer.clock import Clock
 from rotation_service.service_layer.errors import Forbidden, InvalidInput, NotFound
 from rotation_service.service_layer.event_mapping import domain_envelopes
-from rotation_service.service_layer.unit_of_work import SqlUnitOfWork, UnitOfWorkFactory
+from rotation_service.service_layer.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 T = TypeVar("T")
 Command = Callable[[Rotation, datetime], T]
@@ -33,14 +33,14 @@ def require_admin(rotation: Rotation, actor: str) -> None:
         raise Forbidden(f"{actor} is not an administrator of rotation {rotation.id}")
 
 
-async def load(uow: SqlUnitOfWork, rotation_id: str, *, for_update: bool = True) -> Rotation:
+async def load(uow: UnitOfWork, rotation_id: str, *, for_update: bool = True) -> Rotation:
     rotation = await uow.rotations.get(rotation_id, for_update=for_update)
     if rotation is None:
         raise NotFound(f"rotation {rotation_id}")
     return rotation
 
 
-async def record(uow: SqlUnitOfWork, rotation: Rotation, now: datetime) -> None:
+async def record(uow: UnitOfWork, rotation: Rotation, now: datetime) -> None:
     """Queues the aggregate's new events in the outbox (same transaction) and clears them."""
     uow.outbox.add_all(domain_envelopes(rotation.events, now, uuid.uuid4()), now)
     rotation.events.clear()

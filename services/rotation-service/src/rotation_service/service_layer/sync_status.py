@@ -6,7 +6,6 @@ from typing import Any
 
 from oncall_contracts.envelope import Envelope
 from oncall_contracts.pagerduty.v1 import ScheduleSynced, ScheduleSyncFailed
-from oncall_platform.inbox import record_once
 from rotation_service.service_layer.clock import Clock
 from rotation_service.service_layer.unit_of_work import UnitOfWorkFactory
 
@@ -24,7 +23,7 @@ class SyncStatusRecorder:
         if not isinstance(payload, ScheduleSynced | ScheduleSyncFailed):
             return False
         async with self._uow() as uow:
-            if not await record_once(uow.session, CONSUMER, envelope.event_id):
+            if not await uow.first_time(CONSUMER, envelope.event_id):
                 return False
             if isinstance(payload, ScheduleSynced):
                 await uow.sync_status.record_synced(

@@ -1,43 +1,30 @@
-"""The unit of work: one database transaction holding the aggregate changes and their outbox events."""
+"""The unit of work port: one transaction holding the aggregate changes and their outbox events."""
 
 from __future__ import annotations
 
+import abc
+import uuid
 from collections.abc import Callable
 from types import TracebackType
+from typing import Self
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from rotation_service.service_layer.ports import (
+    EventOutbox,
+    IntegrationRepository,
+    RotationRepository,
+    SyncStatusRepository,
+)
 
-from rotation_service.adapters.integration_repository import SqlIntegrationRepository, SqlSyncStatusRepository
-from rotation_service.adapters.outbox import SqlOutbox
-from rotation_service.adapters.rotation_repository import SqlRotationRepository
 
-
-class SqlUnitOfWork:
+class UnitOfWork(abc.ABC):
     """`async with uow:` opens a transaction; nothing is kept unless `commit()` is awaited."""
 
-    rotations: SqlRotationRepository
-    integrations: SqlIntegrationRepository
-    sync_status: SqlSyncStatusRepository
-    outbox: SqlOutbox
-    session: AsyncSession
+    rotations: RotationRepository
+    integrations: IntegrationRepository
+    sync_status: SyncStatusRepository
+    outbox: EventOutbox
 
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        rotation_topic: str,
-        after_commit: Callable[[], None] = lambda: None,
-    ) -> None:
-        self._sessions = sessions
-        self._rotation_topic = rotation_topic
-        self._after_commit = after_commit
-
-    async def __aenter__(self) -> SqlUnitOfWork:
-        self.session = self._sessions()
-        await self.session.begin()
-        self.rotations = SqlRotationRepository(self.session)
-        self.integrations = SqlIntegrationRepository(self.session)
-        self.sync_status = SqlSyncStatusRepository(self.session)
-        self.outbox = SqlOutbox(self.session, self._rotation_topic)
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(
@@ -46,16 +33,18 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        try:
-            if self.session.in_transaction():
-                await self.session.rollback()
-        finally:
-            await self.session.close()
+        await self.rollback()
 
-    async def commit(self) -> None:
-        await self.session.commit()
-        if self.outbox.added:
-            self._after_commit()
+    @abc.abstractmethod
+    async def first_time(self, consumer: str, event_id: uuid.UUID) -> bool:
+        """Records that `consumer` applied the event; False when it had before (skip it)."""
+
+    @abc.abstractmethod
+    async def commit(self) -> None: ...
+
+    @abc.abstractmethod
+    async def rollback(self) -> None:
+        """Drops whatever was not committed (a no-op after `commit`)."""
 
 
-UnitOfWorkFactory = Callable[[], SqlUnitOfWork]
+UnitOfWorkFactory = Callable[[], UnitOfWork]

@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import AwareDatetime, TypeAdapter, ValidationError
 from starlette.datastructures import URL
 
-from rotation_service.adapters.rotation_repository import ListingPosition
+from rotation_service.domain.listing import ListingPosition
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 500

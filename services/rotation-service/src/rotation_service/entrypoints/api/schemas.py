@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr
 
-from rotation_service.adapters.rotation_repository import RotationOverview
+from rotation_service.domain.listing import RotationOverview
 from rotation_service.domain.model import CoverageWindow, Member, RotationSpec, Shift
 from rotation_service.domain.rotation import Rotation
 

@@ -1,0 +1,65 @@
+"""The SQL unit of work: one database transaction behind the service layer's `UnitOfWork` port."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from oncall_platform.inbox import record_once
+from rotation_service.adapters.integration_repository import SqlIntegrationRepository, SqlSyncStatusRepository
+from rotation_service.adapters.outbox import SqlOutbox
+from rotation_service.adapters.rotation_repository import SqlRotationRepository
+from rotation_service.service_layer.unit_of_work import UnitOfWork
+
+
+class SqlUnitOfWork(UnitOfWork):
+    """`after_commit` runs after a commit that added outbox events (it wakes the relay)."""
+
+    session: AsyncSession
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        rotation_topic: str,
+        after_commit: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._sessions = sessions
+        self._rotation_topic = rotation_topic
+        self._after_commit = after_commit
+
+    async def __aenter__(self) -> Self:
+        self.session = self._sessions()
+        await self.session.begin()
+        self.rotations = SqlRotationRepository(self.session)
+        self.integrations = SqlIntegrationRepository(self.session)
+        self.sync_status = SqlSyncStatusRepository(self.session)
+        self._outbox = SqlOutbox(self.session, self._rotation_topic)
+        self.outbox = self._outbox
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            await self.rollback()
+        finally:
+            await self.session.close()
+
+    async def first_time(self, consumer: str, event_id: uuid.UUID) -> bool:
+        return await record_once(self.session, consumer, event_id)
+
+    async def commit(self) -> None:
+        await self.session.commit()
+        if self._outbox.added:
+            self._after_commit()
+
+    async def rollback(self) -> None:
+        if self.session.in_transaction():
+            await self.session.rollback()

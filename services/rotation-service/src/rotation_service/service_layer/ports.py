@@ -1,0 +1,87 @@
+"""The repositories the service layer depends on; SQL adapters and in-memory fakes implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from oncall_contracts.envelope import Envelope
+from rotation_service.domain.integration import Integration, SyncStatus
+from rotation_service.domain.listing import ListingPosition, RotationOverview, RotationSummary
+from rotation_service.domain.rotation import Rotation
+
+
+class RotationRepository(Protocol):
+    """Rotation aggregates; `save` writes only what changed since `get` (or `add`) in this unit of work."""
+
+    async def get(self, rotation_id: str, *, for_update: bool = True) -> Rotation | None:
+        """The aggregate; `for_update` locks it so concurrent changes to one rotation serialise."""
+        ...
+
+    async def list(self) -> list[RotationSummary]: ...
+
+    async def page(self, after: ListingPosition | None, limit: int) -> Sequence[RotationOverview]:
+        """The first `limit` rotations after `after` in listing order (creation time, then id); `after`
+        need not exist any more."""
+        ...
+
+    async def next_integration_revision(self, rotation_id: str) -> int:
+        """Bumps and returns the per-rotation revision of IntegrationConfigured/Removed events."""
+        ...
+
+    async def add(self, rotation: Rotation, created_at: datetime) -> None: ...
+
+    async def save(self, rotation: Rotation) -> None: ...
+
+    async def remove(self, rotation_id: str) -> None: ...
+
+
+class IntegrationRepository(Protocol):
+    async def get(self, rotation_id: str) -> Integration | None: ...
+
+    async def all(self) -> list[Integration]: ...
+
+    async def merged_into(self, target_rotation_id: str) -> list[Integration]:
+        """The integrations in `merge` mode whose schedule is the target's."""
+        ...
+
+    async def put(self, integration: Integration) -> None:
+        """Adds or replaces the rotation's integration."""
+        ...
+
+    async def remove(self, rotation_id: str) -> None: ...
+
+
+class SyncStatusRepository(Protocol):
+    async def for_rotation(self, rotation_id: str) -> list[SyncStatus]:
+        """The rotation's statuses by role."""
+        ...
+
+    async def record_synced(
+        self,
+        rotation_id: str,
+        role: str,
+        *,
+        schedule_id: str,
+        schedule_url: str,
+        layer_ids: list[str],
+        synced_until: datetime,
+        at: datetime,
+    ) -> None:
+        """A successful sync; clears the last error."""
+        ...
+
+    async def record_failed(
+        self, rotation_id: str, role: str, *, reason: str, retryable: bool, at: datetime
+    ) -> None:
+        """A failed sync; keeps what the last successful one recorded."""
+        ...
+
+    async def clear(self, rotation_id: str) -> None: ...
+
+
+class EventOutbox(Protocol):
+    """Events to publish once the unit of work commits (and only then)."""
+
+    def add_all(self, envelopes: Iterable[Envelope[Any]], now: datetime) -> None: ...
