@@ -103,5 +103,5 @@ def bootstrap(
     worker = ProvisioningWorker(
         store, directories, KafkaResultPublisher(broker, topics), options, clock=clock
     )
-    register_rotation_consumer(broker, topics, store, worker.wake, clock, group_id=group_id)
+    register_rotation_consumer(broker, topics, store.unit_of_work, worker.wake, clock, group_id=group_id)
     return Provisioner(broker=broker, engine=engine, store=store, worker=worker, directories=directories)

@@ -1,4 +1,5 @@
-"""Folding and the work queue against a real (SQLite) database migrated by Alembic."""
+"""Folding and the work queue, on the SQL store (a SQLite database migrated by Alembic) and on the
+in-memory store the service-layer tests use: the same cases, so the fake keeps the store's rules."""
 
 from __future__ import annotations
 
@@ -9,20 +10,23 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from provisioner_fakes import InMemoryProvisionerStore
 
 from oncall_contracts import (
     CredentialSealer,
+    Envelope,
     IntegrationConfigured,
     IntegrationRemoved,
     MemberAdded,
     MemberRemoved,
     PagerDutyAccount,
+    Payload,
     generate_key,
 )
 from oncall_platform.database import make_async_engine
 from user_provisioner.adapters.store import ProvisionerStore
 from user_provisioner.migrate import upgrade
-from user_provisioner.service_layer.folding import fold
+from user_provisioner.service_layer.folding import apply_once
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 LEASE = timedelta(minutes=2)
@@ -30,13 +34,24 @@ SEALER = CredentialSealer({"k1": generate_key()}, "k1")
 API_KEY = "u+PlainTextPagerDutyKey"
 
 
+Store = ProvisionerStore | InMemoryProvisionerStore
+
+
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[ProvisionerStore]:
+async def sql_store(tmp_path: Path) -> AsyncIterator[ProvisionerStore]:
     url = f"sqlite:///{tmp_path / 'provisioner.db'}"
     await asyncio.to_thread(upgrade, url)
     engine = make_async_engine(url)
     yield ProvisionerStore(engine)
     await engine.dispose()
+
+
+@pytest.fixture(params=["sql", "in-memory"])
+def store(request: pytest.FixtureRequest) -> Store:
+    if request.param == "sql":
+        sql: ProvisionerStore = request.getfixturevalue("sql_store")
+        return sql
+    return InMemoryProvisionerStore()
 
 
 def configured(rotation: str, subdomain: str = "acme", revision: int = 1) -> IntegrationConfigured:
@@ -59,13 +74,12 @@ def added(rotation: str, i: int) -> MemberAdded:
     return MemberAdded(rotation_id=rotation, email=f"p{i}@example.com", name=f"P {i}", time_zone="UTC")
 
 
-async def apply(store: ProvisionerStore, *payloads: object) -> None:
+async def apply(store: Store, *payloads: Payload) -> None:
     for payload in payloads:
-        async with store.transaction() as state:
-            await fold(state, payload, NOW)
+        assert await apply_once(store.unit_of_work(), Envelope.new(payload, producer="rotation-service"), NOW)
 
 
-async def due_emails(store: ProvisionerStore, account: str = "us:acme") -> list[str]:
+async def due_emails(store: Store, account: str = "us:acme") -> list[str]:
     claimed = await store.claim(account, NOW, LEASE, 100)
     return sorted(item.member.email for item in claimed)
 
@@ -75,7 +89,7 @@ def rotation_id() -> str:
 
 
 async def test_members_known_before_the_integration_are_queued_when_it_is_configured(
-    store: ProvisionerStore,
+    store: Store,
 ) -> None:
     rotation = rotation_id()
     await apply(store, added(rotation, 1), added(rotation, 2))
@@ -87,7 +101,7 @@ async def test_members_known_before_the_integration_are_queued_when_it_is_config
     assert await due_emails(store) == ["p1@example.com", "p2@example.com"]
 
 
-async def test_a_claimed_user_is_not_claimed_again_until_the_lease_ends(store: ProvisionerStore) -> None:
+async def test_a_claimed_user_is_not_claimed_again_until_the_lease_ends(store: Store) -> None:
     rotation = rotation_id()
     await apply(store, configured(rotation), added(rotation, 1))
 
@@ -97,7 +111,7 @@ async def test_a_claimed_user_is_not_claimed_again_until_the_lease_ends(store: P
     assert [item.member.email for item in later] == ["p1@example.com"]
 
 
-async def test_a_provisioned_user_is_never_queued_again(store: ProvisionerStore) -> None:
+async def test_a_provisioned_user_is_never_queued_again(store: Store) -> None:
     rotation, other = rotation_id(), rotation_id()
     await apply(store, configured(rotation), added(rotation, 1))
     await store.complete("us:acme", "p1@example.com", "PX1", "P 1", NOW)
@@ -110,7 +124,7 @@ async def test_a_provisioned_user_is_never_queued_again(store: ProvisionerStore)
 
 
 async def test_removal_drops_work_only_when_no_rotation_on_the_account_needs_it(
-    store: ProvisionerStore,
+    store: Store,
 ) -> None:
     first, second = rotation_id(), rotation_id()
     await apply(
@@ -124,7 +138,7 @@ async def test_removal_drops_work_only_when_no_rotation_on_the_account_needs_it(
 
 
 async def test_removing_the_integration_drops_its_work_and_stale_revisions_are_ignored(
-    store: ProvisionerStore,
+    store: Store,
 ) -> None:
     rotation = rotation_id()
     await apply(store, configured(rotation, revision=3), added(rotation, 1))
@@ -140,7 +154,7 @@ async def test_removing_the_integration_drops_its_work_and_stale_revisions_are_i
     assert await store.accounts_with_due_work(NOW) == ["us:globex"]
 
 
-async def test_moving_to_another_account_moves_the_work(store: ProvisionerStore) -> None:
+async def test_moving_to_another_account_moves_the_work(store: Store) -> None:
     rotation = rotation_id()
     await apply(store, configured(rotation), added(rotation, 1), configured(rotation, "globex", revision=2))
 
@@ -150,7 +164,7 @@ async def test_moving_to_another_account_moves_the_work(store: ProvisionerStore)
     assert SEALER.open(access[1], "us:globex") == API_KEY
 
 
-async def test_failed_work_is_revived_by_configuring_the_integration_again(store: ProvisionerStore) -> None:
+async def test_failed_work_is_revived_by_configuring_the_integration_again(store: Store) -> None:
     rotation = rotation_id()
     await apply(store, configured(rotation), added(rotation, 1))
     await store.give_up("us:acme", "p1@example.com", "401")
@@ -161,17 +175,34 @@ async def test_failed_work_is_revived_by_configuring_the_integration_again(store
     assert await due_emails(store) == ["p1@example.com"]
 
 
-async def test_an_event_is_applied_once(store: ProvisionerStore) -> None:
-    event_id = uuid.uuid4()
-    async with store.transaction() as state:
-        assert await state.first_time(event_id) is True
-    async with store.transaction() as state:
-        assert await state.first_time(event_id) is False
-
-
-async def test_the_credential_is_stored_sealed(store: ProvisionerStore, tmp_path: Path) -> None:
+async def test_an_event_is_applied_once(store: Store) -> None:
     rotation = rotation_id()
     await apply(store, configured(rotation))
+    event = Envelope.new(added(rotation, 1), producer="rotation-service")
+    assert await apply_once(store.unit_of_work(), event, NOW) is True
+    await apply(store, MemberRemoved(rotation_id=rotation, email="p1@example.com"))
+
+    assert await apply_once(store.unit_of_work(), event, NOW) is False  # redelivered
+    assert await due_emails(store) == []
+
+
+async def test_an_event_whose_fold_fails_is_not_recorded_as_applied(store: Store) -> None:
+    event = Envelope.new(added(rotation_id(), 1), producer="rotation-service")
+    failing = store.unit_of_work()
+    failing.commit = _fail  # type: ignore[method-assign]
+    with pytest.raises(ConnectionError):
+        await apply_once(failing, event, NOW)
+
+    assert await apply_once(store.unit_of_work(), event, NOW) is True
+
+
+async def _fail() -> None:
+    raise ConnectionError("the database went away")
+
+
+async def test_the_credential_is_stored_sealed(sql_store: ProvisionerStore, tmp_path: Path) -> None:
+    rotation = rotation_id()
+    await apply(sql_store, configured(rotation))
 
     assert b"key" not in (tmp_path / "provisioner.db").read_bytes().replace(b"_key", b"").replace(
         b"key_", b""

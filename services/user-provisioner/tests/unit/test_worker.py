@@ -3,16 +3,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from provisioner_fakes import FakeDirectories, FakeDirectory, FakePublisher
 
 from oncall_contracts import SealedCredential
 from user_provisioner.domain.model import (
     Account,
     AccountRejected,
     ClaimedUser,
-    EmailAlreadyTaken,
     Member,
-    PagerDutyUser,
-    ProvisioningError,
     RequestRejected,
     TemporaryFailure,
 )
@@ -68,75 +66,6 @@ class FakeQueue:
             for email, entry in self.pending.items()
             if email not in self.retrying and email not in self.failed
         ]
-
-
-class FakeDirectory:
-    """The UserDirectory port in memory; `requests` lists what would have gone to PagerDuty."""
-
-    def __init__(
-        self, existing: dict[str, str] | None = None, errors: list[ProvisioningError] | None = None
-    ) -> None:
-        self.users = {email: PagerDutyUser(uid, email, email) for email, uid in (existing or {}).items()}
-        self.errors = list(errors or [])
-        self.requests: list[tuple[str, str]] = []
-        self.prefetches: list[int] = []
-        self._index: dict[str, PagerDutyUser] = {}
-
-    async def prefetch(self, max_users: int) -> bool:
-        self.prefetches.append(max_users)
-        if len(self.users) > max_users:
-            return False
-        self._index = dict(self.users)
-        return True
-
-    def known(self, email: str) -> PagerDutyUser | None:
-        return self._index.get(email.lower())
-
-    async def find_by_email(self, email: str) -> PagerDutyUser | None:
-        self._request("GET", email)
-        return self.users.get(email.lower())
-
-    async def create(self, member: Member) -> PagerDutyUser:
-        self._request("POST", member.email)
-        if member.email in self.users:
-            raise EmailAlreadyTaken("Email has already been taken")
-        user = self.users[member.email] = PagerDutyUser(f"U{len(self.users)}", member.email, member.name)
-        return user
-
-    @property
-    def calls(self) -> int:
-        return len(self.requests)
-
-    def _request(self, method: str, email: str) -> None:
-        self.requests.append((method, email))
-        if self.errors:
-            raise self.errors.pop(0)
-
-
-class FakeDirectories:
-    def __init__(self, directory: FakeDirectory, refusal: AccountRejected | None = None) -> None:
-        self.directory = directory
-        self.refusal = refusal
-
-    def directory_for(self, account: Account, credential: SealedCredential) -> FakeDirectory:
-        if self.refusal is not None:
-            raise self.refusal
-        return self.directory
-
-
-class FakePublisher:
-    def __init__(self, broken: bool = False) -> None:
-        self.published: list[tuple[str, str]] = []
-        self.failures: list[tuple[str, str, bool]] = []
-        self.broken = broken
-
-    async def provisioned(self, account: Account, user: PagerDutyUser, member: Member) -> None:
-        if self.broken:
-            raise ConnectionError("Kafka is down")
-        self.published.append((member.email, user.id))
-
-    async def failed(self, account: Account, email: str, reason: str, *, retryable: bool) -> None:
-        self.failures.append((email, reason, retryable))
 
 
 def worker(

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Self
 
 from sqlalchemy import ColumnElement, Table, and_, delete, exists, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 from oncall_contracts import SealedCredential
 from oncall_platform.inbox import record_once
 from user_provisioner.adapters.sql import insert_ignore, upsert
 from user_provisioner.adapters.tables import Membership, PendingUser, ProvisionedUser, RotationAccount
 from user_provisioner.domain.model import Account, ClaimedUser, Member
-
-CONSUMER = "user-provisioner"
+from user_provisioner.service_layer.unit_of_work import UnitOfWork
 
 
 def _table(model: type[object]) -> Table:
@@ -30,14 +29,10 @@ PROVISIONED = _table(ProvisionedUser)
 
 
 class FoldedState:
-    """Reads and writes of one consumer transaction (see `ProvisionerStore.transaction`)."""
+    """The folded rotation state, read and written in one unit of work's transaction."""
 
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
-
-    async def first_time(self, event_id: uuid.UUID) -> bool:
-        """Record the event as applied; False when it was applied before (skip it)."""
-        return await record_once(self._conn, CONSUMER, event_id)
 
     async def add_member(self, rotation_id: str, member: Member) -> None:
         values = {"rotation_id": rotation_id, **_member_columns(member)}
@@ -121,17 +116,49 @@ class FoldedState:
         return found.first() is not None
 
 
-class ProvisionerStore:
-    """All SQL of the service. Each method is its own transaction, except `transaction()`."""
+class SqlUnitOfWork(UnitOfWork):
+    """One transaction on its own connection."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[FoldedState]:
-        """One atomic fold of one event: committed on normal exit, rolled back on error."""
-        async with self._engine.begin() as conn:
-            yield FoldedState(conn)
+    async def __aenter__(self) -> Self:
+        self._conn = await self._engine.connect()
+        self._transaction: AsyncTransaction = await self._conn.begin()
+        self.rotations = FoldedState(self._conn)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            await self.rollback()
+        finally:
+            await self._conn.close()
+
+    async def first_time(self, consumer: str, event_id: uuid.UUID) -> bool:
+        return await record_once(self._conn, consumer, event_id)
+
+    async def commit(self) -> None:
+        await self._transaction.commit()
+
+    async def rollback(self) -> None:
+        if self._transaction.is_active:
+            await self._transaction.rollback()
+
+
+class ProvisionerStore:
+    """All SQL of the service: the pending-work queue (each method its own transaction) and the
+    units of work that fold rotation events."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._engine)
 
     async def accounts_with_due_work(self, now: datetime) -> list[str]:
         async with self._engine.connect() as conn:

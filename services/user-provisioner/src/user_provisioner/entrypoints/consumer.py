@@ -16,8 +16,8 @@ from faststream.kafka.annotations import KafkaMessage
 
 from oncall_contracts import Topics
 from oncall_platform.consumer import decode_or_dead_letter
-from user_provisioner.adapters.store import ProvisionerStore
-from user_provisioner.service_layer.folding import HANDLED_EVENTS, fold
+from user_provisioner.service_layer.folding import HANDLED_EVENTS, apply_once
+from user_provisioner.service_layer.unit_of_work import UnitOfWorkFactory
 
 CONSUMER_GROUP = "user-provisioner"
 
@@ -25,7 +25,7 @@ CONSUMER_GROUP = "user-provisioner"
 def register_rotation_consumer(
     broker: KafkaBroker,
     topics: Topics,
-    store: ProvisionerStore,
+    unit_of_work: UnitOfWorkFactory,
     on_work_queued: Callable[[], None],
     clock: Callable[[], datetime],
     *,
@@ -54,7 +54,5 @@ def register_rotation_consumer(
         )
         if envelope is None or not isinstance(envelope.payload, HANDLED_EVENTS):
             return
-        async with store.transaction() as state:
-            if await state.first_time(envelope.event_id):
-                await fold(state, envelope.payload, clock())
+        await apply_once(unit_of_work(), envelope, clock())
         on_work_queued()
