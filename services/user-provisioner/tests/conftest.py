@@ -1,6 +1,0 @@
-"""Makes the test helpers in `support/` importable (tests run with --import-mode=importlib)."""
-
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent / "support"))
