@@ -35,8 +35,10 @@ state=$(state_dir)
 data=$state/data
 server_log=$state/server.log
 
+# A server at DATABASE_URL that is not this checkout's cluster (checked after `running`): it may be at
+# the very URL `make up` writes, e.g. the server of another checkout when .local/env was copied over.
 external_url_answers() {
-  [ -n "${DATABASE_URL:-}" ] && [ "${DATABASE_URL}" != "$local_url" ] || return 1
+  [ -n "${DATABASE_URL:-}" ] || return 1
   command -v pg_isready >/dev/null && pg_isready -q -d "${DATABASE_URL/+asyncpg/}" -t 3
 }
 
@@ -105,8 +107,8 @@ CONF
 }
 
 start() {
-  if external_url_answers; then log "using the server at DATABASE_URL"; return 0; fi
   if running; then log "already running (pid $(head -n 1 "$data/postmaster.pid"), data in $data)"; return 0; fi
+  if external_url_answers; then log "using the server at DATABASE_URL"; return 0; fi
   check_port_free
   install_postgres
   init_cluster
@@ -127,12 +129,12 @@ stop() {
 }
 
 status() {
-  if external_url_answers; then echo "postgres: external server at DATABASE_URL"; return 0; fi
   if running; then echo "postgres: running at $local_url (pid $(head -n 1 "$data/postmaster.pid"), data in $data)"
+  elif external_url_answers; then echo "postgres: external server at DATABASE_URL"
   else echo "postgres: stopped"; return 3; fi
 }
 
-url() { if external_url_answers; then echo "$DATABASE_URL"; else echo "$local_url"; fi; }
+url() { if ! running && external_url_answers; then echo "$DATABASE_URL"; else echo "$local_url"; fi; }
 
 case "${1:-}" in
   start) start ;;
