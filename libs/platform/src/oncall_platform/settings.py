@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from oncall_contracts.credentials import CredentialSealer
 from oncall_contracts.topics import Topics
+from oncall_platform.consumer import ConsumerOptions
 
 # A well-known key for local runs only: every service of a local run shares it, so IntegrationConfigured
 # events sealed by the rotation service open in the consumers. Refused outside development.
@@ -33,6 +34,13 @@ class ServiceSettings(BaseSettings):
     database_url: str = ""
     credential_keys: SecretStr = SecretStr(DEVELOPMENT_CREDENTIAL_KEYS)
     otel_exporter_otlp_endpoint: str | None = None
+    # Consuming (oncall_platform.consumer): an event failing this many times is dead-lettered.
+    consumer_max_attempts: int = Field(default=5, ge=1)
+    consumer_retry_backoff_ms: int = Field(default=100, ge=0)
+    consumer_batch_max_records: int = Field(default=100, ge=1)
+    # How long the broker may hold a fetch of idle partitions (Kafka's 500 ms default delays events
+    # of other partitions: aiokafka sends one fetch per broker at a time).
+    kafka_fetch_max_wait_ms: int = Field(default=100, ge=0)
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> ServiceSettings:
@@ -49,6 +57,14 @@ class ServiceSettings(BaseSettings):
 
     def topics(self) -> Topics:
         return Topics(prefix=self.kafka_topic_prefix)
+
+    def consumer_options(self) -> ConsumerOptions:
+        return ConsumerOptions(
+            max_attempts=self.consumer_max_attempts,
+            retry_backoff_s=self.consumer_retry_backoff_ms / 1000,
+            batch_max_records=self.consumer_batch_max_records,
+            fetch_max_wait_ms=self.kafka_fetch_max_wait_ms,
+        )
 
     def credential_sealer(self) -> CredentialSealer:
         return CredentialSealer.from_env_value(self.credential_keys.get_secret_value())

@@ -67,7 +67,8 @@ def bootstrap(
         broker,
         topics,
         sessions,
-        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+        options=settings.consumer_options(),
         on_folded=reconciler.wake,
+        tracer_provider=tracer_provider,
     )
     return Service(settings, engine, broker, reconciler, OutboxRelay(sessions, broker, outbox), clients)

@@ -18,7 +18,6 @@ class PdSyncSettings(ServiceSettings):
     # of a key's 960 requests a minute, and 1,350 schedules are each read about every 2 hours.
     drift_checks_per_interval: int = Field(50, ge=1)
     debounce_ms: int = 50
-    kafka_fetch_max_wait_ms: int = 100
 
     def effective_database_url(self) -> str:
         return self.database_url or DEFAULT_DATABASE_URL

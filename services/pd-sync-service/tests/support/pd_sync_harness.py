@@ -30,7 +30,7 @@ from oncall_contracts import (
     registry,
 )
 from oncall_platform.kafka import make_broker, publish_event
-from pd_sync_service.service_layer.folding import FOLDED_EVENTS
+from pd_sync_service.service_layer.folding import HANDLED_EVENTS
 from pd_sync_service.settings import PdSyncSettings
 
 ACCOUNT = PagerDutyAccount(subdomain="acme", region="us")
@@ -63,7 +63,7 @@ class Driver:
         await self.send(Envelope.new(payload, producer="test"))
 
     async def send(self, envelope: Envelope[Any]) -> None:
-        if isinstance(envelope.payload, FOLDED_EVENTS):  # others are only consumed, never recorded
+        if isinstance(envelope.payload, HANDLED_EVENTS):  # others are only consumed, never recorded
             self.pending_ids.add(envelope.event_id)
         self.published.append(envelope)
         await publish_event(self.broker, self.topics, envelope)

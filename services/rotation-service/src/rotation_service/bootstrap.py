@@ -49,7 +49,13 @@ class Container:
     def consumer_broker(self) -> KafkaBroker:
         """A broker subscribed to sync results (started by `serve`)."""
         broker = self._broker("rotation-service-consumer")
-        subscribe_sync_results(broker, self.settings.topics(), self.sync_results)
+        subscribe_sync_results(
+            broker,
+            self.settings.topics(),
+            self.sync_results,
+            options=self.settings.consumer_options(),
+            tracer_provider=self.tracer_provider,
+        )
         return broker
 
     def _broker(self, client_id: str) -> KafkaBroker:

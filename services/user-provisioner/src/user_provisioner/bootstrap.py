@@ -103,5 +103,14 @@ def bootstrap(
     worker = ProvisioningWorker(
         store, directories, KafkaResultPublisher(broker, topics), options, clock=clock
     )
-    register_rotation_consumer(broker, topics, store.unit_of_work, worker.wake, clock, group_id=group_id)
+    register_rotation_consumer(
+        broker,
+        topics,
+        store.unit_of_work,
+        worker.wake,
+        clock,
+        options=settings.consumer_options(),
+        group_id=group_id,
+        tracer_provider=tracer_provider,
+    )
     return Provisioner(broker=broker, engine=engine, store=store, worker=worker, directories=directories)

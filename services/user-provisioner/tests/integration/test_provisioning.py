@@ -11,7 +11,13 @@ from typing import Any
 import httpx
 import pytest
 
-from oncall_contracts import MemberRemoved, PagerDutyUserProvisioned, UserProvisioningFailed
+from oncall_contracts import (
+    MemberAdded,
+    MemberRemoved,
+    PagerDutyUserProvisioned,
+    UserProvisioningFailed,
+    registry,
+)
 from user_provisioner.migrate import upgrade
 
 pytestmark = pytest.mark.integration
@@ -178,6 +184,35 @@ async def test_undecodable_events_are_dead_lettered_and_the_consumer_keeps_going
     headers = dead[0][0]
     assert headers["dlq-source-topic"] == harness.topics.rotation
     assert headers["dlq-reason"]
+
+
+async def test_a_member_whose_name_the_database_refuses_does_not_block_the_rotation(harness: Any) -> None:
+    rotation = harness.new_rotation_id()
+    too_long = MemberAdded(
+        rotation_id=rotation, email="long@example.com", name="N" * 250, time_zone="Europe/Berlin"
+    )
+    integration, member = (
+        harness.integration(rotation, "acme", harness.acme_key),
+        harness.members(rotation, 1),
+    )
+    (refused,) = await harness.publish([too_long])
+    await harness.publish([integration, *member])  # the same rotation: the same partition, after it
+
+    async with harness.replica(settings_overrides={"consumer_retry_backoff_ms": 10}):
+        await harness.eventually(
+            lambda: _provisioned_events_are(harness, 1), 30, "the user after the refused member"
+        )
+
+    assert harness.user_emails(harness.acme_key) == [member[0].email]
+    dead = await harness.read_all(harness.topics.dead_letter("user-provisioner"))
+    assert len(dead) == 1
+    headers, value = dead[0]
+    assert headers["dlq-event-id"] == str(refused.event_id)
+    assert headers["dlq-event-type"] == "MemberAdded"
+    assert headers["dlq-attempts"] == "5"  # CONSUMER_MAX_ATTEMPTS' default
+    assert headers["dlq-error-class"] == "sqlalchemy.exc.DBAPIError"
+    assert "too long" in headers["dlq-reason"]
+    assert value == registry.encode(refused).value
 
 
 def _create_user(harness: Any, name: str, email: str) -> None:

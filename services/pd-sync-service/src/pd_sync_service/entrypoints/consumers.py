@@ -1,19 +1,20 @@
-"""Kafka consumers: decode (or dead-letter), de-duplicate, fold, commit, then acknowledge."""
+"""The Kafka consumer of the rotation and PagerDuty streams, through `oncall_platform.consumer`:
+the events of a fetch are folded in one transaction with their inbox records, then offsets commit."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
-from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
+from opentelemetry.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from oncall_contracts import Topics
-from oncall_platform.consumer import decode_message_or_dead_letter
-from oncall_platform.inbox import record_once
-from pd_sync_service.service_layer.folding import FOLDED_EVENTS, fold
+from oncall_contracts import Envelope, Topics
+from oncall_platform.consumer import ConsumerOptions, EventConsumer, subscribe
+from oncall_platform.inbox import SessionUnitOfWork, session_units
+from pd_sync_service.service_layer.folding import HANDLED_EVENTS, fold
 
 CONSUMER_GROUP = "pd-sync-service"
 
@@ -23,32 +24,31 @@ def register_consumers(
     topics: Topics,
     sessions: async_sessionmaker[AsyncSession],
     *,
-    fetch_max_wait_ms: int = 100,
+    options: ConsumerOptions,
     on_folded: Callable[[], None] = lambda: None,
+    tracer_provider: TracerProvider | None = None,
 ) -> None:
     """Subscribe to the rotation and PagerDuty streams; offsets are committed only after the fold.
 
-    `on_folded` is called after each folded event's commit (the reconciler's wake-up).
-    `fetch_max_wait_ms` bounds how long an event can wait behind an idle fetch of other partitions
-    (aiokafka sends one fetch per broker at a time; Kafka's 500 ms default delays every change).
+    `on_folded` is called after each committed fold (the reconciler's wake-up). `options`'
+    `fetch_max_wait_ms` bounds how long an event can wait behind an idle fetch of other partitions.
     """
-    dead_letter = topics.dead_letter(CONSUMER_GROUP)
 
-    async def handle(message: KafkaMessage) -> None:
-        envelope = await decode_message_or_dead_letter(broker, dead_letter, message)
-        if envelope is None or not isinstance(envelope.payload, FOLDED_EVENTS):
-            return  # dead-lettered, or not needed here (e.g. our own ScheduleSynced): no transaction
-        async with sessions() as session, session.begin():
-            if await record_once(session, CONSUMER_GROUP, envelope.event_id):
-                await fold(session, envelope.payload, datetime.now(UTC))
-        on_folded()  # after the commit: the reconciler may now see the marks
+    async def handle(unit: SessionUnitOfWork, envelope: Envelope[Any]) -> None:
+        await fold(unit.session, envelope.payload, datetime.now(UTC))
 
-    group = topics.consumer_group(CONSUMER_GROUP)
-    for topic in (topics.rotation, topics.pagerduty):
-        broker.subscriber(
-            topic,
-            group_id=group,
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            auto_offset_reset="earliest",
-            fetch_max_wait_ms=fetch_max_wait_ms,
-        )(handle)
+    consumer = EventConsumer(
+        group=CONSUMER_GROUP,
+        handles=HANDLED_EVENTS,
+        unit_of_work=session_units(sessions),
+        handle=handle,
+        after_commit=on_folded,
+    )
+    subscribe(
+        broker,
+        topics,
+        consumer,
+        sources=[topics.rotation, topics.pagerduty],
+        options=options,
+        tracer_provider=tracer_provider,
+    )

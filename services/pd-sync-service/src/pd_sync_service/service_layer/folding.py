@@ -30,7 +30,7 @@ from pd_sync_service.adapters.orm import (
 )
 
 ROLES = ("primary", "backup")
-FOLDED_EVENTS = (
+HANDLED_EVENTS = (
     ShiftChanged,
     IntegrationConfigured,
     IntegrationRemoved,
@@ -41,7 +41,7 @@ FOLDED_EVENTS = (
 
 
 async def fold(session: AsyncSession, payload: Any, now: datetime) -> None:
-    """Apply one decoded payload; events this service does not need (not in FOLDED_EVENTS) are ignored."""
+    """Apply one decoded payload; events this service does not need (not in HANDLED_EVENTS) are ignored."""
     if isinstance(payload, ShiftChanged):
         if await _fold_shift(session, payload):
             await mark_rotation_dirty(session, payload.rotation_id, now)

@@ -1,35 +1,31 @@
-"""The Kafka subscriber of sync results (pagerduty topic); commits offsets only after the work is done."""
+"""The Kafka subscriber of sync results (pagerduty topic), through `oncall_platform.consumer`."""
 
 from __future__ import annotations
 
-from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
+from opentelemetry.trace import TracerProvider
 
 from oncall_contracts.topics import Topics
-from oncall_platform.consumer import decode_or_dead_letter
-from rotation_service.service_layer.sync_status import CONSUMER, SyncStatusRecorder
+from oncall_platform.consumer import ConsumerOptions, EventConsumer, committing, subscribe
+from rotation_service.service_layer.sync_status import HANDLED_EVENTS, SyncStatusRecorder
+
+CONSUMER_GROUP = "rotation-service"
 
 
-def subscribe_sync_results(broker: KafkaBroker, topics: Topics, recorder: SyncStatusRecorder) -> None:
-    @broker.subscriber(
-        topics.pagerduty,
-        group_id=topics.consumer_group(CONSUMER),
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
+def subscribe_sync_results(
+    broker: KafkaBroker,
+    topics: Topics,
+    recorder: SyncStatusRecorder,
+    *,
+    options: ConsumerOptions,
+    tracer_provider: TracerProvider | None = None,
+) -> None:
+    consumer = EventConsumer(
+        group=CONSUMER_GROUP,
+        handles=HANDLED_EVENTS,
+        unit_of_work=committing(recorder.unit_of_work),
+        handle=recorder.apply,
     )
-    async def on_pagerduty_event(message: KafkaMessage) -> None:
-        record = message.raw_message
-        assert not isinstance(record, tuple)
-        envelope = await decode_or_dead_letter(
-            broker,
-            topics.dead_letter(CONSUMER),
-            value=record.value or b"",
-            headers=dict(record.headers),
-            key=record.key,
-            source_topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-        )
-        if envelope is not None:
-            await recorder.apply(envelope)
+    subscribe(
+        broker, topics, consumer, sources=[topics.pagerduty], options=options, tracer_provider=tracer_provider
+    )

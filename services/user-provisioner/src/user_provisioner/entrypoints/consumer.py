@@ -1,23 +1,23 @@
 """The Kafka entrypoint: fold rotation events into the database, then wake the worker.
 
-The offset is committed only after the event's transaction commits (faststream acks after the
-handler returns; an exception nacks, so the event is delivered again). The transaction records the
-event id, so a redelivered or duplicated event changes nothing.
+Consuming goes through `oncall_platform.consumer`: the events of a fetch are folded in one
+transaction with their inbox records, offsets are committed after it, and an event that cannot be
+folded is dead-lettered after its attempts so the partition moves on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
+from opentelemetry.trace import TracerProvider
 
-from oncall_contracts import Topics
-from oncall_platform.consumer import decode_or_dead_letter
-from user_provisioner.service_layer.folding import HANDLED_EVENTS, apply_once
-from user_provisioner.service_layer.unit_of_work import UnitOfWorkFactory
+from oncall_contracts import Envelope, Topics
+from oncall_platform.consumer import ConsumerOptions, EventConsumer, committing, subscribe
+from user_provisioner.service_layer.folding import HANDLED_EVENTS, fold
+from user_provisioner.service_layer.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 CONSUMER_GROUP = "user-provisioner"
 
@@ -29,30 +29,28 @@ def register_rotation_consumer(
     on_work_queued: Callable[[], None],
     clock: Callable[[], datetime],
     *,
+    options: ConsumerOptions,
     group_id: str = CONSUMER_GROUP,
+    tracer_provider: TracerProvider | None = None,
 ) -> None:
     """Subscribe `broker` to the rotation topic as consumer group `group_id`."""
-    dead_letter_topic = topics.dead_letter(CONSUMER_GROUP)
 
-    @broker.subscriber(
-        topics.rotation,
-        group_id=topics.consumer_group(group_id),
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
+    async def handle(uow: UnitOfWork, envelope: Envelope[Any]) -> None:
+        await fold(uow.rotations, envelope.payload, clock())
+
+    consumer = EventConsumer(
+        group=CONSUMER_GROUP,
+        handles=HANDLED_EVENTS,
+        unit_of_work=committing(unit_of_work),
+        handle=handle,
+        after_commit=on_work_queued,
     )
-    async def on_rotation_event(message: KafkaMessage) -> None:
-        record = message.raw_message
-        envelope = await decode_or_dead_letter(
-            broker,
-            dead_letter_topic,
-            value=message.body,
-            headers=message.headers,
-            key=getattr(record, "key", None),
-            source_topic=getattr(record, "topic", topics.rotation),
-            partition=getattr(record, "partition", -1),
-            offset=getattr(record, "offset", -1),
-        )
-        if envelope is None or not isinstance(envelope.payload, HANDLED_EVENTS):
-            return
-        await apply_once(unit_of_work(), envelope, clock())
-        on_work_queued()
+    subscribe(
+        broker,
+        topics,
+        consumer,
+        sources=[topics.rotation],
+        options=options,
+        group_id=group_id,
+        tracer_provider=tracer_provider,
+    )

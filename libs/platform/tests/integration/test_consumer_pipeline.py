@@ -1,0 +1,307 @@
+"""The consumer pipeline on the real broker and database: poison events, outages, duplicates."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from sqlalchemy import Column, Integer, MetaData, String, Table, Uuid, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from oncall_contracts import Envelope, MemberAdded, RotationCreated, Topics, registry
+from oncall_platform.consumer import ConsumerOptions, EventConsumer, subscribe
+from oncall_platform.database import make_async_engine
+from oncall_platform.inbox import ProcessedEvent, record_once
+from oncall_platform.kafka import ensure_topics, make_broker
+from oncall_testing.kafka import delete_topics, free_port
+
+pytestmark = pytest.mark.integration
+
+GROUP = "pipeline-test"
+MAX_ATTEMPTS = 3
+ROTATIONS = [str(uuid.uuid4()) for _ in range(8)]
+APPLIED = Table(
+    "applied",
+    MetaData(),
+    Column("event_id", Uuid, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("times", Integer, nullable=False),
+)
+
+
+class Unit:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+
+    async def first_time(self, consumer: str, event_id: uuid.UUID) -> bool:
+        return await record_once(self.connection, consumer, event_id)
+
+
+@dataclass
+class World:
+    engine: AsyncEngine
+    topics: Topics
+    servers: str
+    producer: AIOKafkaProducer
+    calls: dict[uuid.UUID, int] = field(default_factory=dict)
+    commits: int = 0
+    failing_units: int = 0  # the next this many units of work meet a database that is down
+
+    async def publish(self, envelope: Envelope[Any]) -> tuple[int, int]:
+        encoded = registry.encode(envelope)
+        return await self.send(encoded.value, encoded.kafka_headers(), encoded.key)
+
+    async def send(self, value: bytes, headers: list[tuple[str, bytes]], key: bytes) -> tuple[int, int]:
+        sent = await self.producer.send_and_wait(self.topics.rotation, value, key=key, headers=headers)
+        return sent.partition, sent.offset
+
+    async def applied(self, event_id: uuid.UUID) -> int | None:
+        async with self.engine.connect() as connection:
+            row = await connection.execute(select(APPLIED.c.times).where(APPLIED.c.event_id == event_id))
+            return row.scalar_one_or_none()
+
+    async def wait_applied(self, event_id: uuid.UUID, timeout_s: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while await self.applied(event_id) is None:
+            assert time.monotonic() < deadline, f"event {event_id} was not applied in {timeout_s} s"
+            await asyncio.sleep(0.05)
+
+    async def dead_letters(self, expected: int, timeout_s: float = 30.0) -> list[ConsumerRecord[Any, Any]]:
+        """The dead-letter topic's records once it holds `expected` of them (and never more)."""
+        reader = AIOKafkaConsumer(
+            self.topics.dead_letter(GROUP), bootstrap_servers=self.servers, auto_offset_reset="earliest"
+        )
+        await reader.start()
+        records: list[ConsumerRecord[Any, Any]] = []
+        try:
+            deadline = time.monotonic() + timeout_s
+            while len(records) < expected and time.monotonic() < deadline:
+                batches = await reader.getmany(timeout_ms=200)
+                records.extend(record for batch in batches.values() for record in batch)
+            partition = TopicPartition(self.topics.dead_letter(GROUP), 0)
+            end = (await reader.end_offsets([partition]))[partition]
+        finally:
+            await reader.stop()
+        assert len(records) == expected == end, f"dead letters: {len(records)} read, {end} in the topic"
+        return records
+
+    async def committed(self, partition: int) -> int | None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.servers)
+        await admin.start()
+        try:
+            offsets = await admin.list_consumer_group_offsets(self.topics.consumer_group(GROUP))
+        finally:
+            await admin.close()
+        meta = offsets.get(TopicPartition(self.topics.rotation, partition))
+        return None if meta is None else meta.offset
+
+    async def wait_committed(self, partition: int, offset: int, timeout_s: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while (committed := await self.committed(partition)) != offset:
+            assert time.monotonic() < deadline, f"committed {committed}, not {offset}"
+            await asyncio.sleep(0.1)
+
+    def unit_of_work(self, dead: AsyncEngine) -> Callable[[], AbstractAsyncContextManager[Unit]]:
+        @asynccontextmanager
+        async def unit() -> AsyncIterator[Unit]:
+            engine = self.engine
+            if self.failing_units > 0:
+                self.failing_units -= 1
+                engine = dead  # a real connection refused by a database that is not there
+            async with engine.begin() as connection:
+                yield Unit(connection)
+
+        return unit
+
+    async def handle(self, unit: Unit, envelope: Envelope[Any]) -> None:
+        self.calls[envelope.event_id] = self.calls.get(envelope.event_id, 0) + 1
+        if envelope.payload.name == "poison":
+            raise ValueError(f"cannot apply {envelope.payload.email}")
+        times = self.calls[envelope.event_id]
+        await unit.connection.execute(
+            insert(APPLIED).values(event_id=envelope.event_id, name=envelope.payload.name, times=times)
+        )
+
+    def committed_batch(self) -> None:
+        self.commits += 1
+
+
+def member(rotation_id: str, name: str) -> Envelope[MemberAdded]:
+    payload = MemberAdded(
+        rotation_id=rotation_id, email=f"{uuid.uuid4().hex[:8]}@example.com", name=name, time_zone="UTC"
+    )
+    return Envelope.new(payload, producer="pipeline-test")
+
+
+Start = Callable[[], Awaitable[None]]
+
+
+@pytest.fixture
+async def world(kafka_bootstrap_servers: str, topics: Topics, database_url: str) -> AsyncIterator[World]:
+    dead_letter_topic = [
+        spec for spec in replace(topics, consumer_groups=(GROUP,)).specs() if "dlq" in spec.name
+    ]
+    await ensure_topics(kafka_bootstrap_servers, dead_letter_topic)
+    engine = make_async_engine(database_url)
+    async with engine.begin() as connection:
+        await connection.run_sync(ProcessedEvent.__table__.create)  # type: ignore[attr-defined]
+        await connection.run_sync(APPLIED.create)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap_servers, enable_idempotence=True)
+    await producer.start()
+    yield World(engine, topics, kafka_bootstrap_servers, producer)
+    await producer.stop()
+    await engine.dispose()
+    await delete_topics(kafka_bootstrap_servers, [spec.name for spec in dead_letter_topic])
+
+
+@pytest.fixture
+async def start(world: World) -> AsyncIterator[Start]:
+    """Starts the consumer (after the test published what it should find)."""
+    broker = make_broker(world.servers, client_id="pipeline-test")
+    dead = make_async_engine(f"postgresql://nobody:nothing@127.0.0.1:{free_port()}/gone")
+    consumer = EventConsumer(
+        group=GROUP,
+        handles=(MemberAdded,),
+        unit_of_work=world.unit_of_work(dead),
+        handle=world.handle,
+        after_commit=world.committed_batch,
+    )
+    options = ConsumerOptions(max_attempts=MAX_ATTEMPTS, retry_backoff_s=0.02, max_backoff_s=0.2)
+    subscribe(broker, world.topics, consumer, sources=[world.topics.rotation], options=options)
+
+    async def run() -> None:
+        await broker.start()
+
+    yield run
+    await broker.stop()
+    await dead.dispose()
+
+
+def headers_of(record: ConsumerRecord[Any, Any]) -> dict[str, str]:
+    return {key: value.decode() for key, value in record.headers}
+
+
+async def test_a_poison_event_is_dead_lettered_and_the_next_event_of_its_partition_is_handled(
+    world: World, start: Start
+) -> None:
+    poison, after = member(ROTATIONS[1], "poison"), member(ROTATIONS[1], "Ada")
+    partition, poison_offset = await world.publish(poison)
+    assert await world.publish(after) == (partition, poison_offset + 1)  # same key, same partition
+    await start()
+
+    await world.wait_applied(after.event_id)
+    (letter,) = await world.dead_letters(1)
+    headers = headers_of(letter)
+    assert headers["dlq-reason"] == f"cannot apply {poison.payload.email}"
+    assert headers["dlq-error-class"] == "ValueError"
+    assert headers["dlq-attempts"] == str(MAX_ATTEMPTS)
+    assert headers["dlq-source-topic"] == world.topics.rotation
+    assert headers["dlq-source-partition"] == str(partition)
+    assert headers["dlq-source-offset"] == str(poison_offset)
+    assert headers["dlq-event-id"] == str(poison.event_id)
+    assert headers["dlq-event-type"] == "MemberAdded"
+    assert letter.value == registry.encode(poison).value
+    # tried MAX_ATTEMPTS times alone, plus once in the batch it arrived with when fetched together
+    assert MAX_ATTEMPTS <= world.calls[poison.event_id] <= MAX_ATTEMPTS + 1
+    assert await world.applied(poison.event_id) is None
+    await world.wait_committed(partition, poison_offset + 2)
+
+
+async def test_a_database_outage_is_retried_without_dead_lettering_and_handles_the_event_once(
+    world: World, start: Start
+) -> None:
+    world.failing_units = 2 * MAX_ATTEMPTS  # more failures than an event may have
+    event = member(ROTATIONS[2], "Grace")
+    partition, offset = await world.publish(event)
+    await start()
+
+    await world.wait_applied(event.event_id)
+    assert world.failing_units == 0
+    assert world.calls[event.event_id] == 1
+    assert await world.applied(event.event_id) == 1
+    await world.dead_letters(0, timeout_s=1.0)
+    await world.wait_committed(partition, offset + 1)
+
+
+async def test_undecodable_bytes_are_dead_lettered_at_once(world: World, start: Start) -> None:
+    partition, garbage = await world.send(b"\x00not json", [("odd", b"\xff\xfe")], key=ROTATIONS[3].encode())
+    after = member(ROTATIONS[3], "Edsger")
+    assert await world.publish(after) == (partition, garbage + 1)
+    await start()
+
+    await world.wait_applied(after.event_id)
+    (letter,) = await world.dead_letters(1)
+    headers = headers_of(letter)
+    assert headers["dlq-reason"].startswith("not JSON")
+    assert headers["dlq-error-class"] == "oncall_contracts.errors.ContractError"
+    assert headers["dlq-attempts"] == "1"
+    assert headers["dlq-source-offset"] == str(garbage)
+    assert letter.value == b"\x00not json"
+
+
+async def test_a_redelivered_event_changes_nothing(world: World, start: Start) -> None:
+    event, marker = member(ROTATIONS[4], "Barbara"), member(ROTATIONS[4], "Marker")
+    await world.publish(event)
+    await start()
+    await world.wait_applied(event.event_id)
+    await world.publish(event)  # the same event id again, handled in a later batch
+    await world.publish(marker)
+
+    await world.wait_applied(marker.event_id)
+    assert world.calls[event.event_id] == 1
+    assert await world.applied(event.event_id) == 1
+    await world.dead_letters(0, timeout_s=1.0)
+
+
+async def test_events_not_handled_are_skipped_by_their_header_without_parsing(
+    world: World, start: Start
+) -> None:
+    # an event type this consumer does not handle, with a body it could not even parse
+    await world.send(
+        b"{broken", [("event-type", RotationCreated.EVENT_TYPE.encode())], key=ROTATIONS[5].encode()
+    )
+    marker = member(ROTATIONS[5], "Marker")
+    await world.publish(marker)
+    await start()
+
+    await world.wait_applied(marker.event_id)
+    await world.dead_letters(0, timeout_s=1.0)
+
+
+async def test_events_waiting_together_are_handled_in_one_transaction_per_fetch(
+    world: World, start: Start
+) -> None:
+    events = [member(ROTATIONS[6], f"Member {index}") for index in range(20)]
+    for event in events:
+        await world.publish(event)
+    await start()
+
+    for event in events:
+        await world.wait_applied(event.event_id)
+    assert world.commits < len(events)  # 20 waiting events arrive in far fewer fetches, one commit each
+    assert all(world.calls[event.event_id] == 1 for event in events)
+
+
+async def test_a_failing_batch_falls_back_to_one_event_at_a_time_and_isolates_the_poison(
+    world: World, start: Start
+) -> None:
+    events = [member(ROTATIONS[7], "poison" if index == 5 else f"Member {index}") for index in range(10)]
+    for event in events:
+        await world.publish(event)
+    await start()
+
+    good = [event for event in events if event.payload.name != "poison"]
+    for event in good:
+        await world.wait_applied(event.event_id)
+    (letter,) = await world.dead_letters(1)
+    assert headers_of(letter)["dlq-event-id"] == str(events[5].event_id)
+    # at most once in the failed (rolled back) batch and once alone
+    assert all(world.calls[event.event_id] <= 2 for event in good)
