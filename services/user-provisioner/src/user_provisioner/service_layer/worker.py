@@ -146,10 +146,17 @@ class ProvisioningWorker:
         self, account: Account, directory: UserDirectory, claimed: list[ClaimedUser]
     ) -> AccountRejected | None:
         limit = asyncio.Semaphore(self._options.concurrency)
+        refusals: list[AccountRejected] = []  # once the account refuses, the rest are not sent
 
         async def one(item: ClaimedUser) -> AccountRejected | None:
             async with limit:
-                return await self._provision(account, directory, item)
+                if refusals:
+                    await self._fail(account, item, refusals[0])
+                    return refusals[0]
+                outcome = await self._provision(account, directory, item)
+                if outcome is not None:
+                    refusals.append(outcome)
+                return outcome
 
         outcomes = await asyncio.gather(*(one(item) for item in claimed))
         return next((outcome for outcome in outcomes if outcome is not None), None)
