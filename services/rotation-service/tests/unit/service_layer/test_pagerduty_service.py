@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 import pytest
 from rotation_fakes import FakeDatabase
@@ -12,6 +13,7 @@ from oncall_contracts.credentials import CredentialSealer, generate_key
 from oncall_contracts.envelope import Envelope
 from oncall_contracts.pagerduty.v1 import ScheduleSynced, ScheduleSyncFailed
 from oncall_contracts.rotation import v1
+from oncall_platform.consumer import committing
 from rotation_service.domain.model import CoverageWindow, RotationSpec
 from rotation_service.service_layer.errors import Forbidden, InvalidInput
 from rotation_service.service_layer.integrations import OwnSchedule
@@ -162,7 +164,7 @@ async def test_removing_the_integration_clears_its_status(
 ) -> None:
     rotation = await rotations.create(ADMIN, "Payments", DAY)
     await pagerduty.configure_own(rotation.id, ADMIN, OwnSchedule("acme", API_KEY, "us"))
-    await SyncStatusRecorder(db.unit_of_work, lambda: NOW).apply(_synced(rotation.id))
+    await _record(SyncStatusRecorder(db.unit_of_work, lambda: NOW), _synced(rotation.id))
 
     await pagerduty.remove(rotation.id, ADMIN)
 
@@ -173,17 +175,16 @@ async def test_removing_the_integration_clears_its_status(
     assert removed.revision == 2
 
 
-async def test_sync_results_are_recorded_once_and_a_failure_keeps_the_last_sync(db: FakeDatabase) -> None:
+async def test_sync_results_are_recorded_and_a_failure_keeps_the_last_sync(db: FakeDatabase) -> None:
+    # (once per event id: the consumer pipeline's inbox, see test_sync_status_consumer)
     recorder = SyncStatusRecorder(db.unit_of_work, lambda: NOW)
     rotation_id = str(uuid.uuid4())
-    synced = _synced(rotation_id)
 
-    assert await recorder.apply(synced)
-    assert not await recorder.apply(synced)  # redelivered
+    await _record(recorder, _synced(rotation_id))
     failed = ScheduleSyncFailed(
         rotation_id=rotation_id, role="primary", reason="PagerDuty said no", retryable=True
     )
-    assert await recorder.apply(Envelope.new(failed, producer="pd-sync-service", occurred_at=NOW))
+    await _record(recorder, Envelope.new(failed, producer="pd-sync-service", occurred_at=NOW))
 
     [status] = db.committed.statuses.values()
     assert (status.schedule_id, status.last_synced_at) == ("PSCHED1", NOW - timedelta(minutes=1))
@@ -192,6 +193,12 @@ async def test_sync_results_are_recorded_once_and_a_failure_keeps_the_last_sync(
         True,
         NOW,
     )
+
+
+async def _record(recorder: SyncStatusRecorder, envelope: Envelope[Any]) -> None:
+    """As the consumer pipeline applies one event: in one unit of work, committed after."""
+    async with committing(recorder.unit_of_work)() as uow:
+        await recorder.apply(uow, envelope)
 
 
 def _synced(rotation_id: str) -> Envelope[ScheduleSynced]:
