@@ -23,10 +23,11 @@ from oncall_contracts import (
     Payload,
     generate_key,
 )
+from oncall_platform.consumer import committing
 from oncall_platform.database import make_async_engine
 from user_provisioner.adapters.store import ProvisionerStore
 from user_provisioner.migrate import upgrade
-from user_provisioner.service_layer.folding import apply_once
+from user_provisioner.service_layer.folding import fold_event
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 LEASE = timedelta(minutes=2)
@@ -75,8 +76,10 @@ def added(rotation: str, i: int) -> MemberAdded:
 
 
 async def apply(store: Store, *payloads: Payload) -> None:
+    """As the consumer pipeline folds new events: each in one unit of work, committed after."""
     for payload in payloads:
-        assert await apply_once(store.unit_of_work(), Envelope.new(payload, producer="rotation-service"), NOW)
+        async with committing(store.unit_of_work)() as uow:
+            await fold_event(uow, Envelope.new(payload, producer="rotation-service"), NOW)
 
 
 async def due_emails(store: Store, account: str = "us:acme") -> list[str]:
@@ -175,29 +178,23 @@ async def test_failed_work_is_revived_by_configuring_the_integration_again(store
     assert await due_emails(store) == ["p1@example.com"]
 
 
-async def test_an_event_is_applied_once(store: Store) -> None:
-    rotation = rotation_id()
-    await apply(store, configured(rotation))
-    event = Envelope.new(added(rotation, 1), producer="rotation-service")
-    assert await apply_once(store.unit_of_work(), event, NOW) is True
-    await apply(store, MemberRemoved(rotation_id=rotation, email="p1@example.com"))
-
-    assert await apply_once(store.unit_of_work(), event, NOW) is False  # redelivered
-    assert await due_emails(store) == []
-
-
-async def test_an_event_whose_fold_fails_is_not_recorded_as_applied(store: Store) -> None:
-    event = Envelope.new(added(rotation_id(), 1), producer="rotation-service")
-    failing = store.unit_of_work()
-    failing.commit = _fail  # type: ignore[method-assign]
-    with pytest.raises(ConnectionError):
-        await apply_once(failing, event, NOW)
-
-    assert await apply_once(store.unit_of_work(), event, NOW) is True
+async def test_the_inbox_of_a_unit_of_work_records_an_event_once(store: Store) -> None:
+    event_id = uuid.uuid4()
+    async with committing(store.unit_of_work)() as uow:
+        assert await uow.first_time("user-provisioner", event_id) is True
+        assert await uow.first_time("user-provisioner", event_id) is False
+    async with committing(store.unit_of_work)() as uow:
+        assert await uow.first_time("user-provisioner", event_id) is False  # redelivered
+        assert await uow.first_time("another-consumer", event_id) is True
 
 
-async def _fail() -> None:
-    raise ConnectionError("the database went away")
+async def test_an_inbox_record_not_committed_is_not_kept(store: Store) -> None:
+    event_id = uuid.uuid4()
+    async with store.unit_of_work() as uow:  # the fold failed: no commit
+        assert await uow.first_time("user-provisioner", event_id) is True
+
+    async with committing(store.unit_of_work)() as uow:
+        assert await uow.first_time("user-provisioner", event_id) is True
 
 
 async def test_the_credential_is_stored_sealed(sql_store: ProvisionerStore, tmp_path: Path) -> None:

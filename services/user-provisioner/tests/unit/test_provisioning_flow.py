@@ -15,7 +15,8 @@ from oncall_contracts import (
     Payload,
     generate_key,
 )
-from user_provisioner.service_layer.folding import apply_once
+from oncall_platform.consumer import committing
+from user_provisioner.service_layer.folding import fold_event
 from user_provisioner.service_layer.worker import ProvisioningWorker, WorkerOptions
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
@@ -45,7 +46,8 @@ def added(name: str) -> MemberAdded:
 
 async def fold_all(store: InMemoryProvisionerStore, *payloads: Payload) -> None:
     for payload in payloads:
-        await apply_once(store.unit_of_work(), Envelope.new(payload, producer="rotation-service"), NOW)
+        async with committing(store.unit_of_work)() as uow:
+            await fold_event(uow, Envelope.new(payload, producer="rotation-service"), NOW)
 
 
 def worker(

@@ -16,7 +16,7 @@ from opentelemetry.trace import TracerProvider
 
 from oncall_contracts import Envelope, Topics
 from oncall_platform.consumer import ConsumerOptions, EventConsumer, committing, subscribe
-from user_provisioner.service_layer.folding import HANDLED_EVENTS, fold
+from user_provisioner.service_layer.folding import HANDLED_EVENTS, fold_event
 from user_provisioner.service_layer.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 CONSUMER_GROUP = "user-provisioner"
@@ -36,7 +36,7 @@ def register_rotation_consumer(
     """Subscribe `broker` to the rotation topic as consumer group `group_id`."""
 
     async def handle(uow: UnitOfWork, envelope: Envelope[Any]) -> None:
-        await fold(uow.rotations, envelope.payload, clock())
+        await fold_event(uow, envelope, clock())
 
     consumer = EventConsumer(
         group=CONSUMER_GROUP,

@@ -10,18 +10,12 @@ from user_provisioner.domain.model import Account, Member
 from user_provisioner.service_layer.ports import RotationState
 from user_provisioner.service_layer.unit_of_work import UnitOfWork
 
-CONSUMER = "user-provisioner"  # whose applied events the inbox records
 HANDLED_EVENTS = (MemberAdded, MemberRemoved, IntegrationConfigured, IntegrationRemoved)
 
 
-async def apply_once(uow: UnitOfWork, envelope: Envelope[Any], now: datetime) -> bool:
-    """Fold the event in one transaction unless it was folded before; True when it was folded now."""
-    async with uow:
-        if not await uow.first_time(CONSUMER, envelope.event_id):
-            return False
-        await fold(uow.rotations, envelope.payload, now)
-        await uow.commit()
-    return True
+async def fold_event(uow: UnitOfWork, envelope: Envelope[Any], now: datetime) -> None:
+    """Fold one new event in `uow` (the consumer pipeline records it in the inbox, then commits)."""
+    await fold(uow.rotations, envelope.payload, now)
 
 
 async def fold(state: RotationState, payload: Any, now: datetime) -> None:
