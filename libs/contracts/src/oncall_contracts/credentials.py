@@ -15,6 +15,7 @@ import re
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from oncall_contracts import limits
 from oncall_contracts.values import NONCE_BYTES, SealedCredential
 
 KEY_BYTES = 32
@@ -85,6 +86,8 @@ class CredentialSealer:
         """Encrypt ``api_key`` with the active key, bound to ``context`` (the PagerDuty account key)."""
         if not api_key:
             raise CredentialError("refusing to seal an empty API key")
+        if len(api_key) > limits.API_KEY:
+            raise CredentialError(f"refusing to seal an API key longer than {limits.API_KEY} characters")
         nonce = os.urandom(NONCE_BYTES)
         associated = _associated_data(self._active_key_id, context)
         ciphertext = self._ciphers[self._active_key_id].encrypt(nonce, api_key.encode(), associated)

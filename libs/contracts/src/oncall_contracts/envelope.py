@@ -8,7 +8,8 @@ from typing import Any, Generic, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from oncall_contracts.fields import NonEmptyStr, UtcDatetime
+from oncall_contracts import limits
+from oncall_contracts.fields import UtcDatetime
 from oncall_contracts.payload import Payload
 
 P = TypeVar("P", bound=Payload)
@@ -25,11 +26,11 @@ class Envelope(BaseModel, Generic[P]):
     model_config = ConfigDict(frozen=True)
 
     event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
-    type: NonEmptyStr
+    type: str = Field(min_length=1, max_length=limits.EVENT_TYPE)
     version: int = Field(ge=1)
     occurred_at: UtcDatetime
-    producer: NonEmptyStr
-    subject: NonEmptyStr
+    producer: str = Field(min_length=1, max_length=limits.PRODUCER)
+    subject: str = Field(min_length=1, max_length=limits.SUBJECT)
     correlation_id: uuid.UUID | None = None
     causation_id: uuid.UUID | None = None
     payload: P

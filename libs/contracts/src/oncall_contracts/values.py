@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from oncall_contracts import limits
+
 Role = Literal["primary", "backup"]
 Region = Literal["us", "eu"]
 
@@ -47,7 +49,7 @@ class PagerDutyAccount(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    subdomain: str = Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+    subdomain: str = Field(max_length=limits.SUBDOMAIN, pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
     region: Region
 
     @field_validator("subdomain", mode="before")
@@ -77,9 +79,9 @@ class SealedCredential(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    key_id: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
-    nonce: str
-    ciphertext: str
+    key_id: str = Field(max_length=limits.CREDENTIAL_KEY_ID, pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    nonce: str = Field(max_length=limits.CREDENTIAL_NONCE)
+    ciphertext: str = Field(max_length=limits.CREDENTIAL_CIPHERTEXT)
 
     @field_validator("nonce")
     @classmethod

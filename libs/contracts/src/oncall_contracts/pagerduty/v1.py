@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from oncall_contracts.fields import Email, NonEmptyStr, RotationId, UtcDatetime
+from oncall_contracts.fields import Email, Identifier, PersonName, Reason, RotationId, Url, UtcDatetime
 from oncall_contracts.payload import Payload, RotationPayload, Stream
 from oncall_contracts.values import PagerDutyAccount, Role
 
@@ -30,8 +30,8 @@ class PagerDutyUserProvisioned(_AccountPayload):
     EVENT_VERSION: ClassVar[int] = 1
 
     email: Email
-    user_id: NonEmptyStr
-    name: NonEmptyStr
+    user_id: Identifier
+    name: PersonName
 
 
 class UserProvisioningFailed(_AccountPayload):
@@ -39,7 +39,7 @@ class UserProvisioningFailed(_AccountPayload):
     EVENT_VERSION: ClassVar[int] = 1
 
     email: Email
-    reason: NonEmptyStr
+    reason: Reason
     retryable: bool
 
 
@@ -49,9 +49,9 @@ class ScheduleSynced(_SchedulePayload):
 
     rotation_id: RotationId
     role: Role
-    schedule_id: NonEmptyStr
-    schedule_url: NonEmptyStr
-    layer_ids: list[str] = Field(default_factory=list)
+    schedule_id: Identifier
+    schedule_url: Url
+    layer_ids: list[Identifier] = Field(default_factory=list)
     synced_until: UtcDatetime
     requests_spent: int = Field(ge=0)
     drift_repaired: bool = False
@@ -63,7 +63,7 @@ class ScheduleSyncFailed(_SchedulePayload):
 
     rotation_id: RotationId
     role: Role
-    reason: NonEmptyStr
+    reason: Reason
     retryable: bool
 
 

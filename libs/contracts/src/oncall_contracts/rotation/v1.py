@@ -7,7 +7,17 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, NaiveDatetime, model_validator
 
-from oncall_contracts.fields import Email, NonEmptyStr, Revision, RotationId, TimeZoneName, UtcDatetime
+from oncall_contracts.fields import (
+    Email,
+    Identifier,
+    PersonName,
+    Revision,
+    RotationId,
+    RotationName,
+    ScheduleName,
+    TimeZoneName,
+    UtcDatetime,
+)
 from oncall_contracts.payload import RotationPayload
 from oncall_contracts.values import CoverageWindow, PagerDutyAccount, SealedCredential
 
@@ -15,7 +25,7 @@ from oncall_contracts.values import CoverageWindow, PagerDutyAccount, SealedCred
 class _RotationSettings(RotationPayload):
     """The whole of a rotation's settings, so consumers never ask the rotation service."""
 
-    name: NonEmptyStr
+    name: RotationName
     time_zone: TimeZoneName
     period: timedelta
     first_shift_start: NaiveDatetime = Field(description="wall clock in time_zone; anchors the pattern")
@@ -57,7 +67,7 @@ class MemberAdded(RotationPayload):
     EVENT_VERSION: ClassVar[int] = 1
 
     email: Email
-    name: NonEmptyStr
+    name: PersonName
     time_zone: TimeZoneName
 
 
@@ -79,7 +89,7 @@ class ShiftChanged(RotationPayload):
     EVENT_TYPE: ClassVar[str] = "ShiftChanged"
     EVENT_VERSION: ClassVar[int] = 1
 
-    shift_id: NonEmptyStr
+    shift_id: Identifier
     revision: Revision
     start: UtcDatetime
     end: UtcDatetime
@@ -107,10 +117,10 @@ class IntegrationConfigured(RotationPayload):
     EVENT_TYPE: ClassVar[str] = "IntegrationConfigured"
     EVENT_VERSION: ClassVar[int] = 1
 
-    rotation_name: NonEmptyStr
+    rotation_name: RotationName
     mode: Literal["own", "merge"]
     target_rotation_id: RotationId
-    schedule_name: NonEmptyStr
+    schedule_name: ScheduleName
     account: PagerDutyAccount
     credential: SealedCredential
     time_zone: TimeZoneName
