@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from oncall_contracts.credentials import CredentialSealer
 from oncall_contracts.topics import Topics
 from oncall_platform.consumer import ConsumerOptions
+from oncall_platform.http_limits import DEFAULT_MAX_REQUEST_BYTES
 
 # A well-known key for local runs only: every service of a local run shares it, so IntegrationConfigured
 # events sealed by the rotation service open in the consumers. Refused outside development.
@@ -34,6 +35,8 @@ class ServiceSettings(BaseSettings):
     database_url: str = ""
     credential_keys: SecretStr = SecretStr(DEVELOPMENT_CREDENTIAL_KEYS)
     otel_exporter_otlp_endpoint: str | None = None
+    max_request_bytes: int = Field(default=DEFAULT_MAX_REQUEST_BYTES, gt=0)
+    """MAX_REQUEST_BYTES: HTTP request bodies over it are answered 413 (``RequestBodyLimit``)."""
     # Consuming (oncall_platform.consumer): an event failing this many times is dead-lettered.
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_retry_backoff_ms: int = Field(default=100, ge=0)

@@ -50,8 +50,9 @@ async def test_a_minted_token_names_the_caller() -> None:
         jwt.encode({"sub": "ann", "exp": 4102444800}, STRONG, "HS256"),
         jwt.encode({"email": "ann@example.com"}, STRONG, "HS256"),
         "not.a.token",
+        mint_token(STRONG, "a" * 250 + "@example.com"),
     ],
-    ids=["wrong-secret", "expired", "no-email", "no-expiry", "garbage"],
+    ids=["wrong-secret", "expired", "no-email", "no-expiry", "garbage", "email-over-254"],
 )
 async def test_invalid_tokens_are_refused(token: str) -> None:
     with pytest.raises(InvalidToken):

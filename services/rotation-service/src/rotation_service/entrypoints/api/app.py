@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
+from oncall_platform.http_limits import RequestBodyLimit
 from oncall_platform.probes import LIVENESS_PATH, READINESS_PATH
 from rotation_service.entrypoints.api import health, pagerduty, rotations, shifts
 from rotation_service.entrypoints.api.errors import install_error_handlers
@@ -25,6 +26,7 @@ def create_app(container: Container) -> FastAPI:
     for router in (health.router, rotations.router, shifts.router, pagerduty.router):
         app.include_router(router)
     install_error_handlers(app)
+    app.add_middleware(RequestBodyLimit, max_bytes=container.settings.max_request_bytes)
     FastAPIInstrumentor.instrument_app(
         app, tracer_provider=container.tracer_provider, excluded_urls=f"{LIVENESS_PATH},{READINESS_PATH}"
     )

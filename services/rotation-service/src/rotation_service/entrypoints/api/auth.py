@@ -11,6 +11,8 @@ import jwt
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from oncall_contracts import limits
+
 
 class InvalidToken(Exception):
     pass
@@ -25,6 +27,8 @@ def _email_claim(claims: dict[str, Any]) -> str:
     email = claims.get("email")
     if not isinstance(email, str) or "@" not in email:
         raise InvalidToken("the token has no email claim")
+    if len(email) > limits.EMAIL:
+        raise InvalidToken(f"the token's email claim is longer than {limits.EMAIL} characters")
     return email.strip().lower()
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr
 
+from oncall_contracts import limits
 from rotation_service.domain.listing import RotationOverview
 from rotation_service.domain.model import CoverageWindow, Member, RotationSpec, Shift
 from rotation_service.domain.rotation import Rotation
@@ -20,8 +21,8 @@ class Coverage(BaseModel):
 class RotationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str
-    time_zone: str
+    name: str = Field(max_length=limits.ROTATION_NAME)
+    time_zone: str = Field(max_length=limits.TIME_ZONE)
     first_shift_start: datetime = Field(description="local wall clock in time_zone, e.g. 2026-12-07T09:00:00")
     period: timedelta = Field(default=timedelta(days=7), description="ISO 8601 duration, e.g. P7D")
     handoffs: list[timedelta] = Field(default_factory=lambda: [timedelta(0)])
@@ -44,8 +45,8 @@ class RotationCreate(BaseModel):
 class RotationPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = None
-    time_zone: str | None = None
+    name: str | None = Field(default=None, max_length=limits.ROTATION_NAME)
+    time_zone: str | None = Field(default=None, max_length=limits.TIME_ZONE)
     first_shift_start: datetime | None = None
     period: timedelta | None = None
     handoffs: list[timedelta] | None = None
@@ -78,11 +79,13 @@ class Span(BaseModel):
 
 
 class MemberCreate(BaseModel):
+    """A member becomes a PagerDuty user: e-mail and name within PagerDuty's limits for users."""
+
     model_config = ConfigDict(extra="forbid")
 
-    email: str
-    name: str
-    time_zone: str
+    email: str = Field(max_length=limits.PAGERDUTY_EMAIL)
+    name: str = Field(max_length=limits.PERSON_NAME)
+    time_zone: str = Field(max_length=limits.TIME_ZONE)
 
 
 class MemberOut(BaseModel):
@@ -160,8 +163,8 @@ class ShiftOut(BaseModel):
 class ShiftPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    primary: str | None = None
-    backup: str | None = None
+    primary: str | None = Field(default=None, max_length=limits.EMAIL)
+    backup: str | None = Field(default=None, max_length=limits.EMAIL)
 
 
 class ShiftSwap(BaseModel):
@@ -169,7 +172,7 @@ class ShiftSwap(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    with_shift_id: str
+    with_shift_id: str = Field(max_length=limits.ID)
 
 
 class OnCallOut(BaseModel):
@@ -182,9 +185,15 @@ class OwnSchedule(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     mode: Literal["own"]
-    schedule_name: str | None = None
-    subdomain: str = Field(pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
-    api_key: SecretStr = Field(min_length=8, description="a PagerDuty REST API key that is not read-only")
+    schedule_name: str | None = Field(default=None, max_length=limits.SCHEDULE_NAME)
+    subdomain: str = Field(
+        max_length=limits.SUBDOMAIN, pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
+    )
+    api_key: SecretStr = Field(
+        min_length=8,
+        max_length=limits.API_KEY,
+        description="a PagerDuty REST API key that is not read-only",
+    )
     region: Literal["us", "eu"] = "us"
 
 
@@ -192,10 +201,11 @@ class MergeSchedule(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     mode: Literal["merge"]
-    merge_with: str
+    merge_with: str = Field(max_length=limits.ID)
 
 
-PagerDutyConfig = OwnSchedule | MergeSchedule
+PagerDutyConfig = Annotated[OwnSchedule | MergeSchedule, Field(discriminator="mode")]
+"""Told apart by ``mode``, so a 422 names the fields of the mode the caller chose."""
 
 
 class Account(BaseModel):
