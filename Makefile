@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV ?= uv
 INFRA := deploy/local/infra.sh
 PACKAGES := oncall_contracts oncall_platform oncall_pagerduty oncall_testing \
-	rotation_service pd_sync_service user_provisioner pagerduty_sim localsystem
+	rotation_service pd_sync_service user_provisioner pagerduty_sim localsystem oncall_web
 # Loads the addresses `make up` wrote, unless the caller configured them.
 WITH_ENV := set -a; [ -f .local/env ] && . .local/env; set +a;
 
@@ -37,9 +37,13 @@ contracts: install ## regenerate the committed JSON Schema snapshots of the even
 contracts-check: install ## fail when the contracts break a committed snapshot or snapshots are stale
 	$(UV) run python libs/contracts/scripts/contract_schemas.py check
 
+.PHONY: browser
+browser: ## Chromium (Debian's package) and axe-core for the web UI's browser tests (idempotent)
+	@deploy/local/browser.sh install
+
 .PHONY: test test-deep
 # Exit code 5 (no tests collected) is a failure. Hypothesis profiles and the skip allow-list: README.
-test: install lint contracts-check up ## lint, contract checks and every test suite on the real broker and database
+test: install lint contracts-check up browser ## lint, contract checks and every test suite on the real broker and database
 	@$(WITH_ENV) $(UV) run pytest -q -p no:cacheprovider $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 test-deep: install up ## the property tests only, at random and with 20x their examples (prints the count)

@@ -17,7 +17,7 @@ import asyncpg
 from run import PID_FILE, STATE_DIR
 
 from localsystem.databases import database_name, drop_databases
-from localsystem.system import SERVICES
+from localsystem.system import DATABASE_SERVICES
 
 
 def running_pid() -> int | None:
@@ -37,7 +37,7 @@ def main() -> int:
         return 1
     server_url = os.environ.get("DATABASE_URL", "")
     if server_url:
-        names = [database_name(service.name) for service in SERVICES]
+        names = [database_name(service.name) for service in DATABASE_SERVICES]
         try:
             dropped = asyncio.run(drop_databases(server_url, names))
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:

@@ -20,7 +20,7 @@ from pathlib import Path
 from types import FrameType
 
 from localsystem.databases import database_name, ensure_databases, service_database_url
-from localsystem.system import SERVICES, DemoAccount, LocalSystem, SystemConfig
+from localsystem.system import DATABASE_SERVICES, DemoAccount, LocalSystem, SystemConfig
 from oncall_contracts.topics import Topics
 from oncall_platform.kafka import ensure_topics
 
@@ -35,12 +35,14 @@ DEFAULT_PORTS = {
     "pd-sync-service": 8081,
     "user-provisioner": 8082,
     "pagerduty-sim": 8090,
+    "oncall-web": 8083,
 }
 PORT_ENV = {
     "rotation-service": "ROTATION_SERVICE_PORT",
     "pd-sync-service": "PD_SYNC_SERVICE_PORT",
     "user-provisioner": "USER_PROVISIONER_PORT",
     "pagerduty-sim": "PAGERDUTY_SIM_PORT",
+    "oncall-web": "WEB_PORT",
 }
 
 
@@ -86,7 +88,7 @@ def _databases(server_url: str) -> dict[str, str]:
     """One database per service on the DATABASE_URL server; none (SQLite files) without it."""
     if not server_url:
         return {}
-    names = {service.name: database_name(service.name) for service in SERVICES}
+    names = {service.name: database_name(service.name) for service in DATABASE_SERVICES}
     asyncio.run(ensure_databases(server_url, list(names.values())))
     return {service: service_database_url(server_url, name) for service, name in names.items()}
 
@@ -112,6 +114,7 @@ def describe(system: LocalSystem) -> str:
     lines = [
         "",
         "The on-call scheduler is running (Ctrl-C stops it).",
+        f"  Web UI          {system.web_url}   (sign in with any e-mail address)",
         f"  REST API        {system.api_url}/v1/rotations",
         f"  API docs        {system.api_url}/docs",
         f"  PagerDuty       {system.simulator_url}"
@@ -151,7 +154,7 @@ def main() -> int:
     PID_FILE.write_text(f"{os.getpid()}\n")
     try:
         system = LocalSystem(config_from_env())
-        print("starting the simulator and the three services ...", flush=True)
+        print("starting the simulator, the three services and the web UI ...", flush=True)
         system.start()
         write_system_file(system)
         print(describe(system), flush=True)

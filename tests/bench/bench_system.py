@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from localsystem.databases import ensure_databases, service_database_url
-from localsystem.system import SERVICES, DemoAccount, LocalSystem, SystemConfig
+from localsystem.system import DATABASE_SERVICES, DemoAccount, LocalSystem, SystemConfig
 from oncall_contracts.topics import Topics
 from oncall_platform.kafka import ensure_topics
 from oncall_testing.databases import drop_database
@@ -31,7 +31,7 @@ def bench_system(accounts: int = 1) -> Iterator[LocalSystem]:
     run_id = uuid.uuid4().hex[:8]
     topics = Topics(prefix=f"bench{run_id}.")
     asyncio.run(ensure_topics(bootstrap, topics.specs()))
-    names = {s.name: f"bench_{run_id}_{s.name.replace('-', '_')}" for s in SERVICES}
+    names = {s.name: f"bench_{run_id}_{s.name.replace('-', '_')}" for s in DATABASE_SERVICES}
     asyncio.run(ensure_databases(server_url, list(names.values())))
     urls = {service: service_database_url(server_url, name) for service, name in names.items()}
     system = LocalSystem(
@@ -41,6 +41,7 @@ def bench_system(accounts: int = 1) -> Iterator[LocalSystem]:
             database_urls=urls,
             topic_prefix=topics.prefix,
             log_level="WARNING",
+            services=tuple(s.name for s in DATABASE_SERVICES),  # the web UI is not benchmarked here
             extra_accounts=tuple(DemoAccount(subdomain=f"demo{n}") for n in range(2, accounts + 1)),
         )
     )

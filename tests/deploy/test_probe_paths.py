@@ -16,7 +16,7 @@ def test_every_deployment_probes_healthz_and_readyz() -> None:
     deployments = len(re.findall(r"^kind: Deployment$", manifest, flags=re.MULTILINE))
     liveness = re.findall(r"livenessProbe: \{httpGet: \{path: (\S+), port: http\}", manifest)
     readiness = re.findall(r"readinessProbe: \{httpGet: \{path: (\S+), port: http\}", manifest)
-    assert deployments == 3
+    assert deployments == 4
     assert liveness == [LIVENESS_PATH] * deployments
     assert readiness == [READINESS_PATH] * deployments
 
@@ -28,4 +28,5 @@ def test_the_local_system_waits_for_every_service_to_be_ready(monkeypatch: pytes
         "rotation-service": READINESS_PATH,
         "user-provisioner": READINESS_PATH,
         "pd-sync-service": READINESS_PATH,
+        "oncall-web": READINESS_PATH,
     }

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from localsystem.system import SERVICES, LocalSystem, SystemConfig
+from localsystem.system import DATABASE_SERVICES, LocalSystem, SystemConfig
 from oncall_contracts.credentials import env_entry, generate_key
 from oncall_contracts.topics import Topics
 from oncall_platform.kafka import ensure_topics
@@ -40,7 +40,7 @@ def local_system(
     databases: dict[str, str] = {}
     system: LocalSystem | None = None
     try:
-        for service in SERVICES:
+        for service in DATABASE_SERVICES:
             databases[service.name] = asyncio.run(create_database(postgres_server_url))
         config = SystemConfig(
             kafka_bootstrap_servers=kafka_bootstrap_servers,

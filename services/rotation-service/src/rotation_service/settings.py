@@ -5,11 +5,11 @@ from __future__ import annotations
 from pydantic import SecretStr, model_validator
 
 from oncall_platform.settings import ServiceSettings
+from oncall_platform.tokens import DEVELOPMENT_JWT_SECRET, MIN_SECRET_LENGTH
 
-# For local runs only (`rotation-service token EMAIL` signs with it); refused outside development.
-DEVELOPMENT_JWT_SECRET = "development-only-jwt-secret-change-me-0123456789"
+__all__ = ["DEVELOPMENT_JWT_SECRET", "RotationServiceSettings"]
+
 DEFAULT_SQLITE_URL = "sqlite:///./rotation-service.db"
-MIN_SECRET_LENGTH = 32
 
 
 class RotationServiceSettings(ServiceSettings):

@@ -184,3 +184,34 @@ async def test_the_api_key_never_appears_in_plaintext(
             assert all(API_KEY not in repr(row) and needle not in repr(row).encode() for row in rows), (
                 table.name
             )
+
+
+async def test_a_saved_key_is_kept_when_the_change_leaves_it_empty(
+    client: httpx.AsyncClient,
+    api: Any,
+    container: Container,
+    topics: Topics,
+    kafka_bootstrap_servers: str,
+    read_events: Any,
+) -> None:
+    rotation = await api.create_rotation(OWNER, name="Payments")
+    path = f"/v1/rotations/{rotation['id']}/pagerduty"
+    first_without_key = {"mode": "own", "subdomain": "acme", "region": "eu"}
+    refused = await client.put(path, json=first_without_key, headers=api.auth(OWNER))
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"][-1] == "api_key"
+    assert (await own(client, api, rotation["id"])).status_code == 200
+
+    renamed = {"mode": "own", "subdomain": "acme", "region": "eu", "schedule_name": "Payments on call"}
+    response = await client.put(path, json=renamed, headers=api.auth(OWNER))
+    assert response.status_code == 200, response.text
+    assert response.json()["schedule_name"] == "Payments on call"
+    events = await relayed(container, topics, kafka_bootstrap_servers, read_events)
+    [*_, latest] = [e.payload for e in events if e.type == "IntegrationConfigured"]
+    assert latest.schedule_name == "Payments on call"
+    assert container.settings.credential_sealer().open(latest.credential, latest.account.key) == API_KEY
+
+    other_account = {"mode": "own", "subdomain": "elsewhere", "region": "eu"}
+    moved = await client.put(path, json=other_account, headers=api.auth(OWNER))
+    assert moved.status_code == 422, "a saved key is bound to its account"
+    assert moved.json()["detail"][0]["loc"][-1] == "api_key"

@@ -1,4 +1,4 @@
-"""The whole system as separate OS processes: the PagerDuty simulator and the three services.
+"""The whole system as separate OS processes: the PagerDuty simulator, the three services and the web UI.
 
 `LocalSystem(config).start()` starts the simulator (unless a real PagerDuty is configured), runs each
 service's migrations, starts the services, and waits until every probe answers. `stop()` stops
@@ -28,6 +28,7 @@ class ServiceDef:
     port_env: str
     migrate: tuple[str, ...] | None = None
     probe_path: str = "/readyz"  # every service's readiness probe (oncall_platform.probes)
+    database: bool = True  # the web UI has none: it reads and writes only through the REST API
 
 
 ROTATION = ServiceDef(
@@ -50,7 +51,9 @@ PD_SYNC = ServiceDef(
     "PD_SYNC_SERVICE_HOST",
     "PD_SYNC_SERVICE_PORT",
 )
-SERVICES = (ROTATION, USER_PROVISIONER, PD_SYNC)
+WEB = ServiceDef("oncall-web", ("oncall-web", "serve"), "WEB_HOST", "WEB_PORT", database=False)
+SERVICES = (ROTATION, USER_PROVISIONER, PD_SYNC, WEB)
+DATABASE_SERVICES = tuple(service for service in SERVICES if service.database)
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,10 @@ class LocalSystem:
     @property
     def api_url(self) -> str:
         return self.url(ROTATION.name)
+
+    @property
+    def web_url(self) -> str:
+        return self.url(WEB.name)
 
     @property
     def simulator_url(self) -> str:
@@ -157,6 +164,7 @@ class LocalSystem:
             "KAFKA_BOOTSTRAP_SERVERS": self.config.kafka_bootstrap_servers,
             "KAFKA_TOPIC_PREFIX": self.config.topic_prefix,
             "PAGERDUTY_BASE_URL": self.simulator_url,
+            "ROTATION_API_URL": self.api_url,
             **self.config.extra_env,
         }
         if self.config.jwt_secret:

@@ -16,6 +16,7 @@ from oncall_contracts.values import PagerDutyAccount
 from rotation_service.domain.integration import Integration, SyncStatus
 from rotation_service.domain.model import CoverageWindow
 from rotation_service.domain.rotation import Rotation
+from rotation_service.service_layer.errors import InvalidInput
 from rotation_service.service_layer.event_mapping import contract_coverage, envelopes
 from rotation_service.service_layer.unit_of_work import UnitOfWork
 
@@ -99,7 +100,7 @@ async def remove_everywhere(uow: UnitOfWork, rotation_id: str, now: datetime) ->
 @dataclass(frozen=True)
 class OwnSchedule:
     subdomain: str
-    api_key: str
+    api_key: str | None  # None: keep the key saved for this rotation's own schedule in the same account
     region: str
     schedule_name: str | None = None
 
@@ -111,15 +112,29 @@ class IntegrationView:
 
 
 def seal_own(
-    rotation: Rotation, request: OwnSchedule, sealer: CredentialSealer, now: datetime
+    rotation: Rotation,
+    request: OwnSchedule,
+    sealer: CredentialSealer,
+    now: datetime,
+    current: Integration | None = None,
 ) -> Integration:
+    """The rotation's own-schedule settings; without a new API key, the one `current` holds is kept,
+    but only for the same account (a sealed key is bound to its account)."""
     account = PagerDutyAccount(subdomain=request.subdomain, region="eu" if request.region == "eu" else "us")
+    if request.api_key is not None:
+        credential = sealer.seal(request.api_key, account.key)
+    elif current is not None and current.mode == "own" and current.account.key == account.key:
+        credential = current.credential
+    else:
+        raise InvalidInput(
+            "api_key", "enter the PagerDuty API key (a saved key is kept only for its own account)"
+        )
     return Integration(
         rotation_id=rotation.id,
         mode="own",
         target_rotation_id=rotation.id,
         schedule_name=(request.schedule_name or rotation.name).strip(),
         account=account,
-        credential=sealer.seal(request.api_key, account.key),
+        credential=credential,
         configured_at=now,
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Protocol
 
 import jwt
@@ -12,6 +11,9 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from oncall_contracts import limits
+from oncall_platform.tokens import mint_token
+
+__all__ = ["CurrentUser", "InvalidToken", "TokenVerifier", "mint_token"]
 
 
 class InvalidToken(Exception):
@@ -74,12 +76,6 @@ class JwksVerifier:
         except jwt.PyJWTError as error:
             raise InvalidToken(str(error)) from error
         return _email_claim(claims)
-
-
-def mint_token(secret: str, email: str, lifetime: timedelta = timedelta(hours=12)) -> str:
-    """A local HS256 token for `email` (the `token` CLI command)."""
-    now = datetime.now(UTC)
-    return jwt.encode({"email": email, "sub": email, "iat": now, "exp": now + lifetime}, secret, "HS256")
 
 
 _bearer = HTTPBearer(auto_error=False)

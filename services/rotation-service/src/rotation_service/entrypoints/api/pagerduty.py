@@ -65,7 +65,7 @@ async def configure(
     if isinstance(body, OwnSchedule):
         request = integrations.OwnSchedule(
             subdomain=body.subdomain,
-            api_key=body.api_key.get_secret_value(),
+            api_key=body.api_key.get_secret_value() if body.api_key is not None else None,
             region=body.region,
             schedule_name=body.schedule_name,
         )

@@ -189,10 +189,12 @@ class OwnSchedule(BaseModel):
     subdomain: str = Field(
         max_length=limits.SUBDOMAIN, pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
     )
-    api_key: SecretStr = Field(
+    api_key: SecretStr | None = Field(
+        default=None,
         min_length=8,
         max_length=limits.API_KEY,
-        description="a PagerDuty REST API key that is not read-only",
+        description="a PagerDuty REST API key that is not read-only; omit it to keep the key already saved "
+        "for this rotation's own schedule in the same account",
     )
     region: Literal["us", "eu"] = "us"
 

@@ -1,0 +1,140 @@
+"""The pages against an in-memory stand-in of the rotation service's API (an httpx transport)."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import jwt
+import pytest
+from fastapi.testclient import TestClient
+
+from oncall_platform.tokens import DEVELOPMENT_JWT_SECRET
+from oncall_web.bootstrap import bootstrap
+from oncall_web.settings import WebSettings
+
+ROTATION = {
+    "id": "r1",
+    "name": "Payments",
+    "time_zone": "Europe/Berlin",
+    "first_shift_start": "2026-11-30T09:00:00",
+    "period": "P7D",
+    "handoffs": ["PT0S"],
+    "coverage": None,
+    "backup": False,
+    "horizon_days": 42,
+    "admins": ["lead@example.com"],
+    "members": [],
+}
+
+
+class FakeApi:
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        email = jwt.decode(request.headers["Authorization"].split()[1], DEVELOPMENT_JWT_SECRET, ["HS256"])[
+            "email"
+        ]
+        path = request.url.path
+        if path == "/v1/rotations":
+            return httpx.Response(200, json=[ROTATION])
+        if path == "/v1/rotations/r1":
+            return httpx.Response(200, json=ROTATION)
+        if path == "/v1/rotations/r1/pagerduty":
+            return httpx.Response(404, json={"detail": "not configured"})
+        if path == "/v1/rotations/r1/admins" and request.method == "PUT":
+            return httpx.Response(403, json={"detail": f"{email} is not an administrator of r1"})
+        return httpx.Response(404, json={"detail": "unknown"})
+
+
+@pytest.fixture
+def fake_api() -> FakeApi:
+    return FakeApi()
+
+
+@pytest.fixture
+def client(fake_api: FakeApi) -> TestClient:
+    container = bootstrap(WebSettings(environment="development"), transport=httpx.MockTransport(fake_api))
+    return TestClient(container.app(), follow_redirects=False)
+
+
+def csrf(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the page has a CSRF field"
+    return match.group(1)
+
+
+def sign_in(client: TestClient, email: str) -> None:
+    token = csrf(client.get("/signin").text)
+    response = client.post("/signin", data={"email": email, "csrf_token": token, "next": "/"})
+    assert response.status_code == 303
+
+
+def test_pages_need_a_sign_in_and_carry_the_security_headers(client: TestClient) -> None:
+    response = client.get("/rotations/r1")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/signin?next=/rotations/r1"
+    page = client.get("/signin")
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    cookie = page.headers["set-cookie"].lower()
+    assert "httponly" in cookie
+    assert "samesite=lax" in cookie
+    assert "secure" not in cookie, "development runs on plain http"
+
+
+def test_a_form_without_its_csrf_token_changes_nothing(client: TestClient, fake_api: FakeApi) -> None:
+    sign_in(client, "lead@example.com")
+    before = len(fake_api.requests)
+    response = client.post("/rotations/r1/settings/admins", data={"admins": "evil@example.com"})
+    assert response.status_code == 403
+    assert len(fake_api.requests) == before, "nothing reached the API"
+    refused = client.post("/signin", data={"email": "x@example.com", "csrf_token": "forged"})
+    assert refused.status_code == 403
+
+
+def test_sign_in_sends_a_token_for_that_person_and_lists_rotations(
+    client: TestClient, fake_api: FakeApi
+) -> None:
+    sign_in(client, "Lead@Example.com")
+    page = client.get("/")
+    assert page.status_code == 200
+    assert 'href="/rotations/r1"' in page.text
+    assert "lead@example.com" in page.text
+    assert fake_api.requests[-1].url.path == "/v1/rotations"
+
+
+def test_an_invalid_email_is_named_next_to_its_field(client: TestClient) -> None:
+    token = csrf(client.get("/signin").text)
+    response = client.post("/signin", data={"email": "not-an-address", "csrf_token": token})
+    assert response.status_code == 422
+    assert 'aria-invalid="true"' in response.text
+    assert 'id="email-error"' in response.text
+
+
+def test_a_non_admin_sees_the_settings_read_only_with_the_admins_named(client: TestClient) -> None:
+    sign_in(client, "ana@example.com")
+    page = client.get("/rotations/r1/settings").text
+    assert "only the administrators (lead@example.com) can" in page
+    assert "Start PagerDuty Updates" not in page
+    assert 'name="admins"' not in page
+
+
+def test_the_api_refusal_is_shown_in_words(client: TestClient) -> None:
+    sign_in(client, "lead@example.com")
+    token = csrf(client.get("/rotations/r1/settings").text)
+    response = client.post(
+        "/rotations/r1/settings/admins", data={"admins": "a@example.com", "csrf_token": token}
+    )
+    assert response.status_code == 422
+    assert "is not an administrator of r1" in response.text
+
+
+def test_sign_in_goes_back_only_to_this_site(client: TestClient) -> None:
+    token = csrf(client.get("/signin").text)
+    response = client.post(
+        "/signin", data={"email": "a@example.com", "csrf_token": token, "next": "//evil.example"}
+    )
+    assert response.headers["location"] == "/"
