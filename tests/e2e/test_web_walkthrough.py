@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 from web_browser import (
     AXE_CORE_JS,
     CHROMIUM,
@@ -25,12 +26,12 @@ from web_browser import (
     tab_to,
     type_into,
 )
+
 from localsystem.api import ApiError, RotationApi
 from localsystem.convergence import ScheduleFeed, wait_until_converged
 from localsystem.pagerduty import PagerDutyView
 from localsystem.system import LocalSystem
 from localsystem.walkthrough import future_shift, split_primary_backup, wait_for_new_schedules
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 pytestmark = pytest.mark.e2e
 
