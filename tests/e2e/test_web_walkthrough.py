@@ -32,6 +32,7 @@ from localsystem.convergence import ScheduleFeed, wait_until_converged
 from localsystem.pagerduty import PagerDutyView
 from localsystem.system import LocalSystem
 from localsystem.walkthrough import future_shift, split_primary_backup, wait_for_new_schedules
+from oncall_platform.tokens import DEVELOPMENT_JWT_SECRET, mint_token
 
 pytestmark = pytest.mark.e2e
 
@@ -60,7 +61,10 @@ def new_context(browser: Browser) -> BrowserContext:
 
 @pytest.fixture(scope="module")
 def api(local_system: LocalSystem) -> Iterator[RotationApi]:
-    client = RotationApi(local_system.api_url, local_system.token(LEAD))
+    # Minted here with the system's secret, as the UI's development sign-in does (no CLI start-up).
+    client = RotationApi(
+        local_system.api_url, mint_token(local_system.config.jwt_secret or DEVELOPMENT_JWT_SECRET, LEAD)
+    )
     yield client
     client.close()
 

@@ -49,9 +49,14 @@ def test_the_calendar_groups_by_local_week_and_marks_now_and_mine() -> None:
         shift(monday + timedelta(days=3.5), 3.5, "ben@x.io"),
         shift(monday + timedelta(days=7), 7, None),
     ]
-    weeks = presenters.calendar(shifts, "Europe/Berlin", NOW, "ben@x.io")
+    weeks = presenters.calendar(shifts, "Europe/Berlin", NOW, "ben@x.io", {"ana@x.io": "Ana"})
     assert [w.label for w in weeks] == ["30 Nov 2026", "7 Dec 2026"]
     assert [(s.now, s.mine) for s in weeks[0].shifts] == [(True, False), (False, True)]
+    assert [(s.starts, s.primary_name) for s in weeks[0].shifts] == [
+        ("Mon 30 Nov 09:00", "Ana"),
+        ("Thu 3 Dec 21:00", "ben@x.io"),
+    ]
+    assert weeks[1].shifts[0].primary_name == "unassigned"
     assert presenters.when(monday, "Europe/Berlin") == "Mon 30 Nov 09:00"
 
 

@@ -114,7 +114,7 @@ async def rotation_page(
         admin=caller.is_admin(rotation),
         names=names,
         loads=presenters.member_load(rotation["members"], shifts, primary, backup),
-        weeks=presenters.calendar(shown, zone, now, caller.email),
+        weeks=presenters.calendar(shown, zone, now, caller.email, names),
         weeks_shown=weeks,
         mine=mine,
         on_call={
