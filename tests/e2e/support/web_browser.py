@@ -101,4 +101,4 @@ def check_page(page: Page, screenshot: str | None = None) -> None:
     assert unlabelled == [], f"controls without a label on {page.url}: {unlabelled}"
     if SCREENSHOTS is not None and screenshot:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{screenshot}.png"))
+        page.screenshot(path=str(SCREENSHOTS / f"{screenshot}.png"), full_page=True)
