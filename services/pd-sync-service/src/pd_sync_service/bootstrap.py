@@ -16,6 +16,7 @@ from oncall_platform.database import make_async_engine
 from oncall_platform.kafka import make_broker
 from pd_sync_service.adapters.outbox import Outbox, OutboxRelay
 from pd_sync_service.adapters.pagerduty_clients import PagerDutyClients
+from pd_sync_service.adapters.unit_of_work import SqlUnitOfWork
 from pd_sync_service.entrypoints.consumers import CONSUMER_GROUP, register_consumers
 from pd_sync_service.service_layer.reconciler import PagerDutyFactory, Reconciler, ReconcilerConfig
 from pd_sync_service.settings import PdSyncSettings
@@ -53,12 +54,14 @@ def bootstrap(
             tracer_provider=tracer_provider,
         )
 
+    def unit_of_work() -> SqlUnitOfWork:
+        return SqlUnitOfWork(sessions, outbox)
+
     clients = PagerDutyClients(new_client)
     reconciler = Reconciler(
-        sessions,
+        unit_of_work,
         cast(PagerDutyFactory, clients),
         settings.credential_sealer(),
-        outbox,
         pagerduty_clock or (lambda: datetime.now(UTC)),
         ReconcilerConfig(debounce=timedelta(milliseconds=settings.debounce_ms)),
         tracer_provider=tracer_provider,
@@ -66,7 +69,7 @@ def bootstrap(
     register_consumers(
         broker,
         topics,
-        sessions,
+        unit_of_work,
         options=settings.consumer_options(),
         on_folded=reconciler.wake,
         tracer_provider=tracer_provider,

@@ -1,5 +1,5 @@
-"""A real database (SQLite, or PostgreSQL where locking matters) with the service's tables, and contract
-events to fold into it."""
+"""The service's state on a real database (SQLite, or PostgreSQL where locking matters) or in memory,
+and contract events to fold into it."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pd_sync_fakes import FakeDatabase
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 from oncall_contracts import (
     CredentialSealer,
@@ -18,12 +20,18 @@ from oncall_contracts import (
     PagerDutyAccount,
     PagerDutyUserProvisioned,
     ShiftChanged,
+    Topics,
+    registry,
 )
 from oncall_platform.database import make_async_engine
 from oncall_platform.inbox import ProcessedEvent
 from oncall_testing.databases import create_database, drop_database
-from pd_sync_service.adapters import orm
+from pd_sync_service.adapters import orm, repositories
+from pd_sync_service.adapters.outbox import Outbox
+from pd_sync_service.adapters.unit_of_work import SqlUnitOfWork
+from pd_sync_service.domain.records import TargetSchedule
 from pd_sync_service.service_layer.folding import fold
+from pd_sync_service.service_layer.unit_of_work import UnitOfWork
 
 ACCOUNT = PagerDutyAccount(subdomain="acme", region="us")
 SEALER = CredentialSealer({"k1": bytes(range(32))}, "k1")
@@ -60,10 +68,65 @@ async def _sessions(database_url: str) -> AsyncIterator[async_sessionmaker[Async
         await engine.dispose()
 
 
-async def apply(sessions: async_sessionmaker[AsyncSession], *payloads: Any) -> None:
+def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> SqlUnitOfWork:
+    return SqlUnitOfWork(sessions, Outbox(Topics()))
+
+
+class SqlState:
+    """The state in a database, read back as the service layer sees it."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        return unit_of_work(self.sessions)
+
+    async def target(self, rotation: str, role: str = "primary") -> TargetSchedule | None:
+        async with self.sessions() as session:
+            row = await session.get(orm.TargetRow, (rotation, role))
+            return None if row is None else repositories.target_schedule(row)
+
+    async def put_target(self, target: TargetSchedule) -> None:
+        """Overwrite the target's row, as if the process died before it committed a change."""
+        async with self.sessions() as session, session.begin():
+            row = await session.get(orm.TargetRow, (target.target_rotation_id, target.role))
+            assert row is not None
+            for name, value in repositories.target_columns(target).items():
+                setattr(row, name, value)
+
+    async def published(self) -> list[Any]:
+        async with self.sessions() as session:
+            rows = await session.scalars(select(orm.OutboxRow).order_by(col(orm.OutboxRow.id)))
+            return [registry.decode(row.value, row.headers).payload for row in rows]
+
+
+class InMemoryState:
+    """The state in the in-memory fakes."""
+
+    def __init__(self) -> None:
+        self.database = FakeDatabase()
+
+    def unit_of_work(self) -> UnitOfWork:
+        return self.database.unit_of_work()
+
+    async def target(self, rotation: str, role: str = "primary") -> TargetSchedule | None:
+        return self.database.target(rotation, role)
+
+    async def put_target(self, target: TargetSchedule) -> None:
+        self.database.committed.targets[target.target_rotation_id, target.role] = target
+
+    async def published(self) -> list[Any]:
+        return self.database.published()
+
+
+State = SqlState | InMemoryState
+
+
+async def apply(state: State, *payloads: Any) -> None:
     for payload in payloads:
-        async with sessions() as session, session.begin():
-            await fold(session, payload, NOW)
+        async with state.unit_of_work() as uow:
+            await fold(uow, payload, NOW)
+            await uow.commit()
 
 
 def integration(rotation: str, target: str | None = None, revision: int = 1, **extra: Any) -> Any:
@@ -100,6 +163,5 @@ def provisioned(email: str, user_id: str) -> PagerDutyUserProvisioned:
     return PagerDutyUserProvisioned(account=ACCOUNT, email=email, user_id=user_id, name=email[:3])
 
 
-async def target(sessions: async_sessionmaker[AsyncSession], rotation: str, role: str = "primary") -> Any:
-    async with sessions() as session:
-        return await session.get(orm.TargetRow, (rotation, role))
+async def target(state: State, rotation: str, role: str = "primary") -> Any:
+    return await state.target(rotation, role)

@@ -1,4 +1,5 @@
-"""The reconciler's decisions for one schedule, against the simulator (SQLite for the state)."""
+"""The reconciler's decisions for one schedule, against the simulator, on the in-memory fakes and on
+the SQL adapters (SQLite)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,23 @@ from typing import Any
 
 import httpx
 import pytest
-from pd_sync_state import NOW, SEALER, apply, integration, provisioned, shift, sqlite_sessions, target
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from pd_sync_state import (
+    NOW,
+    SEALER,
+    InMemoryState,
+    SqlState,
+    State,
+    apply,
+    integration,
+    provisioned,
+    shift,
+    sqlite_sessions,
+    target,
+)
 
-from oncall_contracts import IntegrationRemoved, Topics, registry
+from oncall_contracts import IntegrationRemoved
 from oncall_pagerduty import PagerDutyClient, RetryPolicy
 from pagerduty_sim.testing import RunningSimulator, run_simulator
-from pd_sync_service.adapters.orm import OutboxRow, TargetRow
-from pd_sync_service.adapters.outbox import Outbox
 from pd_sync_service.service_layer.reconciler import Reconciler
 from pd_sync_service.service_layer.sources import as_utc
 from pd_sync_service.service_layer.writer import PagerDutyApi
@@ -33,17 +42,20 @@ def sim() -> Iterator[RunningSimulator]:
         yield running
 
 
-@pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    async with sqlite_sessions(tmp_path) as made:
-        yield made
+@pytest.fixture(params=["in-memory", "sql"])
+async def state(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[State]:
+    if request.param == "in-memory":
+        yield InMemoryState()
+        return
+    async with sqlite_sessions(tmp_path) as sessions:
+        yield SqlState(sessions)
 
 
-def _reconciler(sessions: async_sessionmaker[AsyncSession], sim: RunningSimulator) -> Reconciler:
+def _reconciler(state: State, sim: RunningSimulator) -> Reconciler:
     def client(api_key: str, region: str) -> PagerDutyApi:
         return PagerDutyClient(api_key, base_url=sim.base_url, retry=RetryPolicy(max_attempts=1))
 
-    return Reconciler(sessions, client, SEALER, Outbox(Topics()), sim.now)
+    return Reconciler(state.unit_of_work, client, SEALER, sim.now)
 
 
 def _user(sim: RunningSimulator, email: str) -> str:
@@ -59,10 +71,8 @@ def _delete(sim: RunningSimulator, schedule_id: str) -> None:
     httpx.delete(f"{sim.base_url}/schedules/{schedule_id}", headers=headers).raise_for_status()
 
 
-async def _outbox(sessions: async_sessionmaker[AsyncSession]) -> list[Any]:
-    async with sessions() as session:
-        rows = await session.scalars(select(OutboxRow).order_by(OutboxRow.id))  # type: ignore[arg-type]
-        return [registry.decode(row.value, row.headers).payload for row in rows]
+async def _outbox(state: State) -> list[Any]:
+    return await state.published()
 
 
 def _schedule_requests(sim: RunningSimulator, since: int = 0) -> list[str]:
@@ -70,111 +80,111 @@ def _schedule_requests(sim: RunningSimulator, since: int = 0) -> list[str]:
     return [r["method"] for r in sim.requests()[since:] if r["path"].startswith("/schedules")]
 
 
-async def _configured(sessions: async_sessionmaker[AsyncSession], sim: RunningSimulator) -> None:
-    await apply(sessions, provisioned("ada@example.com", _user(sim, "ada@example.com")))
-    await apply(sessions, integration(OWN, api_key=KEY), shift(OWN, 0, "ada@example.com", revision=1))
+async def _configured(state: State, sim: RunningSimulator) -> None:
+    await apply(state, provisioned("ada@example.com", _user(sim, "ada@example.com")))
+    await apply(state, integration(OWN, api_key=KEY), shift(OWN, 0, "ada@example.com", revision=1))
 
 
-async def test_unprovisioned_member_defers_without_a_request_until_its_user_arrives(sessions, sim) -> None:
-    await apply(sessions, integration(OWN, api_key=KEY), shift(OWN, 0, "New@example.com", revision=1))
-    reconciler = _reconciler(sessions, sim)
+async def test_unprovisioned_member_defers_without_a_request_until_its_user_arrives(state, sim) -> None:
+    await apply(state, integration(OWN, api_key=KEY), shift(OWN, 0, "New@example.com", revision=1))
+    reconciler = _reconciler(state, sim)
     await reconciler.sync_target(OWN, "backup")  # the rotation has no backup: nothing to wait for
     await reconciler.sync_target(OWN, "primary")
     assert _schedule_requests(sim) == []
-    assert await _outbox(sessions) == []
-    waiting = await target(sessions, OWN)
+    assert await _outbox(state) == []
+    waiting = await target(state, OWN)
     assert waiting.dirty_seq > waiting.synced_seq  # still dirty, but not due before the late check
     assert waiting.dirty_at is None
     assert as_utc(waiting.last_dirty_at) > datetime.now(UTC) + timedelta(seconds=30)
     assert await reconciler.drain_once() == 0
 
-    await apply(sessions, provisioned("new@example.com", _user(sim, "new@example.com")))
+    await apply(state, provisioned("new@example.com", _user(sim, "new@example.com")))
     await reconciler.sync_target(OWN, "primary")
     assert _schedule_requests(sim) == ["POST"]
-    synced = await target(sessions, OWN)
+    synced = await target(state, OWN)
     assert synced.synced_seq == synced.dirty_seq
 
 
-async def test_a_past_shift_of_a_member_without_user_holds_nothing_back(sessions, sim) -> None:
-    await _configured(sessions, sim)
+async def test_a_past_shift_of_a_member_without_user_holds_nothing_back(state, sim) -> None:
+    await _configured(state, sim)
     gone = shift(OWN, -2, "gone@example.com", revision=1)  # ended before PagerDuty's now
-    await apply(sessions, gone.model_copy(update={"shift_id": "past"}))
-    await _reconciler(sessions, sim).sync_target(OWN, "primary")
+    await apply(state, gone.model_copy(update={"shift_id": "past"}))
+    await _reconciler(state, sim).sync_target(OWN, "primary")
     assert _schedule_requests(sim) == ["POST"]
 
 
-async def test_creates_once_then_spends_nothing_while_pagerduty_matches(sessions, sim) -> None:
-    await _configured(sessions, sim)
-    reconciler = _reconciler(sessions, sim)
+async def test_creates_once_then_spends_nothing_while_pagerduty_matches(state, sim) -> None:
+    await _configured(state, sim)
+    reconciler = _reconciler(state, sim)
     await reconciler.sync_target(OWN, "primary")
-    await apply(sessions, shift(OWN, 0, "ada@example.com", revision=2))  # a no-op change
+    await apply(state, shift(OWN, 0, "ada@example.com", revision=2))  # a no-op change
     await reconciler.sync_target(OWN, "primary")
     assert _schedule_requests(sim) == ["POST"]
-    events = await _outbox(sessions)
+    events = await _outbox(state)
     assert [type(e).__name__ for e in events] == ["ScheduleSynced", "ScheduleSynced"]
     assert events[0].schedule_id == events[1].schedule_id
 
 
-async def test_a_schedule_deleted_in_pagerduty_is_created_again_and_reported(sessions, sim) -> None:
-    await _configured(sessions, sim)
-    reconciler = _reconciler(sessions, sim)
+async def test_a_schedule_deleted_in_pagerduty_is_created_again_and_reported(state, sim) -> None:
+    await _configured(state, sim)
+    reconciler = _reconciler(state, sim)
     await reconciler.sync_target(OWN, "primary")
-    deleted = (await target(sessions, OWN)).schedule_id
+    deleted = (await target(state, OWN)).schedule_id
     _delete(sim, deleted)
     await reconciler.request_drift_check()
     await reconciler.sync_target(OWN, "primary")
-    repaired = (await _outbox(sessions))[-1]
+    repaired = (await _outbox(state))[-1]
     assert repaired.drift_repaired
     assert repaired.schedule_id not in (deleted, "")
 
 
-async def test_a_transient_failure_is_reported_and_retried_after_reading_pagerduty(sessions, sim) -> None:
-    await _configured(sessions, sim)
+async def test_a_transient_failure_is_reported_and_retried_after_reading_pagerduty(state, sim) -> None:
+    await _configured(state, sim)
     sim.faults(error_next=1)
-    await _reconciler(sessions, sim).sync_target(OWN, "primary")
-    failed = (await _outbox(sessions))[-1]
+    await _reconciler(state, sim).sync_target(OWN, "primary")
+    failed = (await _outbox(state))[-1]
     assert type(failed).__name__ == "ScheduleSyncFailed"
     assert failed.retryable
-    row = await target(sessions, OWN)
+    row = await target(state, OWN)
     assert row.dirty_seq > row.synced_seq
     assert row.check_drift
 
 
-async def test_removed_integration_writes_nothing(sessions, sim) -> None:
-    await _configured(sessions, sim)
-    await apply(sessions, IntegrationRemoved(rotation_id=OWN, revision=2))
-    await _reconciler(sessions, sim).sync_target(OWN, "primary")
+async def test_removed_integration_writes_nothing(state, sim) -> None:
+    await _configured(state, sim)
+    await apply(state, IntegrationRemoved(rotation_id=OWN, revision=2))
+    await _reconciler(state, sim).sync_target(OWN, "primary")
     assert _schedule_requests(sim) == []
 
 
-async def test_the_periodic_reconcile_reads_the_schedules_checked_longest_ago_first(sessions, sim) -> None:
+async def test_the_periodic_reconcile_reads_the_schedules_checked_longest_ago_first(state, sim) -> None:
     other = "b1111111-1111-4111-8111-111111111111"
-    await _configured(sessions, sim)
-    await apply(sessions, integration(other, api_key=KEY), shift(other, 0, "ada@example.com", revision=1))
-    reconciler = _reconciler(sessions, sim)
+    await _configured(state, sim)
+    await apply(state, integration(other, api_key=KEY), shift(other, 0, "ada@example.com", revision=1))
+    reconciler = _reconciler(state, sim)
     await reconciler.sync_target(OWN, "primary")  # created first: compared longest ago
     await reconciler.sync_target(other, "primary")
-    drifts_before = [(await target(sessions, r)).dirty_seq for r in (OWN, other)]
+    drifts_before = [(await target(state, r)).dirty_seq for r in (OWN, other)]
 
     assert await reconciler.request_drift_check(limit=1) == 1
 
-    assert (await target(sessions, OWN)).check_drift
-    assert (await target(sessions, OWN)).dirty_seq == drifts_before[0] + 1
-    assert (await target(sessions, other)).dirty_seq == drifts_before[1]
+    assert (await target(state, OWN)).check_drift
+    assert (await target(state, OWN)).dirty_seq == drifts_before[0] + 1
+    assert (await target(state, other)).dirty_seq == drifts_before[1]
     await reconciler.sync_target(OWN, "primary")  # one GET, and it becomes the most recently checked
     assert _schedule_requests(sim) == ["POST", "POST", "GET"]
     assert await reconciler.request_drift_check(limit=1) == 1
-    assert (await target(sessions, other)).check_drift
+    assert (await target(state, other)).check_drift
 
 
-async def test_after_a_restart_only_schedules_still_dirty_are_read_before_writing(sessions, sim) -> None:
-    await _configured(sessions, sim)
-    reconciler = _reconciler(sessions, sim)
+async def test_after_a_restart_only_schedules_still_dirty_are_read_before_writing(state, sim) -> None:
+    await _configured(state, sim)
+    reconciler = _reconciler(state, sim)
     await reconciler.sync_target(OWN, "primary")
-    await apply(sessions, shift(OWN, 1, "ada@example.com", revision=1))  # its write was cut short
+    await apply(state, shift(OWN, 1, "ada@example.com", revision=1))  # its write was cut short
 
     assert await reconciler.recover_interrupted_writes() == 2  # both roles of the dirty target
-    assert (await target(sessions, OWN)).check_drift
+    assert (await target(state, OWN)).check_drift
 
 
 def _schedules(sim: RunningSimulator) -> list[dict[str, Any]]:
@@ -183,44 +193,41 @@ def _schedules(sim: RunningSimulator) -> list[dict[str, Any]]:
     return list(listed.json()["schedules"])
 
 
-async def test_a_create_whose_answer_was_lost_is_adopted_not_repeated(sessions, sim) -> None:
-    await _configured(sessions, sim)
+async def test_a_create_whose_answer_was_lost_is_adopted_not_repeated(state, sim) -> None:
+    await _configured(state, sim)
     sim.faults(lose_answer_next=1)  # PagerDuty creates the schedule; the answer never arrives
-    reconciler = _reconciler(sessions, sim)
+    reconciler = _reconciler(state, sim)
     await reconciler.sync_target(OWN, "primary")
-    assert type((await _outbox(sessions))[-1]).__name__ == "ScheduleSyncFailed"
+    assert type((await _outbox(state))[-1]).__name__ == "ScheduleSyncFailed"
     [created] = _schedules(sim)
     before = len(sim.requests())
 
     await reconciler.sync_target(OWN, "primary")
     assert _schedule_requests(sim, before) == ["GET", "GET"]  # look it up, read it: it already matches
     assert [s["id"] for s in _schedules(sim)] == [created["id"]]
-    synced = (await _outbox(sessions))[-1]
+    synced = (await _outbox(state))[-1]
     assert (type(synced).__name__, synced.schedule_id) == ("ScheduleSynced", created["id"])
 
-    await apply(sessions, shift(OWN, 0, "bob@example.com", revision=2))
-    await apply(sessions, provisioned("bob@example.com", _user(sim, "bob@example.com")))
+    await apply(state, shift(OWN, 0, "bob@example.com", revision=2))
+    await apply(state, provisioned("bob@example.com", _user(sim, "bob@example.com")))
     before = len(sim.requests())
     await reconciler.sync_target(OWN, "primary")
     assert _schedule_requests(sim, before) == ["PUT"]
     assert [s["id"] for s in _schedules(sim)] == [created["id"]]
 
 
-async def test_a_create_applied_before_a_crash_is_adopted_after_the_restart(sessions, sim) -> None:
-    await _configured(sessions, sim)
-    async with sessions() as session:
-        before = await session.get(TargetRow, (OWN, "primary"))
-        assert before is not None
-        session.expunge(before)
-    await _reconciler(sessions, sim).sync_target(OWN, "primary")
-    async with sessions() as session, session.begin():
-        await session.merge(before)  # the process died before its commit: the row as it was
+async def test_a_create_applied_before_a_crash_is_adopted_after_the_restart(state, sim) -> None:
+    await _configured(state, sim)
+    before = await target(state, OWN)
+    assert before is not None
+    await _reconciler(state, sim).sync_target(OWN, "primary")
+    await state.put_target(before)  # the process died before its commit: the target as it was
 
-    restarted = _reconciler(sessions, sim)
+    restarted = _reconciler(state, sim)
     await restarted.recover_interrupted_writes()
     await restarted.sync_target(OWN, "primary")
     assert len(_schedules(sim)) == 1
-    assert (await target(sessions, OWN)).schedule_id == _schedules(sim)[0]["id"]
+    assert (await target(state, OWN)).schedule_id == _schedules(sim)[0]["id"]
 
 
 def _hand_made_schedule(sim: RunningSimulator, name: str) -> None:
@@ -229,11 +236,11 @@ def _hand_made_schedule(sim: RunningSimulator, name: str) -> None:
     httpx.post(f"{sim.base_url}/schedules", json=body, headers=headers).raise_for_status()
 
 
-async def test_a_schedule_of_the_same_name_made_by_hand_is_never_adopted(sessions, sim) -> None:
-    await _configured(sessions, sim)
+async def test_a_schedule_of_the_same_name_made_by_hand_is_never_adopted(state, sim) -> None:
+    await _configured(state, sim)
     name = integration(OWN).schedule_name
     _hand_made_schedule(sim, name)
-    reconciler = _reconciler(sessions, sim)
+    reconciler = _reconciler(state, sim)
     await reconciler.recover_interrupted_writes()  # dirty after a restart: a create may have been cut short
 
     await reconciler.sync_target(OWN, "primary")

@@ -11,15 +11,22 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
-from pd_sync_state import NOW, SEALER, apply, integration, provisioned, shift, sqlite_sessions, target
+from pd_sync_state import (
+    NOW,
+    SEALER,
+    SqlState,
+    apply,
+    integration,
+    provisioned,
+    shift,
+    sqlite_sessions,
+    target,
+)
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from oncall_contracts import Topics
 from oncall_pagerduty import PagerDutyClient, RetryPolicy
 from pagerduty_sim.testing import RunningSimulator, run_simulator
 from pd_sync_service.adapters.orm import OutboxRow
-from pd_sync_service.adapters.outbox import Outbox
 from pd_sync_service.service_layer.reconciler import Reconciler
 from pd_sync_service.service_layer.writer import PagerDutyApi
 
@@ -35,20 +42,18 @@ def sim() -> Iterator[RunningSimulator]:
 
 
 @pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def state(tmp_path: Path) -> AsyncIterator[SqlState]:
     async with sqlite_sessions(tmp_path) as made:
-        yield made
+        yield SqlState(made)
 
 
-def _reconciler(
-    sessions: async_sessionmaker[AsyncSession], sim: RunningSimulator, provider: TracerProvider
-) -> Reconciler:
+def _reconciler(state: SqlState, sim: RunningSimulator, provider: TracerProvider) -> Reconciler:
     def client(api_key: str, region: str) -> PagerDutyApi:
         return PagerDutyClient(
             api_key, base_url=sim.base_url, retry=RetryPolicy(max_attempts=1), tracer_provider=provider
         )
 
-    return Reconciler(sessions, client, SEALER, Outbox(Topics()), sim.now, tracer_provider=provider)
+    return Reconciler(state.unit_of_work, client, SEALER, sim.now, tracer_provider=provider)
 
 
 def _user(sim: RunningSimulator, email: str) -> str:
@@ -59,18 +64,18 @@ def _user(sim: RunningSimulator, email: str) -> str:
 
 
 async def test_the_pagerduty_write_shares_the_trace_of_the_consuming_span(
-    sessions: async_sessionmaker[AsyncSession],
+    state: SqlState,
     sim: RunningSimulator,
     tracer_provider: TracerProvider,
     span_exporter: InMemorySpanExporter,
 ) -> None:
-    await apply(sessions, provisioned("ada@example.com", _user(sim, "ada@example.com")))
+    await apply(state, provisioned("ada@example.com", _user(sim, "ada@example.com")))
     tracer = trace.get_tracer(__name__, tracer_provider=tracer_provider)
     with tracer.start_as_current_span("consume", kind=SpanKind.CONSUMER) as consuming:
-        await apply(sessions, integration(OWN, api_key=KEY), shift(OWN, 0, "ada@example.com", revision=1))
+        await apply(state, integration(OWN, api_key=KEY), shift(OWN, 0, "ada@example.com", revision=1))
     trace_id = consuming.get_span_context().trace_id
 
-    await _reconciler(sessions, sim, tracer_provider).sync_target(OWN, "primary")  # outside any span
+    await _reconciler(state, sim, tracer_provider).sync_target(OWN, "primary")  # outside any span
 
     spans = span_exporter.get_finished_spans()
     writes = [s for s in spans if s.kind == SpanKind.CLIENT and s.name.split(" ")[0] in {"PUT", "POST"}]
@@ -79,26 +84,26 @@ async def test_the_pagerduty_write_shares_the_trace_of_the_consuming_span(
     (reconcile,) = [s for s in spans if s.name == "reconcile"]
     assert reconcile.parent is not None
     assert reconcile.parent.span_id == consuming.get_span_context().span_id
-    row = await target(sessions, OWN)
+    row = await target(state, OWN)
     assert reconcile.attributes is not None
     assert reconcile.attributes["rotation.id"] == OWN
     assert reconcile.attributes["pagerduty.schedule.id"] == row.schedule_id
     assert row.traceparent is None  # synced: a later drift check starts a trace of its own
 
-    async with sessions() as session:  # the ScheduleSynced it publishes continues the same trace
+    async with state.sessions() as session:  # the ScheduleSynced it publishes continues the same trace
         outbox = list(await session.scalars(select(OutboxRow)))
     assert outbox
     assert all(f"-{trace_id:032x}-" in (r.traceparent or "") for r in outbox)
 
 
 async def test_a_sync_without_a_stored_context_starts_its_own_trace(
-    sessions: async_sessionmaker[AsyncSession],
+    state: SqlState,
     sim: RunningSimulator,
     tracer_provider: TracerProvider,
     span_exporter: InMemorySpanExporter,
 ) -> None:
-    await apply(sessions, provisioned("ada@example.com", _user(sim, "ada@example.com")))
-    await apply(sessions, integration(OWN, api_key=KEY), shift(OWN, 0, "ada@example.com", revision=1))
-    await _reconciler(sessions, sim, tracer_provider).sync_target(OWN, "primary")
+    await apply(state, provisioned("ada@example.com", _user(sim, "ada@example.com")))
+    await apply(state, integration(OWN, api_key=KEY), shift(OWN, 0, "ada@example.com", revision=1))
+    await _reconciler(state, sim, tracer_provider).sync_target(OWN, "primary")
     (reconcile,) = [s for s in span_exporter.get_finished_spans() if s.name == "reconcile"]
     assert reconcile.parent is None

@@ -9,12 +9,11 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker
 from opentelemetry.trace import TracerProvider
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from oncall_contracts import Envelope, Topics
-from oncall_platform.consumer import ConsumerOptions, EventConsumer, subscribe
-from oncall_platform.inbox import SessionUnitOfWork, session_units
+from oncall_platform.consumer import ConsumerOptions, EventConsumer, committing, subscribe
 from pd_sync_service.service_layer.folding import HANDLED_EVENTS, fold
+from pd_sync_service.service_layer.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 CONSUMER_GROUP = "pd-sync-service"
 
@@ -22,7 +21,7 @@ CONSUMER_GROUP = "pd-sync-service"
 def register_consumers(
     broker: KafkaBroker,
     topics: Topics,
-    sessions: async_sessionmaker[AsyncSession],
+    unit_of_work: UnitOfWorkFactory,
     *,
     options: ConsumerOptions,
     on_folded: Callable[[], None] = lambda: None,
@@ -34,13 +33,13 @@ def register_consumers(
     `fetch_max_wait_ms` bounds how long an event can wait behind an idle fetch of other partitions.
     """
 
-    async def handle(unit: SessionUnitOfWork, envelope: Envelope[Any]) -> None:
-        await fold(unit.session, envelope.payload, datetime.now(UTC))
+    async def handle(uow: UnitOfWork, envelope: Envelope[Any]) -> None:
+        await fold(uow, envelope.payload, datetime.now(UTC))
 
     consumer = EventConsumer(
         group=CONSUMER_GROUP,
         handles=HANDLED_EVENTS,
-        unit_of_work=session_units(sessions),
+        unit_of_work=committing(unit_of_work),
         handle=handle,
         after_commit=on_folded,
     )

@@ -10,18 +10,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opentelemetry import propagate, trace
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import col
 
-from oncall_contracts import CredentialSealer, ScheduleSynced, ScheduleSyncFailed, SealedCredential
+from oncall_contracts import CredentialSealer, ScheduleSynced, ScheduleSyncFailed
 from oncall_pagerduty import PagerDutyError
-from pd_sync_service.adapters.orm import IntegrationRow, TargetRow
-from pd_sync_service.adapters.outbox import Outbox
-from pd_sync_service.adapters.schedule_json import layers_to_store
 from pd_sync_service.domain.model import Layer
+from pd_sync_service.domain.records import TargetSchedule
 from pd_sync_service.service_layer.folding import await_users, mark_target_dirty
 from pd_sync_service.service_layer.sources import TargetInputs, as_utc, load_inputs
+from pd_sync_service.service_layer.unit_of_work import UnitOfWorkFactory
 from pd_sync_service.service_layer.writer import PagerDutyApi, wanted_schedule, write_schedule
 
 logger = logging.getLogger(__name__)
@@ -48,17 +44,16 @@ class Reconciler:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        unit_of_work: UnitOfWorkFactory,
         pagerduty: PagerDutyFactory,
         sealer: CredentialSealer,
-        outbox: Outbox,
         pagerduty_clock: Clock,
         config: ReconcilerConfig | None = None,
         *,
         tracer_provider: trace.TracerProvider | None = None,
     ) -> None:
-        self._sessions, self._pagerduty, self._sealer = sessions, pagerduty, sealer
-        self._outbox, self._pd_now = outbox, pagerduty_clock
+        self._uow, self._pagerduty, self._sealer = unit_of_work, pagerduty, sealer
+        self._pd_now = pagerduty_clock
         self._config = config or ReconcilerConfig()
         self._tracer = trace.get_tracer(__name__, tracer_provider=tracer_provider)
         self._woken = asyncio.Event()
@@ -92,19 +87,8 @@ class Reconciler:
 
     async def drain_once(self) -> int:
         """Sync every target that is due; returns how many were synced."""
-        now = datetime.now(UTC)
-        async with self._sessions() as session:
-            due = (
-                await session.execute(
-                    select(col(TargetRow.target_rotation_id), col(TargetRow.role)).where(
-                        col(TargetRow.dirty_seq) > TargetRow.synced_seq,
-                        or_(
-                            col(TargetRow.last_dirty_at) <= now - self._config.debounce,
-                            col(TargetRow.dirty_at) <= now - self._config.max_wait,
-                        ),
-                    )
-                )
-            ).all()
+        async with self._uow() as uow:
+            due = await uow.targets.due(datetime.now(UTC), self._config.debounce, self._config.max_wait)
         limit = asyncio.Semaphore(self._config.concurrency)
 
         async def sync(target_rotation_id: str, role: str) -> None:
@@ -122,119 +106,100 @@ class Reconciler:
         None) dirty with a GET-and-compare; returns how many. A few per interval keep hand edits from
         lasting while spending little of each key's budget."""
         now = datetime.now(UTC)
-        async with self._sessions() as session, session.begin():
-            last_checked = func.min(TargetRow.drift_checked_at)
-            query = (
-                select(col(IntegrationRow.rotation_id))
-                .outerjoin(TargetRow, col(TargetRow.target_rotation_id) == IntegrationRow.rotation_id)
-                .where(col(IntegrationRow.mode) == "own", col(IntegrationRow.active).is_(True))
-                .group_by(col(IntegrationRow.rotation_id))
-                .order_by(last_checked.asc().nulls_first(), col(IntegrationRow.rotation_id))
-            )
-            owners = list(await session.scalars(query if limit is None else query.limit(limit)))
+        async with self._uow() as uow:
+            owners = await uow.integrations.owners_checked_longest_ago(limit)
             for owner in owners:
-                await mark_target_dirty(session, owner, now, drift=True)
+                await mark_target_dirty(uow, owner, now, drift=True)
+            await uow.commit()
         self.wake()
         return len(owners)
 
     async def recover_interrupted_writes(self) -> int:
         """At start: a target still dirty may have had its write cut short by a crash (applied by
         PagerDuty, not recorded here), so its next sync reads PagerDuty first; returns how many."""
-        async with self._sessions() as session, session.begin():
-            result = await session.execute(
-                update(TargetRow)
-                .where(col(TargetRow.dirty_seq) > TargetRow.synced_seq)
-                .values(check_drift=True)
-            )
-        return int(getattr(result, "rowcount", 0) or 0)
+        async with self._uow() as uow:
+            recovered = await uow.targets.check_drift_of_dirty()
+            await uow.commit()
+        return recovered
 
     async def sync_target(self, target_rotation_id: str, role: str) -> None:
-        events: list[Any] = []
-        async with self._sessions() as session, session.begin():
-            row = (
-                await session.scalars(
-                    select(TargetRow)
-                    .where(
-                        col(TargetRow.target_rotation_id) == target_rotation_id, col(TargetRow.role) == role
-                    )
-                    .with_for_update(skip_locked=True)
-                )
-            ).first()
-            if row is None or row.dirty_seq <= row.synced_seq:
+        async with self._uow() as uow:
+            target = await uow.targets.claim(target_rotation_id, role)
+            if target is None or target.dirty_seq <= target.synced_seq:
                 return  # another replica holds it, or it is clean
-            seq = row.dirty_seq
+            seq = target.dirty_seq
+            events: list[Any] = []
             # Continue the trace of the latest change that marked the target dirty (the consumer's span),
             # so one trace runs from the change to the PagerDuty write and the ScheduleSynced it publishes.
-            parent = propagate.extract({"traceparent": row.traceparent} if row.traceparent else {})
+            parent = propagate.extract({"traceparent": target.traceparent} if target.traceparent else {})
             with self._tracer.start_as_current_span(
                 "reconcile",
                 context=parent,
                 attributes={"rotation.id": target_rotation_id, "pagerduty.schedule.role": role},
             ) as span:
-                if row.schedule_id:
-                    span.set_attribute("pagerduty.schedule.id", row.schedule_id)
-                inputs = await load_inputs(session, target_rotation_id, role, self._pd_now())
+                if target.schedule_id:
+                    span.set_attribute("pagerduty.schedule.id", target.schedule_id)
+                inputs = await load_inputs(uow, target_rotation_id, role, self._pd_now())
                 waiting: set[str] = set()
                 if inputs is not None:
                     account_key = inputs.owner.account_key
                     waiting = await await_users(
-                        session, account_key, target_rotation_id, role, inputs.unknown_emails
+                        uow, account_key, target_rotation_id, role, inputs.unknown_emails
                     )
                     if waiting != inputs.unknown_emails:  # users arrived while the inputs were read
-                        inputs = await load_inputs(session, target_rotation_id, role, self._pd_now())
+                        inputs = await load_inputs(uow, target_rotation_id, role, self._pd_now())
                 retry = False
-                if inputs is not None and not waiting and (inputs.sources or row.schedule_id):
+                if inputs is not None and not waiting and (inputs.sources or target.schedule_id):
                     span.set_attribute("rotation.sources", [s.rotation_id for s in inputs.sources])
-                    events, retry = await self._sync(row, inputs)
-                if row.schedule_id:
-                    span.set_attribute("pagerduty.schedule.id", row.schedule_id)
+                    events, retry = await self._sync(target, inputs)
+                if target.schedule_id:
+                    span.set_attribute("pagerduty.schedule.id", target.schedule_id)
                 span.set_attribute("reconcile.retry", retry)
                 span.set_attribute("reconcile.awaited_users", len(waiting))
                 if retry:
-                    _postpone(row, self._config.retry_after)
+                    _postpone(target, self._config.retry_after)
                 elif waiting:
                     # Woken when the last awaited user is provisioned; the late check is a safety net
                     # for a wake-up skipped while a sync of this target failed.
-                    _postpone(row, self._config.awaiting_recheck)
+                    _postpone(target, self._config.awaiting_recheck)
                 else:
-                    row.synced_seq = seq
-                    row.dirty_at = row.last_dirty_at = None
-                    row.traceparent = None
-                session.add(row)
-                self._outbox.add(session, events)
-        if events:
-            self._outbox.wake()
+                    target.synced_seq = seq
+                    target.dirty_at = target.last_dirty_at = None
+                    target.traceparent = None
+                await uow.targets.save(target)
+                uow.outbox.add(events)  # in the span: the relay's publish continues its trace
+            await uow.commit()
 
-    async def _sync(self, row: TargetRow, inputs: TargetInputs) -> tuple[list[Any], bool]:
+    async def _sync(self, target: TargetSchedule, inputs: TargetInputs) -> tuple[list[Any], bool]:
         owner = inputs.owner
-        api_key = self._sealer.open(SealedCredential.model_validate(owner.credential), owner.account_key)
+        api_key = self._sealer.open(owner.credential, owner.account_key)
         client = _CountingApi(self._pagerduty(api_key, owner.region))
-        compares = row.check_drift or row.schedule_id is None  # a GET-and-compare, or a fresh schedule
+        compares = target.check_drift or target.schedule_id is None  # a GET-and-compare, or a fresh schedule
         try:
-            layers, drift = await self._write(client, row, inputs)
+            layers, drift = await self._write(client, target, inputs)
         except PagerDutyError as error:
             # A write that timed out may have been applied: read PagerDuty before the next write.
-            row.check_drift = True
+            target.check_drift = True
             failed = [
                 ScheduleSyncFailed(
                     rotation_id=s.rotation_id,
-                    role=row.role,
+                    role=target.role,
                     reason=str(error)[:500] or "PagerDuty error",
                     retryable=error.retryable,
                 )
                 for s in inputs.sources
             ]
             return failed, error.retryable
-        row.layers, row.check_drift = layers_to_store(layers), False
+        target.layers, target.check_drift = layers, False
         if compares:
-            row.drift_checked_at = datetime.now(UTC)
+            target.drift_checked_at = datetime.now(UTC)
         synced = [
             ScheduleSynced(
                 rotation_id=source.rotation_id,
-                role=row.role,
-                schedule_id=row.schedule_id or "",
-                schedule_url=row.schedule_url or "",
-                synced_until=as_utc(row.synced_until or datetime.now(UTC)),
+                role=target.role,
+                schedule_id=target.schedule_id or "",
+                schedule_url=target.schedule_url or "",
+                synced_until=as_utc(target.synced_until or datetime.now(UTC)),
                 layer_ids=[
                     layer.id or "" for layer in layers if layer.owner == source.rotation_id and layer.id
                 ],
@@ -246,9 +211,9 @@ class Reconciler:
         return synced, False
 
     async def _write(
-        self, client: PagerDutyApi, row: TargetRow, inputs: TargetInputs
+        self, client: PagerDutyApi, target: TargetSchedule, inputs: TargetInputs
     ) -> tuple[list[Layer], bool]:
-        return await write_schedule(client, row, wanted_schedule(row.role, inputs, self._pd_now()))
+        return await write_schedule(client, target, wanted_schedule(target.role, inputs, self._pd_now()))
 
 
 class _CountingApi:
@@ -271,7 +236,7 @@ class _CountingApi:
         return await self._client.put(path, json)
 
 
-def _postpone(row: TargetRow, delay: timedelta) -> None:
+def _postpone(target: TargetSchedule, delay: timedelta) -> None:
     """Keep the target dirty but due only after `delay` (unless a new change marks it again)."""
-    row.dirty_at = None
-    row.last_dirty_at = datetime.now(UTC) + delay
+    target.dirty_at = None
+    target.last_dirty_at = datetime.now(UTC) + delay

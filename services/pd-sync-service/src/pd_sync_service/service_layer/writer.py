@@ -8,16 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from oncall_pagerduty import NotFoundError
-from pd_sync_service.adapters.orm import TargetRow
-from pd_sync_service.adapters.schedule_json import (
-    layers_from_schedule,
-    layers_from_store,
-    layers_to_store,
-    schedule_body,
-    sync_key_mark,
-)
+from pd_sync_service.adapters.schedule_json import layers_from_schedule, schedule_body, sync_key_mark
 from pd_sync_service.domain.model import Assignment, Layer
 from pd_sync_service.domain.plan import plan_layers, shows
+from pd_sync_service.domain.records import TargetSchedule
 from pd_sync_service.domain.schedule import expected_entries, schedule_layers
 from pd_sync_service.service_layer.sources import TargetInputs
 
@@ -79,32 +73,32 @@ def wanted_schedule(role: str, inputs: TargetInputs, now: datetime) -> WantedSch
 
 
 async def write_schedule(
-    client: PagerDutyApi, row: TargetRow, wanted: WantedSchedule
+    client: PagerDutyApi, target: TargetSchedule, wanted: WantedSchedule
 ) -> tuple[list[Layer], bool]:
     """Make PagerDuty show `wanted`; return the layers it now holds and whether drift was repaired
     (someone changed or deleted the schedule by hand)."""
-    row.synced_until = wanted.until
-    if row.schedule_id is None and row.check_drift and await _adopt_unconfirmed(client, row, wanted):
-        return await _update(client, row, wanted)
-    if row.schedule_id is None:
-        return await _create(client, row, wanted), False
+    target.synced_until = wanted.until
+    if target.schedule_id is None and target.check_drift and await _adopt_unconfirmed(client, target, wanted):
+        return await _update(client, target, wanted)
+    if target.schedule_id is None:
+        return await _create(client, target, wanted), False
     try:
-        return await _update(client, row, wanted)
+        return await _update(client, target, wanted)
     except NotFoundError:
-        logger.warning("schedule %s was deleted in PagerDuty; creating it again", row.schedule_id)
-        row.schedule_id = None
-        return await _create(client, row, wanted), True
+        logger.warning("schedule %s was deleted in PagerDuty; creating it again", target.schedule_id)
+        target.schedule_id = None
+        return await _create(client, target, wanted), True
 
 
-async def _create(client: PagerDutyApi, row: TargetRow, wanted: WantedSchedule) -> list[Layer]:
+async def _create(client: PagerDutyApi, target: TargetSchedule, wanted: WantedSchedule) -> list[Layer]:
     """Sent once: after a failure PagerDuty may have survived, `check_drift` makes the next sync look
     for the schedule before creating one (see `_adopt_unconfirmed`)."""
     body = (await client.post("/schedules", json=wanted.body(wanted.layers), at_most_once=True))["schedule"]
-    row.schedule_id, row.schedule_url = str(body["id"]), str(body.get("html_url") or "")
+    target.schedule_id, target.schedule_url = str(body["id"]), str(body.get("html_url") or "")
     return _with_owners(body, wanted.layers, [])
 
 
-async def _adopt_unconfirmed(client: PagerDutyApi, row: TargetRow, wanted: WantedSchedule) -> bool:
+async def _adopt_unconfirmed(client: PagerDutyApi, target: TargetSchedule, wanted: WantedSchedule) -> bool:
     """Take up the schedule an earlier create made without its answer reaching us (a lost answer, a
     crash before the commit): the one by this name whose description carries the target's sync key.
     Its layers are assigned to their owners in creation order when their number matches."""
@@ -122,24 +116,26 @@ async def _adopt_unconfirmed(client: PagerDutyApi, row: TargetRow, wanted: Wante
     fetched = (await client.get(f"/schedules/{found['id']}"))["schedule"]
     fresh = layers_from_schedule(fetched, {})
     layers = _with_owners(fetched, wanted.layers, []) if len(fresh) == len(wanted.layers) else fresh
-    row.schedule_id, row.schedule_url = str(found["id"]), str(found.get("html_url") or "")
-    row.layers, row.check_drift = layers_to_store(layers), False
+    target.schedule_id, target.schedule_url = str(found["id"]), str(found.get("html_url") or "")
+    target.layers, target.check_drift = layers, False
     return True
 
 
-async def _update(client: PagerDutyApi, row: TargetRow, wanted: WantedSchedule) -> tuple[list[Layer], bool]:
+async def _update(
+    client: PagerDutyApi, target: TargetSchedule, wanted: WantedSchedule
+) -> tuple[list[Layer], bool]:
     """PUT only when the layers PagerDuty holds do not show `wanted`; on a drift check read them first."""
-    stored = layers_from_store(row.layers)
+    stored = target.layers
     held, drift = stored, False
-    if row.check_drift:
-        fetched = (await client.get(f"/schedules/{row.schedule_id}"))["schedule"]
+    if target.check_drift:
+        fetched = (await client.get(f"/schedules/{target.schedule_id}"))["schedule"]
         owners = {layer.id: layer.owner for layer in stored if layer.id and layer.owner}
         held = layers_from_schedule(fetched, owners)
         drift = not wanted.shown_by(held) and wanted.shown_by(stored)
     if wanted.shown_by(held):
         return held, False
     sent = plan_layers(held, wanted.layers, wanted.since)
-    body = (await client.put(f"/schedules/{row.schedule_id}", json=wanted.body(sent)))["schedule"]
+    body = (await client.put(f"/schedules/{target.schedule_id}", json=wanted.body(sent)))["schedule"]
     return _with_owners(body, [layer for layer in sent if layer.id is None], sent), drift
 
 
