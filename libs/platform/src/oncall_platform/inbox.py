@@ -8,14 +8,13 @@ pipeline (`oncall_platform.consumer`) does this for every consumer.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, String
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import Field, SQLModel
 
 
@@ -51,26 +50,3 @@ async def record_new(
 async def record_once(db: AsyncSession | AsyncConnection, consumer: str, event_id: uuid.UUID) -> bool:
     """Insert (consumer, event_id) unless present; True when this call recorded it first."""
     return event_id in await record_new(db, consumer, [event_id])
-
-
-class SessionUnitOfWork:
-    """A consumer's unit of work that is one session transaction (its handler takes `session`)."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def first_time(self, consumer: str, event_id: uuid.UUID) -> bool:
-        return await record_once(self.session, consumer, event_id)
-
-
-def session_units(
-    sessions: async_sessionmaker[AsyncSession],
-) -> Callable[[], AbstractAsyncContextManager[SessionUnitOfWork]]:
-    """Opens a `SessionUnitOfWork`: committed when the block exits normally, else rolled back."""
-
-    @asynccontextmanager
-    async def unit_of_work() -> AsyncIterator[SessionUnitOfWork]:
-        async with sessions() as session, session.begin():
-            yield SessionUnitOfWork(session)
-
-    return unit_of_work
