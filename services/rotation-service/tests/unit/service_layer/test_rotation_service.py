@@ -19,6 +19,7 @@ from rotation_service.service_layer.pagerduty import PagerDutyService
 from rotation_service.service_layer.rotations import RotationService
 
 NOW = datetime(2030, 1, 7, 9, tzinfo=UTC)
+DAY = timedelta(days=1)
 ADMIN = "admin@example.com"
 WEEKLY = RotationSpec(
     time_zone="Europe/Paris",
@@ -190,3 +191,48 @@ def _window(start_hour: int, end_hour: int) -> CoverageWindow:
 
 def _held(*shifts: Shift) -> set[str | None]:
     return {person for shift in shifts for person in (shift.primary, shift.backup)}
+
+
+async def test_a_holder_may_hand_their_shift_on_and_the_result_is_pinned(
+    db: FakeDatabase, rotations: RotationService
+) -> None:
+    rotation = await staffed(rotations, "ann@example.com", "bob@example.com", "cat@example.com")
+    shift = next(s for s in list(rotation.shifts.values())[1:] if s.primary == "ann@example.com")
+
+    with pytest.raises(Forbidden):
+        await rotations.reassign_shift(
+            rotation.id, "bob@example.com", shift.id, {"primary": "bob@example.com"}
+        )
+    handed = await rotations.reassign_shift(
+        rotation.id, "Ann@Example.com", shift.id, {"primary": "Cat@Example.com"}
+    )
+
+    assert (handed.primary, handed.pinned) == ("cat@example.com", True)
+    assert (await rotations.get(rotation.id)).shifts[shift.id].primary == "cat@example.com"
+
+
+async def test_members_mark_their_own_unavailability_and_admins_anyones(rotations: RotationService) -> None:
+    rotation = await staffed(rotations, "ann@example.com", "bob@example.com")
+    start = NOW + timedelta(days=14)
+
+    await rotations.add_unavailability(rotation.id, "ann@example.com", "ann@example.com", start, start + DAY)
+    with pytest.raises(Forbidden):
+        await rotations.add_unavailability(
+            rotation.id, "ann@example.com", "bob@example.com", start, start + DAY
+        )
+    await rotations.add_unavailability(rotation.id, ADMIN, "bob@example.com", start + DAY, start + 2 * DAY)
+
+    members = (await rotations.get(rotation.id)).members
+    assert [len(members[email].unavailable) for email in ("ann@example.com", "bob@example.com")] == [1, 1]
+
+
+async def test_rolling_horizons_saves_only_the_rotations_that_changed(db: FakeDatabase) -> None:
+    now = [NOW]
+    rotations = RotationService(db.unit_of_work, lambda: now[0])
+    await staffed(rotations, "ann@example.com", "bob@example.com")
+    assert await rotations.roll_horizons() == 0  # laid out to the horizon at creation
+    commits = db.commits
+
+    now[0] = NOW + timedelta(weeks=2)
+    assert await rotations.roll_horizons() == 1
+    assert db.commits == commits + 1
