@@ -165,7 +165,8 @@ async def world(kafka_bootstrap_servers: str, topics: Topics, database_url: str)
 @pytest.fixture
 async def start(world: World) -> AsyncIterator[Start]:
     """Starts the consumer (after the test published what it should find)."""
-    broker = make_broker(world.servers, client_id="pipeline-test")
+    # a publish the broker refuses fails after 5 s, not aiokafka's default 40 s
+    broker = make_broker(world.servers, client_id="pipeline-test", request_timeout_ms=5_000)
     dead = make_async_engine(f"postgresql://nobody:nothing@127.0.0.1:{free_port()}/gone")
     consumer = EventConsumer(
         group=GROUP,
@@ -305,3 +306,26 @@ async def test_a_failing_batch_falls_back_to_one_event_at_a_time_and_isolates_th
     assert headers_of(letter)["dlq-event-id"] == str(events[5].event_id)
     # at most once in the failed (rolled back) batch and once alone
     assert all(world.calls[event.event_id] <= 2 for event in good)
+
+
+async def test_a_broker_refusing_the_dead_letter_is_retried_without_counting_attempts(
+    world: World, start: Start
+) -> None:
+    dead_letter_topic = replace(world.topics, consumer_groups=(GROUP,)).specs()[-1]
+    await delete_topics(world.servers, [dead_letter_topic.name])  # the broker refuses to take it
+    poison, after = member(ROTATIONS[0], "poison"), member(ROTATIONS[0], "Alan")
+    await world.publish(poison)
+    await world.publish(after)
+    await start()
+
+    deadline = time.monotonic() + 60
+    while world.calls.get(poison.event_id, 0) < 2 * MAX_ATTEMPTS:  # given up on, and again
+        assert time.monotonic() < deadline, f"poison event tried {world.calls.get(poison.event_id)} times"
+        await asyncio.sleep(0.05)
+    assert await world.applied(after.event_id) is None  # the partition's order holds meanwhile
+    await ensure_topics(world.servers, [dead_letter_topic])
+
+    await world.wait_applied(after.event_id, timeout_s=60)
+    (letter,) = await world.dead_letters(1)
+    assert headers_of(letter)["dlq-attempts"] == str(MAX_ATTEMPTS)  # the refusals did not count
+    assert headers_of(letter)["dlq-event-id"] == str(poison.event_id)
