@@ -37,6 +37,9 @@ TIME_ZONE = 64
 ID = 64
 """An identifier: rotation ids (UUID text), shift ids, PagerDuty object ids."""
 
+UUID_TEXT = 36
+"""A UUID in canonical text form, e.g. an id the rotation service generates."""
+
 URL = 2048
 """A URL, e.g. a PagerDuty schedule's web address."""
 

@@ -6,11 +6,12 @@ A service keeps its own `migrations/` folder (its schema is its own); this modul
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from alembic import command
+import sqlalchemy as sa
+from alembic import command, op
 from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from sqlalchemy import Connection, MetaData
@@ -68,3 +69,17 @@ def run_migrations(
             await engine.dispose()
 
     asyncio.run(run_online())
+
+
+def set_text_lengths(table: str, lengths: Mapping[str, int | None]) -> None:
+    """In a migration: make each named column ``VARCHAR(length)`` (``None``: no maximum).
+
+    Only on PostgreSQL, which enforces lengths; SQLite ignores them, so its tables are left as they are.
+    A value already longer than its new maximum is cut to it (``left()``): the limits only ever narrow
+    columns to what every producer already refused to exceed.
+    """
+    if op.get_context().dialect.name != "postgresql":
+        return
+    for column, length in lengths.items():
+        using = f'"{column}"::varchar' if length is None else f'left("{column}", {length})'
+        op.alter_column(table, column, type_=sa.String(length), postgresql_using=using)

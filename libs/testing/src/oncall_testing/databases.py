@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 
 import asyncpg
+from sqlalchemy import MetaData, String
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.types import TypeEngine
 
 
 def _admin_dsn(server_url: str | URL) -> str:
@@ -47,3 +49,31 @@ async def drop_connections(database_url: str) -> int:
     finally:
         await connection.close()
     return len(ended)
+
+
+async def text_column_lengths(database_url: str) -> dict[str, int | None]:
+    """``"table.column"`` -> maximum length (None: unbounded) of every text column of the database."""
+    connection = await asyncpg.connect(_admin_dsn(database_url))
+    try:
+        rows = await connection.fetch(
+            "SELECT table_name, column_name, character_maximum_length FROM information_schema.columns"
+            " WHERE table_schema = 'public' AND data_type IN ('character varying', 'character', 'text')"
+        )
+    finally:
+        await connection.close()
+    return {f"{row['table_name']}.{row['column_name']}": row["character_maximum_length"] for row in rows}
+
+
+def declared_text_lengths(metadata: MetaData) -> dict[str, int | None]:
+    """``"table.column"`` -> the length the tables declare for each text column."""
+    return {
+        f"{table.name}.{column.name}": getattr(column.type, "length", None)
+        for table in metadata.tables.values()
+        for column in table.columns
+        if isinstance(_underlying(column.type), String)
+    }
+
+
+def _underlying(column_type: TypeEngine[object]) -> TypeEngine[object]:
+    impl = getattr(column_type, "impl_instance", None)  # a TypeDecorator's own type, e.g. AutoString
+    return impl if isinstance(impl, TypeEngine) else column_type

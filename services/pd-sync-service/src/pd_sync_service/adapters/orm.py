@@ -8,17 +8,27 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Index, LargeBinary, String
 from sqlmodel import Field, SQLModel
 
+from oncall_contracts import limits
+
+_ROTATION_ID = String(limits.ID)
+_EMAIL = String(limits.EMAIL)
+_KEY = String(limits.ACCOUNT_KEY)
+_ENUM = String(limits.ENUM)
+_TIME_ZONE = String(limits.TIME_ZONE)
+_TIME_OF_DAY = String(limits.TIME_OF_DAY)
+_TRACE_CONTEXT = String(limits.TRACE_CONTEXT)
+
 
 class RotationRow(SQLModel, table=True):
     """A rotation's settings as the latest IntegrationConfigured or Rotation* event gave them."""
 
     __tablename__ = "rotations"
 
-    rotation_id: str = Field(primary_key=True, sa_type=String(64))
-    name: str
-    time_zone: str
-    coverage_start: str | None = None
-    coverage_end: str | None = None
+    rotation_id: str = Field(primary_key=True, sa_type=_ROTATION_ID)
+    name: str = Field(sa_type=String(limits.ROTATION_NAME))
+    time_zone: str = Field(sa_type=_TIME_ZONE)
+    coverage_start: str | None = Field(default=None, sa_type=_TIME_OF_DAY)
+    coverage_end: str | None = Field(default=None, sa_type=_TIME_OF_DAY)
     backup: bool = False
 
 
@@ -27,13 +37,13 @@ class ShiftRow(SQLModel, table=True):
 
     __tablename__ = "shifts"
 
-    rotation_id: str = Field(primary_key=True, sa_type=String(64))
-    shift_id: str = Field(primary_key=True, sa_type=String(200))
+    rotation_id: str = Field(primary_key=True, sa_type=_ROTATION_ID)
+    shift_id: str = Field(primary_key=True, sa_type=String(limits.ID))
     revision: int
     start: datetime = Field(sa_type=DateTime(timezone=True))
     end: datetime = Field(sa_type=DateTime(timezone=True))
-    primary_email: str | None = None
-    backup_email: str | None = None
+    primary_email: str | None = Field(default=None, sa_type=_EMAIL)
+    backup_email: str | None = Field(default=None, sa_type=_EMAIL)
     cancelled: bool = False
 
 
@@ -45,26 +55,26 @@ class IntegrationRow(SQLModel, table=True):
 
     __tablename__ = "integrations"
 
-    rotation_id: str = Field(primary_key=True, sa_type=String(64))
+    rotation_id: str = Field(primary_key=True, sa_type=_ROTATION_ID)
     revision: int
     active: bool
-    mode: str
-    target_rotation_id: str = Field(index=True, sa_type=String(64))
-    schedule_name: str
-    account_key: str = Field(index=True)
-    subdomain: str
-    region: str
+    mode: str = Field(sa_type=_ENUM)
+    target_rotation_id: str = Field(index=True, sa_type=_ROTATION_ID)
+    schedule_name: str = Field(sa_type=String(limits.SCHEDULE_NAME))
+    account_key: str = Field(index=True, sa_type=_KEY)
+    subdomain: str = Field(sa_type=String(limits.SUBDOMAIN))
+    region: str = Field(sa_type=_ENUM)
     credential: dict[str, Any] = Field(sa_type=JSON)
-    schedule_time_zone: str
+    schedule_time_zone: str = Field(sa_type=_TIME_ZONE)
     configured_at: datetime = Field(sa_type=DateTime(timezone=True))
 
 
 class PagerDutyUserRow(SQLModel, table=True):
     __tablename__ = "pagerduty_users"
 
-    account_key: str = Field(primary_key=True, sa_type=String(120))
-    email: str = Field(primary_key=True, sa_type=String(320))
-    user_id: str
+    account_key: str = Field(primary_key=True, sa_type=_KEY)
+    email: str = Field(primary_key=True, sa_type=_EMAIL)
+    user_id: str = Field(sa_type=String(limits.ID))
 
 
 class AwaitedUserRow(SQLModel, table=True):
@@ -73,10 +83,10 @@ class AwaitedUserRow(SQLModel, table=True):
     __tablename__ = "awaited_users"
     __table_args__ = (Index("ix_awaited_users_target", "target_rotation_id", "role"),)
 
-    account_key: str = Field(primary_key=True, sa_type=String(120))
-    email: str = Field(primary_key=True, sa_type=String(320))
-    target_rotation_id: str = Field(primary_key=True, sa_type=String(64))
-    role: str = Field(primary_key=True, sa_type=String(16))
+    account_key: str = Field(primary_key=True, sa_type=_KEY)
+    email: str = Field(primary_key=True, sa_type=_EMAIL)
+    target_rotation_id: str = Field(primary_key=True, sa_type=_ROTATION_ID)
+    role: str = Field(primary_key=True, sa_type=_ENUM)
 
 
 class TargetRow(SQLModel, table=True):
@@ -89,10 +99,10 @@ class TargetRow(SQLModel, table=True):
 
     __tablename__ = "targets"
 
-    target_rotation_id: str = Field(primary_key=True, sa_type=String(64))
-    role: str = Field(primary_key=True, sa_type=String(16))
-    schedule_id: str | None = None
-    schedule_url: str | None = None
+    target_rotation_id: str = Field(primary_key=True, sa_type=_ROTATION_ID)
+    role: str = Field(primary_key=True, sa_type=_ENUM)
+    schedule_id: str | None = Field(default=None, sa_type=String(limits.ID))
+    schedule_url: str | None = Field(default=None, sa_type=String(limits.URL))
     layers: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     dirty_seq: int = 0
     synced_seq: int = 0
@@ -100,7 +110,9 @@ class TargetRow(SQLModel, table=True):
     last_dirty_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     check_drift: bool = False
     synced_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
-    traceparent: str | None = None  # W3C trace context of the latest event that marked it dirty
+    traceparent: str | None = Field(
+        default=None, sa_type=_TRACE_CONTEXT
+    )  # W3C trace context of the latest event that marked it dirty
     drift_checked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
@@ -111,9 +123,9 @@ class OutboxRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     event_id: str = Field(sa_type=String(36))
-    topic: str
+    topic: str = Field(sa_type=String(limits.TOPIC))
     key: bytes = Field(sa_type=LargeBinary)
     value: bytes = Field(sa_type=LargeBinary)
     headers: dict[str, str] = Field(sa_type=JSON)
-    traceparent: str | None = None
+    traceparent: str | None = Field(default=None, sa_type=_TRACE_CONTEXT)
     created_at: datetime = Field(sa_type=DateTime(timezone=True))

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, MetaData, tex
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
+from oncall_contracts import limits
 from rotation_service.adapters.column_types import AUTO_ID, UtcDateTime
 
 # A registry of our own, so other services' tables imported into the same process never collide.
@@ -23,19 +24,23 @@ def _utc(**kwargs: Any) -> Any:
     return Field(sa_type=UtcDateTime, **kwargs)
 
 
+def _rotation_id(**kwargs: Any) -> Any:
+    return Field(foreign_key="rotations.id", ondelete="CASCADE", max_length=limits.UUID_TEXT, **kwargs)
+
+
 class RotationRow(Table, table=True):
     __tablename__ = "rotations"
     # Listing order: pages are read by keyset over (created_at, id).
     __table_args__ = (Index("ix_rotations_created_at_id", "created_at", "id"),)
 
-    id: str = Field(primary_key=True, max_length=36)
-    name: str
-    time_zone: str
+    id: str = Field(primary_key=True, max_length=limits.UUID_TEXT)
+    name: str = Field(max_length=limits.ROTATION_NAME)
+    time_zone: str = Field(max_length=limits.TIME_ZONE)
     period_seconds: int
     first_shift_start: datetime = Field(sa_type=DateTime(timezone=False))  # naive wall clock in time_zone
     handoff_seconds: list[int] = Field(sa_column=Column(JSON, nullable=False))
-    coverage_start: str | None = None  # "HH:MM:SS"
-    coverage_end: str | None = None
+    coverage_start: str | None = Field(default=None, max_length=limits.TIME_OF_DAY)  # "HH:MM:SS"
+    coverage_end: str | None = Field(default=None, max_length=limits.TIME_OF_DAY)
     backup: bool
     horizon_days: int
     shift_revision: int = 0
@@ -46,10 +51,10 @@ class RotationRow(Table, table=True):
 class MemberRow(Table, table=True):
     __tablename__ = "members"
 
-    rotation_id: str = Field(primary_key=True, foreign_key="rotations.id", ondelete="CASCADE")
-    email: str = Field(primary_key=True)
-    name: str
-    time_zone: str
+    rotation_id: str = _rotation_id(primary_key=True)
+    email: str = Field(primary_key=True, max_length=limits.EMAIL)
+    name: str = Field(max_length=limits.PERSON_NAME)
+    time_zone: str = Field(max_length=limits.TIME_ZONE)
     joined_at: datetime = _utc()
     position: int  # keeps the join order the allocation sees
 
@@ -58,8 +63,8 @@ class UnavailabilityRow(Table, table=True):
     __tablename__ = "unavailability"
 
     id: int | None = Field(default=None, sa_type=AUTO_ID, primary_key=True)
-    rotation_id: str = Field(foreign_key="rotations.id", ondelete="CASCADE", index=True)
-    email: str
+    rotation_id: str = _rotation_id(index=True)
+    email: str = Field(max_length=limits.EMAIL)
     start: datetime = _utc()
     end: datetime = _utc()
 
@@ -67,19 +72,19 @@ class UnavailabilityRow(Table, table=True):
 class AdminRow(Table, table=True):
     __tablename__ = "admins"
 
-    rotation_id: str = Field(primary_key=True, foreign_key="rotations.id", ondelete="CASCADE")
-    email: str = Field(primary_key=True)
+    rotation_id: str = _rotation_id(primary_key=True)
+    email: str = Field(primary_key=True, max_length=limits.EMAIL)
 
 
 class ShiftRow(Table, table=True):
     __tablename__ = "shifts"
 
-    rotation_id: str = Field(primary_key=True, foreign_key="rotations.id", ondelete="CASCADE")
-    id: str = Field(primary_key=True)
+    rotation_id: str = _rotation_id(primary_key=True)
+    id: str = Field(primary_key=True, max_length=limits.ID)
     start: datetime = _utc(index=True)
     end: datetime = _utc()
-    primary: str | None = None
-    backup: str | None = None
+    primary: str | None = Field(default=None, max_length=limits.EMAIL)
+    backup: str | None = Field(default=None, max_length=limits.EMAIL)
     conflict: bool = False
     pinned: bool = False
 
@@ -89,15 +94,15 @@ class IntegrationRow(Table, table=True):
 
     __tablename__ = "integrations"
 
-    rotation_id: str = Field(primary_key=True, foreign_key="rotations.id", ondelete="CASCADE")
-    mode: str  # "own" | "merge"
-    target_rotation_id: str = Field(index=True)
-    schedule_name: str
-    subdomain: str
-    region: str
-    credential_key_id: str
-    credential_nonce: str
-    credential_ciphertext: str
+    rotation_id: str = _rotation_id(primary_key=True)
+    mode: str = Field(max_length=limits.ENUM)  # "own" | "merge"
+    target_rotation_id: str = Field(index=True, max_length=limits.UUID_TEXT)
+    schedule_name: str = Field(max_length=limits.SCHEDULE_NAME)
+    subdomain: str = Field(max_length=limits.SUBDOMAIN)
+    region: str = Field(max_length=limits.ENUM)
+    credential_key_id: str = Field(max_length=limits.CREDENTIAL_KEY_ID)
+    credential_nonce: str = Field(max_length=limits.CREDENTIAL_NONCE)
+    credential_ciphertext: str = Field(max_length=limits.CREDENTIAL_CIPHERTEXT)
     configured_at: datetime = _utc()
 
 
@@ -106,14 +111,14 @@ class SyncStatusRow(Table, table=True):
 
     __tablename__ = "sync_status"
 
-    rotation_id: str = Field(primary_key=True)
-    role: str = Field(primary_key=True)
-    schedule_id: str | None = None
-    schedule_url: str | None = None
+    rotation_id: str = Field(primary_key=True, max_length=limits.UUID_TEXT)
+    role: str = Field(primary_key=True, max_length=limits.ENUM)
+    schedule_id: str | None = Field(default=None, max_length=limits.ID)
+    schedule_url: str | None = Field(default=None, max_length=limits.URL)
     layer_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     synced_until: datetime | None = _utc(default=None, nullable=True)
     last_synced_at: datetime | None = _utc(default=None, nullable=True)
-    last_error: str | None = None
+    last_error: str | None = Field(default=None, max_length=limits.REASON)
     last_error_retryable: bool | None = None
     last_error_at: datetime | None = _utc(default=None, nullable=True)
 
@@ -132,12 +137,12 @@ class OutboxRow(Table, table=True):
     )
 
     id: int | None = Field(default=None, sa_type=AUTO_ID, primary_key=True)
-    event_id: str = Field(max_length=36, unique=True)
-    topic: str
+    event_id: str = Field(max_length=limits.UUID_TEXT, unique=True)
+    topic: str = Field(max_length=limits.TOPIC)
     key: bytes = Field(sa_type=LargeBinary)
     value: bytes = Field(sa_type=LargeBinary)
     headers: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    traceparent: str | None = None
-    tracestate: str | None = None
+    traceparent: str | None = Field(default=None, max_length=limits.TRACE_CONTEXT)
+    tracestate: str | None = Field(default=None, max_length=limits.TRACE_CONTEXT)
     created_at: datetime = _utc()
     published_at: datetime | None = _utc(default=None, nullable=True)

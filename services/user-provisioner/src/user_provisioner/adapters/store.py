@@ -10,7 +10,7 @@ from typing import Self
 from sqlalchemy import ColumnElement, Table, and_, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
-from oncall_contracts import SealedCredential
+from oncall_contracts import SealedCredential, limits
 from oncall_platform.inbox import record_once
 from user_provisioner.adapters.sql import insert_ignore, upsert
 from user_provisioner.adapters.tables import Membership, PendingUser, ProvisionedUser, RotationAccount
@@ -232,7 +232,10 @@ class ProvisionerStore:
                 update(PENDING)
                 .where(_pending_key(account_key, email))
                 .values(
-                    attempts=PENDING.c.attempts + 1, next_attempt_at=at, claimed_until=None, last_error=reason
+                    attempts=PENDING.c.attempts + 1,
+                    next_attempt_at=at,
+                    claimed_until=None,
+                    last_error=limits.truncate(reason),
                 )
             )
 
@@ -242,7 +245,7 @@ class ProvisionerStore:
             await conn.execute(
                 update(PENDING)
                 .where(_pending_key(account_key, email))
-                .values(state="failed", claimed_until=None, last_error=reason)
+                .values(state="failed", claimed_until=None, last_error=limits.truncate(reason))
             )
 
     async def forget_account_work(self, account_key: str) -> None:

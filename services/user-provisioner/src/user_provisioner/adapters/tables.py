@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, String, Text
+from sqlalchemy import DateTime, String
 from sqlmodel import Field, SQLModel
 
+from oncall_contracts import limits
 from oncall_platform.inbox import ProcessedEvent
 
-_EMAIL = 320
-_KEY = 128
+_ROTATION_ID = String(limits.ID)
+_EMAIL = String(limits.EMAIL)
+_KEY = String(limits.ACCOUNT_KEY)
+_NAME = String(limits.PERSON_NAME)
+_TIME_ZONE = String(limits.TIME_ZONE)
 
 __all__ = ["Membership", "PendingUser", "ProcessedEvent", "ProvisionedUser", "RotationAccount"]
 
@@ -20,10 +24,10 @@ class Membership(SQLModel, table=True):
 
     __tablename__ = "memberships"
 
-    rotation_id: str = Field(primary_key=True, sa_type=String(64))
-    email: str = Field(primary_key=True, sa_type=String(_EMAIL))
-    name: str = Field(sa_type=String(200))
-    time_zone: str = Field(sa_type=String(64))
+    rotation_id: str = Field(primary_key=True, sa_type=_ROTATION_ID)
+    email: str = Field(primary_key=True, sa_type=_EMAIL)
+    name: str = Field(sa_type=_NAME)
+    time_zone: str = Field(sa_type=_TIME_ZONE)
 
 
 class RotationAccount(SQLModel, table=True):
@@ -31,13 +35,13 @@ class RotationAccount(SQLModel, table=True):
 
     __tablename__ = "rotation_accounts"
 
-    rotation_id: str = Field(primary_key=True, sa_type=String(64))
-    account_key: str = Field(index=True, sa_type=String(_KEY))
-    subdomain: str = Field(sa_type=String(100))
-    region: str = Field(sa_type=String(8))
-    credential_key_id: str = Field(sa_type=String(64))
-    credential_nonce: str = Field(sa_type=String(64))
-    credential_ciphertext: str = Field(sa_type=Text)
+    rotation_id: str = Field(primary_key=True, sa_type=_ROTATION_ID)
+    account_key: str = Field(index=True, sa_type=_KEY)
+    subdomain: str = Field(sa_type=String(limits.SUBDOMAIN))
+    region: str = Field(sa_type=String(limits.ENUM))
+    credential_key_id: str = Field(sa_type=String(limits.CREDENTIAL_KEY_ID))
+    credential_nonce: str = Field(sa_type=String(limits.CREDENTIAL_NONCE))
+    credential_ciphertext: str = Field(sa_type=String(limits.CREDENTIAL_CIPHERTEXT))
     revision: int
     updated_at: datetime = Field(sa_type=DateTime(timezone=True))
 
@@ -51,15 +55,15 @@ class PendingUser(SQLModel, table=True):
 
     __tablename__ = "pending_users"
 
-    account_key: str = Field(primary_key=True, sa_type=String(_KEY))
-    email: str = Field(primary_key=True, sa_type=String(_EMAIL))
-    name: str = Field(sa_type=String(200))
-    time_zone: str = Field(sa_type=String(64))
-    state: str = Field(default="due", index=True, sa_type=String(16))
+    account_key: str = Field(primary_key=True, sa_type=_KEY)
+    email: str = Field(primary_key=True, sa_type=_EMAIL)
+    name: str = Field(sa_type=_NAME)
+    time_zone: str = Field(sa_type=_TIME_ZONE)
+    state: str = Field(default="due", index=True, sa_type=String(limits.ENUM))
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_type=DateTime(timezone=True))
     claimed_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
-    last_error: str | None = Field(default=None, sa_type=Text)
+    last_error: str | None = Field(default=None, sa_type=String(limits.REASON))
 
 
 class ProvisionedUser(SQLModel, table=True):
@@ -67,8 +71,8 @@ class ProvisionedUser(SQLModel, table=True):
 
     __tablename__ = "provisioned_users"
 
-    account_key: str = Field(primary_key=True, sa_type=String(_KEY))
-    email: str = Field(primary_key=True, sa_type=String(_EMAIL))
-    user_id: str = Field(sa_type=String(32))
-    name: str = Field(sa_type=String(200))
+    account_key: str = Field(primary_key=True, sa_type=_KEY)
+    email: str = Field(primary_key=True, sa_type=_EMAIL)
+    user_id: str = Field(sa_type=String(limits.ID))
+    name: str = Field(sa_type=_NAME)
     provisioned_at: datetime = Field(sa_type=DateTime(timezone=True))

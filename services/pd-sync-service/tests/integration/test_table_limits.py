@@ -1,0 +1,22 @@
+"""After the migrations, every text column on PostgreSQL has the length the tables declare."""
+
+from __future__ import annotations
+
+import pytest
+
+from oncall_testing.databases import declared_text_lengths, text_column_lengths
+from pd_sync_service.adapters.orm import RotationRow
+from pd_sync_service.migrate import upgrade_database
+
+pytestmark = pytest.mark.integration
+
+
+async def test_every_text_column_has_the_declared_maximum_length(database_url: str) -> None:
+    await upgrade_database(database_url)
+
+    migrated = await text_column_lengths(database_url)
+    declared = declared_text_lengths(RotationRow.metadata)
+
+    assert migrated.pop("alembic_version.version_num") == 32
+    assert {column: declared.get(column) for column in migrated} == migrated
+    assert [column for column, length in migrated.items() if length is None] == []
