@@ -14,6 +14,8 @@ from fastapi.templating import Jinja2Templates
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.exceptions import HTTPException
 
+from oncall_contracts import limits
+from oncall_platform.http_limits import RequestBodyLimit
 from oncall_platform.probes import LIVENESS_PATH, READINESS_PATH
 from oncall_web import presenters
 from oncall_web.api import ApiError, SignInRequired
@@ -66,6 +68,7 @@ def create_app(container: Container) -> FastAPI:
     app.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")
     _probes(app, container.http)
     _error_pages(app)
+    app.add_middleware(RequestBodyLimit, max_bytes=container.settings.max_request_bytes)
     FastAPIInstrumentor.instrument_app(
         app, tracer_provider=container.tracer_provider, excluded_urls=f"{LIVENESS_PATH},{READINESS_PATH}"
     )
@@ -76,6 +79,7 @@ def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=PACKAGE / "templates")
     templates.env.filters["hours"] = lambda value: f"{value:.0f}"
     templates.env.filters["instant"] = presenters.instant
+    templates.env.globals["limits"] = limits  # maxlength of the form fields: the API's limits
     return templates
 
 
