@@ -155,6 +155,8 @@ def test_generate_refuses_to_overwrite_an_incompatible_snapshot(schemas_dir: Pat
         ({"const": "us", "type": "string"}, {"type": "string"}),
         ({"type": "string", "format": "date-time"}, {"type": "string"}),
         ({"type": "array", "items": {"type": "integer"}}, {"type": "array", "items": {"type": "number"}}),
+        ({"type": "string", "maxLength": 100}, {"type": "string", "maxLength": 200}),
+        ({"type": "string", "maxLength": 100}, {"type": "string"}),
     ],
 )
 def test_widening_a_property_is_compatible(old: dict[str, Any], new: dict[str, Any]) -> None:
@@ -172,6 +174,8 @@ def test_widening_a_property_is_compatible(old: dict[str, Any], new: dict[str, A
             {"type": "array", "items": {"type": "integer"}},
             "x[]",
         ),
+        ({"type": "string", "maxLength": 200}, {"type": "string", "maxLength": 100}, "was 200, now 100"),
+        ({"type": "string"}, {"type": "string", "maxLength": 100}, "maxLength of x was lowered"),
     ],
 )
 def test_narrowing_a_property_is_incompatible(old: dict[str, Any], new: dict[str, Any], problem: str) -> None:

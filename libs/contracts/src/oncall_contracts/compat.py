@@ -2,13 +2,14 @@
 
 A committed snapshot ``<type>.v<version>.json`` is the published contract of that version. The code's
 schema for the same ``(type, version)`` may grow (new optional properties, wider types, more enum
-values) but must not remove a property, make one required, change a type or narrow an enum: that is a
-new version with an upcaster.
+values, a higher ``maxLength``) but must not remove a property, make one required, change a type, narrow
+an enum or lower (or add) a ``maxLength``: that is a new version with an upcaster.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -88,6 +89,8 @@ class _SchemaPair:
                 problems += self.compare_nodes(
                     old_alternative.get("items", {}), match.get("items", {}), f"{path}[]"
                 )
+            elif old_alternative.get("type") == "string" and match.get("type") == "string":
+                problems += _length_problems(old_alternative, match, path)
         return problems
 
 
@@ -138,6 +141,13 @@ def _covers(new: Schema, old: Schema) -> bool:
         return False
     same_format = "format" not in new or new.get("format") == old.get("format")
     return _type_covers(new.get("type"), old.get("type")) and same_format
+
+
+def _length_problems(old: Schema, new: Schema, path: str) -> list[str]:
+    old_max, new_max = old.get("maxLength", math.inf), new.get("maxLength", math.inf)
+    if new_max < old_max:
+        return [f"maxLength of {path} was lowered: was {old_max}, now {new_max}"]
+    return []
 
 
 def _describe(node: Schema) -> str:
