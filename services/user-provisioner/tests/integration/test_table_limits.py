@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -77,3 +78,21 @@ async def test_a_name_longer_than_pagerduty_allows_does_not_fit(engine: AsyncEng
     with pytest.raises(DBAPIError, match="too long"):
         async with store.unit_of_work() as work:
             await work.rotations.add_member(ROTATION_ID, too_long)
+
+
+async def test_the_migration_cuts_a_stored_name_pagerduty_would_refuse(database_url: str) -> None:
+    await asyncio.to_thread(upgrade, database_url, "0001")
+    engine = make_async_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("INSERT INTO memberships VALUES (:rotation, 'ada@example.com', :name, 'UTC')"),
+                {"rotation": ROTATION_ID, "name": "N" * 150},
+            )
+        await asyncio.to_thread(upgrade, database_url)
+        async with engine.connect() as connection:
+            stored = (await connection.execute(text("SELECT name FROM memberships"))).scalar_one()
+    finally:
+        await engine.dispose()
+
+    assert stored == "N" * limits.PERSON_NAME
