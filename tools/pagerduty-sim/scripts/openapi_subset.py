@@ -16,6 +16,7 @@ import json
 import sys
 from pathlib import Path
 
+from pagerduty_sim.http.endpoints import ROUTES
 from pagerduty_sim.openapi_subset import Source, make_subset, render, served_operations, subset_path
 
 
@@ -33,7 +34,7 @@ def main(argv: list[str]) -> int:
     source_md = arguments.source or arguments.document.with_name("SOURCE.md")
     source = Source.from_source_md(source_md.read_text(encoding="utf-8"))
     document = json.loads(arguments.document.read_text(encoding="utf-8"))
-    expected = render(make_subset(document, served_operations(), source))
+    expected = render(make_subset(document, served_operations(ROUTES), source))
     target: Path = arguments.output
     if arguments.command == "generate":
         target.write_text(expected, encoding="utf-8")

@@ -18,8 +18,10 @@ from opentelemetry.trace import TracerProvider
 
 from oncall_contracts import Envelope, registry
 from oncall_contracts.topics import Topics, TopicSpec
+from oncall_platform.settings import DEFAULT_SHUTDOWN_GRACE_SECONDS
 
 logger = logging.getLogger(__name__)
+BROKER_LOGGER = "oncall_platform.faststream"
 
 
 def make_broker(
@@ -27,12 +29,21 @@ def make_broker(
     *,
     client_id: str,
     tracer_provider: TracerProvider | None = None,
+    graceful_timeout: float = DEFAULT_SHUTDOWN_GRACE_SECONDS,
     **options: Any,
 ) -> KafkaBroker:
-    """A faststream Kafka broker with an idempotent, `acks=all` producer and tracing."""
+    """A faststream Kafka broker with an idempotent, `acks=all` producer and tracing.
+
+    `stop()` waits up to `graceful_timeout` seconds for the handlers in progress. faststream logs
+    through a plain logger (its own has a coloured text handler), so its lines are JSON like every
+    other; the per-message "Received"/"Processed" lines are DEBUG.
+    """
     return KafkaBroker(
         bootstrap_servers,
         client_id=client_id,
+        graceful_timeout=graceful_timeout,
+        logger=logging.getLogger(BROKER_LOGGER),
+        log_level=logging.DEBUG,
         enable_idempotence=True,
         acks="all",
         allow_auto_create_topics=False,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from faststream.asgi import AsgiResponse, get
-from faststream.asgi.types import ASGIApp, Scope
+from faststream.asgi.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -131,6 +131,22 @@ def asgi_probe_routes(
         return _json(readiness.body(), readiness.status_code)
 
     return [(LIVENESS_PATH, healthz), (READINESS_PATH, readyz)]
+
+
+def probe_app(broker: Pingable, engine: AsyncEngine, *, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> ASGIApp:
+    """An ASGI app that serves only `/healthz` and `/readyz` (for a service without an API of its own)."""
+    routes = dict(asgi_probe_routes(broker, engine, timeout=timeout))
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        route = routes.get(scope["path"])
+        if route is None:
+            await _json({"detail": "Not Found"}, 404)(scope, receive, send)
+            return
+        await route(scope, receive, send)
+
+    return app
 
 
 def _json(body: Mapping[str, Any], status_code: int) -> AsgiResponse:

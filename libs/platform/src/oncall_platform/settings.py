@@ -20,6 +20,8 @@ from oncall_platform.http_limits import DEFAULT_MAX_REQUEST_BYTES
 # events sealed by the rotation service open in the consumers. Refused outside development.
 DEVELOPMENT_CREDENTIAL_KEYS = "dev:b25jYWxsLWxvY2FsLWRldmVsb3BtZW50LWtleS0zMmI="
 
+DEFAULT_SHUTDOWN_GRACE_SECONDS = 20.0
+
 Environment = Literal["development", "test", "production"]
 
 
@@ -44,6 +46,8 @@ class ServiceSettings(BaseSettings):
     # How long the broker may hold a fetch of idle partitions (Kafka's 500 ms default delays events
     # of other partitions: aiokafka sends one fetch per broker at a time).
     kafka_fetch_max_wait_ms: int = Field(default=100, ge=0)
+    # After SIGTERM: how long the requests, messages and writes in flight may take to finish.
+    shutdown_grace_seconds: float = Field(DEFAULT_SHUTDOWN_GRACE_SECONDS, ge=0)
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> ServiceSettings:

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from oncall_contracts import CredentialSealer
 from oncall_platform.database import async_database_url
 from oncall_platform.settings import DEVELOPMENT_CREDENTIAL_KEYS, ServiceSettings
-from oncall_platform.telemetry import JsonLogFormatter
+from oncall_platform.telemetry import JsonLogFormatter, configure_json_logging
 
 
 def test_development_key_is_refused_outside_development() -> None:
@@ -57,3 +57,23 @@ def test_json_log_lines_carry_trace_and_span_ids_and_extras() -> None:
     assert line["rotation_id"] == "r-1"
     assert line["trace_id"] == format(span.get_span_context().trace_id, "032x")
     assert line["span_id"] == format(span.get_span_context().span_id, "016x")
+
+
+def test_library_loggers_lose_their_text_handlers_and_uvicorn_colours_are_dropped() -> None:
+    faststream = logging.getLogger("faststream")
+    faststream.addHandler(logging.StreamHandler())
+    faststream.propagate = False
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure_json_logging("svc")
+        assert faststream.handlers == []
+        assert faststream.propagate
+        record = logging.LogRecord("uvicorn.error", logging.INFO, __file__, 1, "Started", (), None)
+        record.color_message = "\x1b[36mStarted\x1b[0m"
+        line = json.loads(JsonLogFormatter("svc").format(record))
+        assert line["message"] == "Started"
+        assert "color_message" not in line
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])

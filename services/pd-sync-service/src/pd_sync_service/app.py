@@ -1,34 +1,39 @@
-"""The runnable application: consumers, the reconciler loop, the periodic reconcile, probes."""
+"""The console command `pd-sync-service serve | migrate`: consumers, the reconciler loop, the outbox
+relay, the periodic reconcile and the probes, on the platform's one service lifecycle."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
-from faststream.asgi import AsgiFastStream
+from opentelemetry.sdk.trace import TracerProvider
 
-from oncall_platform import runtime
-from oncall_platform.kafka import ensure_topics
-from oncall_platform.probes import asgi_probe_routes
-from oncall_platform.telemetry import setup_telemetry
+from oncall_platform import lifecycle
+from oncall_platform.probes import probe_app
 from pd_sync_service.bootstrap import Service, bootstrap
-from pd_sync_service.migrate import upgrade_database
+from pd_sync_service.migrate import MIGRATIONS
 from pd_sync_service.settings import PdSyncSettings
 
 logger = logging.getLogger(__name__)
+SERVICE_NAME = "pd-sync-service"
+
+
+def background(service: Service) -> dict[str, lifecycle.Background]:
+    """The long-running tasks; each stops when its event is set, after the write in hand."""
+    return {
+        "reconciler": service.reconciler.run,
+        "outbox relay": service.relay.run,
+        "periodic reconcile": lambda stop: _periodic(service, stop),
+    }
 
 
 @contextlib.asynccontextmanager
 async def running(service: Service) -> AsyncIterator[None]:
-    """Run the reconciler, the outbox relay and the periodic reconcile for the duration of the block."""
+    """Run the background tasks for the duration of the block (tests; `serve` runs them itself)."""
     stop = asyncio.Event()
-    tasks = [
-        asyncio.create_task(service.reconciler.run(stop)),
-        asyncio.create_task(service.relay.run(stop)),
-        asyncio.create_task(_periodic(service, stop)),
-    ]
+    tasks = [asyncio.ensure_future(run(stop)) for run in background(service).values()]
     try:
         yield
     finally:
@@ -57,40 +62,28 @@ async def _periodic(service: Service, stop: asyncio.Event) -> None:
             logger.exception("periodic reconcile failed")
 
 
-def create_app(settings: PdSyncSettings | None = None) -> AsgiFastStream:
-    settings = settings or PdSyncSettings()
-    tracer_provider = setup_telemetry(
-        "pd-sync-service", otlp_endpoint=settings.otel_exporter_otlp_endpoint, log_level=settings.log_level
-    )
+def parts(settings: PdSyncSettings, tracer_provider: TracerProvider) -> lifecycle.Parts:
     service = bootstrap(settings, tracer_provider=tracer_provider)
-    stack = contextlib.AsyncExitStack()
-    app = AsgiFastStream(service.broker, asgi_routes=asgi_probe_routes(service.broker, service.engine))
-
-    @app.on_startup
-    async def start() -> None:
-        await upgrade_database(settings.effective_database_url())
-        await ensure_topics(settings.kafka_bootstrap_servers, settings.topics().specs())
-
-    @app.after_startup
-    async def start_reconciler() -> None:
-        await stack.enter_async_context(running(service))
-
-    @app.on_shutdown
-    async def stop() -> None:
-        await stack.aclose()
-
-    return app
-
-
-def main() -> None:
-    """Console entry point `pd-sync-service`."""
-    import uvicorn
-
-    settings = PdSyncSettings()
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        loop=runtime.UVICORN_LOOP,
-        http=runtime.UVICORN_HTTP,
+    return lifecycle.Parts(
+        http=probe_app(service.broker, service.engine),
+        engine=service.engine,
+        brokers=[service.broker],
+        background=background(service),
+        close=[service.pagerduty_clients.aclose],
     )
+
+
+SERVICE = lifecycle.ServiceDefinition(
+    name=SERVICE_NAME,
+    description="Folds rotation events into PagerDuty schedules and layers.",
+    settings=PdSyncSettings,
+    migrations=MIGRATIONS,
+    build=parts,
+    address=lambda settings: (settings.host, settings.port),
+    database_url=PdSyncSettings.effective_database_url,
+)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point `pd-sync-service`."""
+    lifecycle.main(SERVICE, argv)

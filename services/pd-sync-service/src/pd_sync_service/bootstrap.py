@@ -41,7 +41,10 @@ def bootstrap(
     engine = make_async_engine(settings.effective_database_url())
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     broker = make_broker(
-        settings.kafka_bootstrap_servers, client_id=CONSUMER_GROUP, tracer_provider=tracer_provider
+        settings.kafka_bootstrap_servers,
+        client_id=CONSUMER_GROUP,
+        tracer_provider=tracer_provider,
+        graceful_timeout=settings.shutdown_grace_seconds,
     )
     topics = settings.topics()
     outbox = Outbox(topics)

@@ -5,19 +5,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
+from oncall_platform import migrations
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
-def alembic_config(database_url: str) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
-    return config
-
-
 async def upgrade_database(database_url: str) -> None:
-    """Upgrade to head (alembic runs its own event loop, so it runs in a worker thread)."""
-    await asyncio.to_thread(command.upgrade, alembic_config(database_url), "head")
+    """Upgrade to head (Alembic runs its own event loop, so it runs in a worker thread)."""
+    await asyncio.to_thread(migrations.upgrade, MIGRATIONS, database_url)

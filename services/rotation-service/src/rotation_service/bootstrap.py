@@ -16,7 +16,7 @@ from oncall_platform.probes import ReadinessProbe
 from rotation_service.adapters.publisher import KafkaEventPublisher
 from rotation_service.adapters.relay import OutboxRelay
 from rotation_service.adapters.unit_of_work import SqlUnitOfWork
-from rotation_service.entrypoints.api.app import create_app
+from rotation_service.entrypoints.api.app import ApiServices, create_app
 from rotation_service.entrypoints.api.auth import JwksVerifier, SharedSecretVerifier, TokenVerifier
 from rotation_service.entrypoints.consumer import subscribe_sync_results
 from rotation_service.service_layer.clock import Clock, system_clock
@@ -44,7 +44,17 @@ class Container:
     brokers: list[KafkaBroker] = field(default_factory=list)
 
     def app(self) -> FastAPI:
-        return create_app(self)
+        return create_app(
+            ApiServices(
+                rotations=self.rotations,
+                pagerduty=self.pagerduty,
+                clock=self.clock,
+                readiness=self.readiness,
+                token_verifier=self.token_verifier,
+                max_request_bytes=self.settings.max_request_bytes,
+                tracer_provider=self.tracer_provider,
+            )
+        )
 
     def consumer_broker(self) -> KafkaBroker:
         """A broker subscribed to sync results (started by `serve`)."""
@@ -60,7 +70,10 @@ class Container:
 
     def _broker(self, client_id: str) -> KafkaBroker:
         broker = make_broker(
-            self.settings.kafka_bootstrap_servers, client_id=client_id, tracer_provider=self.tracer_provider
+            self.settings.kafka_bootstrap_servers,
+            client_id=client_id,
+            tracer_provider=self.tracer_provider,
+            graceful_timeout=self.settings.shutdown_grace_seconds,
         )
         self.brokers.append(broker)
         return broker
@@ -91,6 +104,7 @@ def bootstrap(
         settings.kafka_bootstrap_servers,
         client_id="rotation-service-relay",
         tracer_provider=tracer_provider,
+        graceful_timeout=settings.shutdown_grace_seconds,
         request_timeout_ms=10_000,
     )
     tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer(SERVICE_NAME)

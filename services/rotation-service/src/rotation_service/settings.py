@@ -21,7 +21,6 @@ class RotationServiceSettings(ServiceSettings):
     jwt_issuer: str | None = None
     rotation_service_host: str = "127.0.0.1"
     rotation_service_port: int = 8080
-    run_migrations: bool = True
     outbox_poll_interval_seconds: float = 0.5
     outbox_batch_size: int = 200
     horizon_roll_interval_seconds: float = 3600.0

@@ -5,8 +5,8 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +14,7 @@ import pytest
 
 from oncall_contracts import registry
 from oncall_contracts.topics import Topics
+from oncall_testing import service_process
 from rotation_service.settings import RotationServiceSettings
 
 pytestmark = pytest.mark.integration
@@ -26,12 +27,7 @@ def free_port() -> int:
         return port
 
 
-def serve_process(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "rotation_service", "serve"]
-    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-async def wait_healthy(base_url: str, process: subprocess.Popen[bytes], within: float = 30.0) -> None:
+async def wait_healthy(base_url: str, process: subprocess.Popen[bytes], within: float = 90.0) -> None:
     deadline = time.monotonic() + within
     async with httpx.AsyncClient(base_url=base_url) as http:
         while time.monotonic() < deadline:
@@ -45,7 +41,8 @@ async def wait_healthy(base_url: str, process: subprocess.Popen[bytes], within: 
     raise AssertionError("rotation-service never became ready")
 
 
-async def test_serve_migrates_serves_and_publishes_promptly(
+async def test_serve_serves_publishes_promptly_and_logs_only_json(
+    tmp_path: Path,
     settings: RotationServiceSettings,
     topics: Topics,
     kafka_bootstrap_servers: str,
@@ -64,7 +61,10 @@ async def test_serve_migrates_serves_and_publishes_promptly(
         "ROTATION_SERVICE_PORT": str(port),
         "OUTBOX_POLL_INTERVAL_SECONDS": "30",  # so only the in-process wake-up can explain a prompt publish
     }
-    process = serve_process(env)
+    service_process.migrate("rotation-service", env)
+    log_path = tmp_path / "service.log"
+    log = log_path.open("w")
+    process = service_process.serve("rotation-service", env, log)
     base_url = f"http://127.0.0.1:{port}"
     try:
         await wait_healthy(base_url, process)
@@ -81,5 +81,14 @@ async def test_serve_migrates_serves_and_publishes_promptly(
         assert elapsed < 5, f"publishing took {elapsed:.1f}s; the relay was not woken by the commit"
     finally:
         process.send_signal(signal.SIGTERM)
-        process.wait(timeout=15)
+        process.wait(timeout=30)
+        log.close()
     assert process.returncode == 0
+    lines = service_process.json_log(log_path)
+    [access] = [line for line in lines if "POST /v1/rotations" in line["message"]]
+    assert access["logger"] == "uvicorn.access"
+    assert len(access["trace_id"]) == 32  # logged inside the request's span
+    assert [line["message"] for line in lines if line["logger"] == "oncall_platform.lifecycle"][-2:] == [
+        "stopping",
+        "stopped",
+    ]

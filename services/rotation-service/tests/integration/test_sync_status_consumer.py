@@ -13,7 +13,6 @@ from oncall_contracts import Envelope, registry
 from oncall_contracts.pagerduty.v1 import ScheduleSynced, ScheduleSyncFailed
 from oncall_contracts.topics import Topics
 from rotation_service.bootstrap import Container
-from rotation_service.entrypoints.background import consume_sync_results
 
 pytestmark = pytest.mark.integration
 
@@ -82,7 +81,7 @@ async def test_sync_results_show_up_once_in_the_integration_status(
     try:
         await send(failed, failed)  # the duplicate is applied once
         await producer.send_and_wait(topics.pagerduty, b"not json", key=rid.encode())
-        await consume_sync_results(container)
+        await container.consumer_broker().start()  # stopped by container.close()
 
         async def failed_status() -> dict[str, Any] | None:
             status = await status_of(client, api, rid)

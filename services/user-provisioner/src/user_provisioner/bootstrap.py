@@ -73,7 +73,10 @@ def bootstrap(
     """Wire one replica from `settings`; the keyword arguments are seams for tests."""
     topics = settings.topics()
     broker = make_broker(
-        settings.kafka_bootstrap_servers, client_id="user-provisioner", tracer_provider=tracer_provider
+        settings.kafka_bootstrap_servers,
+        client_id="user-provisioner",
+        tracer_provider=tracer_provider,
+        graceful_timeout=settings.shutdown_grace_seconds,
     )
     engine = make_async_engine(settings.database_url)
     store = ProvisionerStore(engine)

@@ -47,9 +47,10 @@ USER_PROVISIONER = ServiceDef(
 )
 PD_SYNC = ServiceDef(
     "pd-sync-service",
-    ("pd-sync-service",),
+    ("pd-sync-service", "serve"),
     "PD_SYNC_SERVICE_HOST",
     "PD_SYNC_SERVICE_PORT",
+    migrate=("pd-sync-service", "migrate"),
 )
 WEB = ServiceDef("oncall-web", ("oncall-web", "serve"), "WEB_HOST", "WEB_PORT", database=False)
 SERVICES = (ROTATION, USER_PROVISIONER, PD_SYNC, WEB)

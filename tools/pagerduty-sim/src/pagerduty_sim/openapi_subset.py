@@ -53,12 +53,9 @@ def subset_path() -> Path:
     return Path(str(files("pagerduty_sim").joinpath(SUBSET_RESOURCE)))
 
 
-def served_operations(routes: Iterable[Route] | None = None) -> list[tuple[str, str]]:
-    """(path template, lower-case method) of every PagerDuty operation the simulator serves."""
-    if routes is None:
-        from pagerduty_sim.http.endpoints import ROUTES
-
-        routes = ROUTES
+def served_operations(routes: Iterable[Route]) -> list[tuple[str, str]]:
+    """(path template, lower-case method) of every PagerDuty operation `routes` serve (pass
+    `pagerduty_sim.http.endpoints.ROUTES`; the endpoints import this module, so it cannot import them)."""
     return sorted(
         (route.path, method.lower())
         for route in routes

@@ -1,49 +1,38 @@
-"""Long-running tasks of `serve`: the outbox relay, the horizon roll, the sync-result consumer."""
+"""The long-running tasks of `serve`: the outbox relay and the horizon roll (the platform's lifecycle
+runs them; the sync-result consumer is a broker the lifecycle starts)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
-from oncall_platform.kafka import ensure_topics
+from oncall_platform.lifecycle import Background, cancelled_on_stop
 from rotation_service.bootstrap import Container
 
 logger = logging.getLogger(__name__)
 
 
-async def roll_horizons_forever(container: Container) -> None:
+async def roll_horizons(container: Container, stop: asyncio.Event) -> None:
+    """Every HORIZON_ROLL_INTERVAL_SECONDS, until `stop` (a roll in progress finishes first)."""
     interval = container.settings.horizon_roll_interval_seconds
-    while True:
+    while not stop.is_set():
         try:
             changed = await container.rotations.roll_horizons()
             logger.info("rolled allocation horizons", extra={"rotations_changed": changed})
-        except asyncio.CancelledError:
-            raise
         except Exception:
             logger.exception("horizon roll failed; retrying at the next interval")
-        await asyncio.sleep(interval)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)
 
 
-async def consume_sync_results(container: Container, retry_delay: float = 2.0) -> None:
-    """Starts the consumer once Kafka answers (it may be down when the service starts)."""
-    broker = container.consumer_broker()
-    settings = container.settings
-    while True:
-        try:
-            await ensure_topics(settings.kafka_bootstrap_servers, settings.topics().specs())
-            await broker.start()
-            logger.info("consuming sync results", extra={"topic": settings.topics().pagerduty})
-            return
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.warning("Kafka not reachable yet; consumer retries", exc_info=True)
-            await broker.stop()
-            await asyncio.sleep(retry_delay)
+def background(container: Container) -> dict[str, Background]:
+    # The relay is at least once: a publish cut short is published again after the restart.
+    return {
+        "outbox relay": cancelled_on_stop(container.relay.run),
+        "horizon roll": lambda stop: roll_horizons(container, stop),
+    }
 
 
-async def run_background(container: Container) -> None:
-    async with asyncio.TaskGroup() as tasks:
-        tasks.create_task(container.relay.run())
-        tasks.create_task(roll_horizons_forever(container))
-        tasks.create_task(consume_sync_results(container))
+def relay_only(container: Container) -> dict[str, Background]:
+    return {"outbox relay": cancelled_on_stop(container.relay.run)}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Callable
@@ -65,23 +64,39 @@ class ProvisioningWorker:
         self._wake = asyncio.Event()
         self._draining: dict[str, asyncio.Task[None]] = {}
         self._large_accounts: set[str] = set()
+        self._stopping = False
 
     def wake(self) -> None:
         """Look for due work now (called after the consumer queued some)."""
         self._wake.set()
 
-    async def run(self) -> None:
-        """Poll for due accounts until cancelled; cancelling also cancels the account tasks."""
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Poll for due accounts until `stop` is set, then let the PagerDuty writes in flight finish
+        (users claimed but not started yet stay claimed until their lease ends). Cancelling cancels
+        the writes too."""
+        stop = stop or asyncio.Event()
         try:
-            while True:
+            while not stop.is_set():
                 await self.start_due_accounts()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._options.poll_interval)
-                self._wake.clear()
+                await self._nap(stop)
+            self._stopping = True
+            await asyncio.gather(*list(self._draining.values()), return_exceptions=True)
         finally:
             for task in self._draining.values():
                 task.cancel()
             await asyncio.gather(*self._draining.values(), return_exceptions=True)
+
+    async def _nap(self, stop: asyncio.Event) -> None:
+        """Until woken, stopped, or the poll interval passed."""
+        waits = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
+        try:
+            await asyncio.wait(
+                waits, timeout=self._options.poll_interval, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for wait in waits:
+                wait.cancel()
+        self._wake.clear()
 
     async def start_due_accounts(self) -> None:
         """Start a drain task for every account with due work that has none running."""
@@ -105,8 +120,8 @@ class ProvisioningWorker:
         """Provision the account's due users until none is left."""
         options = self._options
         rejected: AccountRejected | None = None
-        while claimed := await self._queue.claim(
-            account_key, self._clock(), options.lease, options.batch_size
+        while not self._stopping and (
+            claimed := await self._queue.claim(account_key, self._clock(), options.lease, options.batch_size)
         ):
             access = await self._queue.access_to(account_key)
             if access is None:
@@ -150,6 +165,8 @@ class ProvisioningWorker:
 
         async def one(item: ClaimedUser) -> AccountRejected | None:
             async with limit:
+                if self._stopping:
+                    return None  # not started: its claim lapses after the lease
                 if refusals:
                     await self._fail(account, item, refusals[0])
                     return refusals[0]

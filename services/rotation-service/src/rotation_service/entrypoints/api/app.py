@@ -2,32 +2,47 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.trace import TracerProvider
 
 from oncall_platform.http_limits import RequestBodyLimit
-from oncall_platform.probes import LIVENESS_PATH, READINESS_PATH
+from oncall_platform.probes import LIVENESS_PATH, READINESS_PATH, ReadinessProbe
 from rotation_service.entrypoints.api import health, pagerduty, rotations, shifts
+from rotation_service.entrypoints.api.auth import TokenVerifier
 from rotation_service.entrypoints.api.errors import install_error_handlers
+from rotation_service.service_layer.clock import Clock
+from rotation_service.service_layer.pagerduty import PagerDutyService
+from rotation_service.service_layer.rotations import RotationService
 
-if TYPE_CHECKING:
-    from rotation_service.bootstrap import Container
+
+@dataclass(frozen=True)
+class ApiServices:
+    """What the routes use (the composition root builds it; the API knows nothing of bootstrap)."""
+
+    rotations: RotationService
+    pagerduty: PagerDutyService
+    clock: Clock
+    readiness: ReadinessProbe
+    token_verifier: TokenVerifier
+    max_request_bytes: int
+    tracer_provider: TracerProvider | None = None
 
 
-def create_app(container: Container) -> FastAPI:
+def create_app(services: ApiServices) -> FastAPI:
     app = FastAPI(title="rotation-service", version="1", summary="On-call rotations that PagerDuty follows")
-    app.state.rotations = container.rotations
-    app.state.pagerduty = container.pagerduty
-    app.state.clock = container.clock
-    app.state.readiness = container.readiness
-    app.state.token_verifier = container.token_verifier
+    app.state.rotations = services.rotations
+    app.state.pagerduty = services.pagerduty
+    app.state.clock = services.clock
+    app.state.readiness = services.readiness
+    app.state.token_verifier = services.token_verifier
     for router in (health.router, rotations.router, shifts.router, pagerduty.router):
         app.include_router(router)
     install_error_handlers(app)
-    app.add_middleware(RequestBodyLimit, max_bytes=container.settings.max_request_bytes)
+    app.add_middleware(RequestBodyLimit, max_bytes=services.max_request_bytes)
     FastAPIInstrumentor.instrument_app(
-        app, tracer_provider=container.tracer_provider, excluded_urls=f"{LIVENESS_PATH},{READINESS_PATH}"
+        app, tracer_provider=services.tracer_provider, excluded_urls=f"{LIVENESS_PATH},{READINESS_PATH}"
     )
     return app
