@@ -8,13 +8,14 @@ False for an event seen before, and the caller then skips the work. The consumer
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import DateTime, Executable, String, insert
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import DateTime, String
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import Field, SQLModel
+
+from oncall_platform.clock import system_clock
+from oncall_platform.database import insert_or_ignore
 
 
 class ProcessedEvent(SQLModel, table=True):
@@ -29,16 +30,8 @@ class ProcessedEvent(SQLModel, table=True):
 
 async def record_once(db: AsyncSession | AsyncConnection, consumer: str, event_id: uuid.UUID) -> bool:
     """Insert (consumer, event_id) unless present; True when this call recorded it first."""
-    values = {"consumer": consumer, "event_id": event_id, "processed_at": datetime.now(UTC)}
+    values = {"consumer": consumer, "event_id": event_id, "processed_at": system_clock()}
     connection = await db.connection() if isinstance(db, AsyncSession) else db
-    dialect = connection.dialect.name
     table = ProcessedEvent.__table__  # type: ignore[attr-defined]
-    statement: Executable
-    if dialect == "postgresql":
-        statement = postgresql_insert(table).values(**values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        statement = sqlite_insert(table).values(**values).on_conflict_do_nothing()
-    else:
-        statement = insert(table).values(**values)
-    result = await db.execute(statement)
+    result = await db.execute(insert_or_ignore(connection, table, [values]))
     return bool(result.rowcount)  # type: ignore[attr-defined]

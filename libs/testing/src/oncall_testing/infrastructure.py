@@ -3,6 +3,9 @@
 In order: the `KAFKA_BOOTSTRAP_SERVERS` / `DATABASE_URL` environment; the `.local/env` file that
 `make up` writes; `testcontainers` when a Docker engine answers; otherwise the run stops at once and
 says to run `make up`. There is no in-memory fallback.
+
+With `ONCALL_TESTS_WITHOUT_INFRASTRUCTURE=1` (`make unit`) nothing is looked up: a test that asks for
+a broker or a database fails, saying so, instead of quietly reaching the shared servers.
 """
 
 from __future__ import annotations
@@ -18,8 +21,22 @@ MAKE_UP_HINT = (
 )
 
 
+WITHOUT_INFRASTRUCTURE = "ONCALL_TESTS_WITHOUT_INFRASTRUCTURE"
+
+
 class InfrastructureMissing(RuntimeError):
     """Raised when neither configuration nor a Docker engine provides the servers."""
+
+
+class InfrastructureRefused(RuntimeError):
+    """Raised when a test asks for a server in a run without infrastructure (`make unit`)."""
+
+
+def refused(server: str) -> InfrastructureRefused:
+    return InfrastructureRefused(
+        f"this test needs {server}, but {WITHOUT_INFRASTRUCTURE} is set (`make unit` runs only the tests "
+        "that need no broker or database): mark it `integration`"
+    )
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -54,12 +71,17 @@ class Infrastructure:
     _configured: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.refusing = os.environ.get(WITHOUT_INFRASTRUCTURE, "") not in ("", "0")
+        if self.refusing:
+            return
         self._configured = read_env_file(self.repo_root / ".local" / "env")
         for name in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL"):
             if os.environ.get(name):
                 self._configured[name] = os.environ[name]
 
     def kafka_bootstrap_servers(self) -> str:
+        if self.refusing:
+            raise refused("a Kafka broker")
         if "KAFKA_BOOTSTRAP_SERVERS" in self._configured:
             return self._configured["KAFKA_BOOTSTRAP_SERVERS"]
         if docker_engine_answers():
@@ -73,6 +95,8 @@ class Infrastructure:
         raise InfrastructureMissing(MAKE_UP_HINT)
 
     def database_url(self) -> str:
+        if self.refusing:
+            raise refused("PostgreSQL")
         if "DATABASE_URL" in self._configured:
             return self._configured["DATABASE_URL"]
         if docker_engine_answers():

@@ -26,7 +26,12 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from oncall_testing.databases import create_database, drop_database
-from oncall_testing.infrastructure import Infrastructure, InfrastructureMissing
+from oncall_testing.infrastructure import (
+    Infrastructure,
+    InfrastructureMissing,
+    InfrastructureRefused,
+    refused,
+)
 from oncall_testing.kafka import PrivateKafka, broker_answers, delete_topics, free_port
 
 pytest_plugins = ["oncall_testing.skip_allowlist", "oncall_testing.hypothesis_profiles"]
@@ -50,6 +55,8 @@ def infrastructure(request: pytest.FixtureRequest) -> Iterator[Infrastructure]:
 def kafka_bootstrap_servers(infrastructure: Infrastructure) -> str:
     try:
         servers = infrastructure.kafka_bootstrap_servers()
+    except InfrastructureRefused as refusal:
+        pytest.fail(str(refusal), pytrace=False)
     except InfrastructureMissing as missing:
         pytest.exit(str(missing), returncode=3)
     if not asyncio.run(broker_answers(servers)):
@@ -72,6 +79,8 @@ async def topics(kafka_bootstrap_servers: str) -> AsyncIterator[object]:
 def postgres_server_url(infrastructure: Infrastructure) -> str:
     try:
         return infrastructure.database_url()
+    except InfrastructureRefused as refusal:
+        pytest.fail(str(refusal), pytrace=False)
     except InfrastructureMissing as missing:
         pytest.exit(str(missing), returncode=3)
 
@@ -108,7 +117,11 @@ def span_exporter(tracer_provider: TracerProvider) -> InMemorySpanExporter:
 
 
 @pytest.fixture
-def private_kafka(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PrivateKafka]:
+def private_kafka(
+    request: pytest.FixtureRequest, infrastructure: Infrastructure, tmp_path: Path
+) -> Iterator[PrivateKafka]:
+    if infrastructure.refusing:
+        pytest.fail(str(refused("a Kafka broker of its own")), pytrace=False)
     broker = PrivateKafka(
         script=_repo_root(request.config) / "deploy" / "local" / "kafka.sh",
         state_dir=tmp_path / "kafka",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from faststream.kafka import KafkaBroker
@@ -12,6 +12,7 @@ from opentelemetry.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from oncall_pagerduty import PagerDutyClient
+from oncall_platform.clock import system_clock
 from oncall_platform.database import make_async_engine
 from oncall_platform.kafka import make_broker
 from pd_sync_service.adapters.outbox import Outbox, OutboxRelay
@@ -65,7 +66,7 @@ def bootstrap(
         unit_of_work,
         cast(PagerDutyFactory, clients),
         settings.credential_sealer(),
-        pagerduty_clock or (lambda: datetime.now(UTC)),
+        pagerduty_clock or system_clock,
         ReconcilerConfig(debounce=timedelta(milliseconds=settings.debounce_ms)),
         tracer_provider=tracer_provider,
     )

@@ -10,6 +10,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from oncall_platform.clock import Clock, system_clock
 from oncall_platform.database import make_async_engine
 from oncall_platform.kafka import make_broker
 from oncall_platform.probes import ReadinessProbe
@@ -19,7 +20,6 @@ from rotation_service.adapters.unit_of_work import SqlUnitOfWork
 from rotation_service.entrypoints.api.app import ApiServices, create_app
 from rotation_service.entrypoints.api.auth import JwksVerifier, SharedSecretVerifier, TokenVerifier
 from rotation_service.entrypoints.consumer import subscribe_sync_results
-from rotation_service.service_layer.clock import Clock, system_clock
 from rotation_service.service_layer.pagerduty import PagerDutyService
 from rotation_service.service_layer.rotations import RotationService
 from rotation_service.service_layer.sync_status import SyncStatusRecorder

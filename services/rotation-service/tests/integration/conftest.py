@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import select
 
 from oncall_contracts.topics import Topics
+from oncall_testing.clock import FakeClock
 from rotation_service.adapters.migrations import upgrade
 from rotation_service.bootstrap import Container, bootstrap
 from rotation_service.entrypoints.api.auth import mint_token
@@ -24,19 +25,9 @@ JWT_SECRET = "integration-test-secret-0123456789abcdef"
 CREDENTIAL_KEYS = "test1:" + base64.b64encode(b"k" * 32).decode()
 
 
-class SteppingClock:
-    """A clock tests move by hand."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
-def clock() -> SteppingClock:
-    return SteppingClock(datetime(2026, 12, 1, 12, 0, tzinfo=UTC))
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 12, 1, 12, 0, tzinfo=UTC))
 
 
 def make_settings(database_url: str, bootstrap_servers: str, topics: Topics) -> RotationServiceSettings:
@@ -69,7 +60,7 @@ def settings(database_url: str, kafka_servers: str, topics: Topics) -> RotationS
 
 @pytest.fixture
 async def container(
-    settings: RotationServiceSettings, clock: SteppingClock, tracer_provider: TracerProvider
+    settings: RotationServiceSettings, clock: FakeClock, tracer_provider: TracerProvider
 ) -> AsyncIterator[Container]:
     await asyncio.to_thread(upgrade, settings.effective_database_url())
     built = bootstrap(settings, clock=clock, tracer_provider=tracer_provider)

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import httpx
 from faststream.kafka import KafkaBroker
@@ -14,6 +14,7 @@ from opentelemetry.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from oncall_pagerduty import BudgetRegistry, PagerDutyClient, RetryPolicy
+from oncall_platform.clock import system_clock
 from oncall_platform.database import make_async_engine
 from oncall_platform.kafka import make_broker
 from user_provisioner.adapters.pagerduty_users import PagerDutyDirectories
@@ -23,10 +24,6 @@ from user_provisioner.domain.model import Account
 from user_provisioner.entrypoints.consumer import CONSUMER_GROUP, register_rotation_consumer
 from user_provisioner.service_layer.worker import ProvisioningWorker, WorkerOptions
 from user_provisioner.settings import ProvisionerSettings
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -68,7 +65,7 @@ def bootstrap(
     retry: RetryPolicy | None = None,
     worker_options: WorkerOptions | None = None,
     group_id: str = CONSUMER_GROUP,
-    clock: Callable[[], datetime] = _utc_now,
+    clock: Callable[[], datetime] = system_clock,
 ) -> Provisioner:
     """Wire one replica from `settings`; the keyword arguments are seams for tests."""
     topics = settings.topics()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from faststream.kafka import KafkaBroker
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from oncall_contracts import Envelope, Topics, registry
+from oncall_platform.clock import system_clock
 from pd_sync_service.adapters.orm import OutboxRow
 
 logger = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ class Outbox:
                     value=encoded.value,
                     headers=dict(encoded.headers),
                     traceparent=carrier.get("traceparent"),
-                    created_at=datetime.now(UTC),
+                    created_at=system_clock(),
                 )
             )
 

@@ -4,13 +4,13 @@ the events of a fetch are folded in one transaction with their inbox records, th
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from faststream.kafka import KafkaBroker
 from opentelemetry.trace import TracerProvider
 
 from oncall_contracts import Envelope, Topics
+from oncall_platform.clock import system_clock
 from oncall_platform.consumer import ConsumerOptions, EventConsumer, committing, subscribe
 from pd_sync_service.service_layer.folding import HANDLED_EVENTS, fold
 from pd_sync_service.service_layer.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -34,7 +34,7 @@ def register_consumers(
     """
 
     async def handle(uow: UnitOfWork, envelope: Envelope[Any]) -> None:
-        await fold(uow, envelope.payload, datetime.now(UTC))
+        await fold(uow, envelope.payload, system_clock())
 
     consumer = EventConsumer(
         group=CONSUMER_GROUP,

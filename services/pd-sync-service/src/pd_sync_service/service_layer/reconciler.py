@@ -6,13 +6,14 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from opentelemetry import propagate, trace
 
 from oncall_contracts import CredentialSealer, ScheduleSynced, ScheduleSyncFailed
 from oncall_pagerduty import PagerDutyError
+from oncall_platform.clock import Clock, system_clock
 from pd_sync_service.domain.model import Layer
 from pd_sync_service.domain.records import TargetSchedule
 from pd_sync_service.service_layer.folding import await_users, mark_target_dirty
@@ -21,7 +22,6 @@ from pd_sync_service.service_layer.unit_of_work import UnitOfWorkFactory
 from pd_sync_service.service_layer.writer import PagerDutyApi, wanted_schedule, write_schedule
 
 logger = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
 
 
 # (api_key, region) -> the process's long-lived client for them; the reconciler never closes it.
@@ -50,9 +50,11 @@ class Reconciler:
         pagerduty_clock: Clock,
         config: ReconcilerConfig | None = None,
         *,
+        clock: Clock = system_clock,
         tracer_provider: trace.TracerProvider | None = None,
     ) -> None:
         self._uow, self._pagerduty, self._sealer = unit_of_work, pagerduty, sealer
+        self._now = clock
         self._pd_now = pagerduty_clock
         self._config = config or ReconcilerConfig()
         self._tracer = trace.get_tracer(__name__, tracer_provider=tracer_provider)
@@ -88,7 +90,7 @@ class Reconciler:
     async def drain_once(self) -> int:
         """Sync every target that is due; returns how many were synced."""
         async with self._uow() as uow:
-            due = await uow.targets.due(datetime.now(UTC), self._config.debounce, self._config.max_wait)
+            due = await uow.targets.due(self._now(), self._config.debounce, self._config.max_wait)
         limit = asyncio.Semaphore(self._config.concurrency)
 
         async def sync(target_rotation_id: str, role: str) -> None:
@@ -105,7 +107,7 @@ class Reconciler:
         """Periodic reconcile: mark the `limit` targets compared with PagerDuty longest ago (all when
         None) dirty with a GET-and-compare; returns how many. A few per interval keep hand edits from
         lasting while spending little of each key's budget."""
-        now = datetime.now(UTC)
+        now = self._now()
         async with self._uow() as uow:
             owners = await uow.integrations.owners_checked_longest_ago(limit)
             for owner in owners:
@@ -157,11 +159,11 @@ class Reconciler:
                 span.set_attribute("reconcile.retry", retry)
                 span.set_attribute("reconcile.awaited_users", len(waiting))
                 if retry:
-                    _postpone(target, self._config.retry_after)
+                    _postpone(target, self._now() + self._config.retry_after)
                 elif waiting:
                     # Woken when the last awaited user is provisioned; the late check is a safety net
                     # for a wake-up skipped while a sync of this target failed.
-                    _postpone(target, self._config.awaiting_recheck)
+                    _postpone(target, self._now() + self._config.awaiting_recheck)
                 else:
                     target.synced_seq = seq
                     target.dirty_at = target.last_dirty_at = None
@@ -192,14 +194,14 @@ class Reconciler:
             return failed, error.retryable
         target.layers, target.check_drift = layers, False
         if compares:
-            target.drift_checked_at = datetime.now(UTC)
+            target.drift_checked_at = self._now()
         synced = [
             ScheduleSynced(
                 rotation_id=source.rotation_id,
                 role=target.role,
                 schedule_id=target.schedule_id or "",
                 schedule_url=target.schedule_url or "",
-                synced_until=as_utc(target.synced_until or datetime.now(UTC)),
+                synced_until=as_utc(target.synced_until or self._now()),
                 layer_ids=[
                     layer.id or "" for layer in layers if layer.owner == source.rotation_id and layer.id
                 ],
@@ -236,7 +238,7 @@ class _CountingApi:
         return await self._client.put(path, json)
 
 
-def _postpone(target: TargetSchedule, delay: timedelta) -> None:
-    """Keep the target dirty but due only after `delay` (unless a new change marks it again)."""
+def _postpone(target: TargetSchedule, until: datetime) -> None:
+    """Keep the target dirty but due only at `until` (unless a new change marks it again)."""
     target.dirty_at = None
-    target.last_dirty_at = datetime.now(UTC) + delay
+    target.last_dirty_at = until

@@ -10,19 +10,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from collections.abc import Awaitable, Sequence
 
 from opentelemetry import propagate, trace
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from oncall_platform.clock import Clock
 from rotation_service.adapters.publisher import EventPublisher, OutgoingMessage
 from rotation_service.adapters.tables import OutboxRow
 
 logger = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
 
 
 class OutboxPublishError(Exception):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from oncall_contracts.credentials import CredentialSealer
+from oncall_platform.clock import Clock
 from rotation_service.domain.integration import Integration
 from rotation_service.domain.rotation import Rotation
 from rotation_service.service_layer import integrations
-from rotation_service.service_layer.clock import Clock
 from rotation_service.service_layer.coverage_overlap import coverage_overlaps
 from rotation_service.service_layer.errors import InvalidInput, NotFound
 from rotation_service.service_layer.integrations import IntegrationView, OwnSchedule

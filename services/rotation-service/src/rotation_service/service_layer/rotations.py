@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
+from oncall_platform.clock import Clock
 from rotation_service.domain.errors import InvalidRotation
 from rotation_service.domain.listing import ListingPosition, RotationOverview
 from rotation_service.domain.model import Interval, Member, RotationSpec, Shift
 from rotation_service.domain.rotation import Rotation
 from rotation_service.service_layer import integrations
-from rotation_service.service_layer.clock import Clock
 from rotation_service.service_layer.errors import Forbidden, InvalidInput, NotFound
 from rotation_service.service_layer.event_mapping import domain_envelopes
 from rotation_service.service_layer.unit_of_work import UnitOfWork, UnitOfWorkFactory

@@ -6,7 +6,7 @@ from typing import Any
 
 from oncall_contracts.envelope import Envelope
 from oncall_contracts.pagerduty.v1 import ScheduleSynced, ScheduleSyncFailed
-from rotation_service.service_layer.clock import Clock
+from oncall_platform.clock import Clock
 from rotation_service.service_layer.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 HANDLED_EVENTS = (ScheduleSynced, ScheduleSyncFailed)

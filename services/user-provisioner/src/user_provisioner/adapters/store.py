@@ -11,8 +11,8 @@ from sqlalchemy import ColumnElement, Table, and_, delete, exists, or_, select, 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 from oncall_contracts import SealedCredential, limits
+from oncall_platform.database import insert_ignore, upsert
 from oncall_platform.inbox import record_once
-from user_provisioner.adapters.sql import insert_ignore, upsert
 from user_provisioner.adapters.tables import Membership, PendingUser, ProvisionedUser, RotationAccount
 from user_provisioner.domain.model import Account, ClaimedUser, Member
 from user_provisioner.service_layer.unit_of_work import UnitOfWork

@@ -7,8 +7,9 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from oncall_platform.clock import system_clock
 from user_provisioner.domain.model import (
     Account,
     AccountRejected,
@@ -40,10 +41,6 @@ class WorkerOptions:
     max_backoff: float = 300.0
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class ProvisioningWorker:
     """Provisions every due (account, e-mail): publish the outcome, then record it (at least once)."""
 
@@ -54,7 +51,7 @@ class ProvisioningWorker:
         publisher: ResultPublisher,
         options: WorkerOptions | None = None,
         *,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = system_clock,
     ) -> None:
         self._queue = queue
         self._directories = directories

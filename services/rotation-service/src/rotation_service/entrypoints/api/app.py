@@ -8,12 +8,12 @@ from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.trace import TracerProvider
 
+from oncall_platform.clock import Clock
 from oncall_platform.http_limits import RequestBodyLimit
 from oncall_platform.probes import LIVENESS_PATH, READINESS_PATH, ReadinessProbe
 from rotation_service.entrypoints.api import health, pagerduty, rotations, shifts
 from rotation_service.entrypoints.api.auth import TokenVerifier
 from rotation_service.entrypoints.api.errors import install_error_handlers
-from rotation_service.service_layer.clock import Clock
 from rotation_service.service_layer.pagerduty import PagerDutyService
 from rotation_service.service_layer.rotations import RotationService
 

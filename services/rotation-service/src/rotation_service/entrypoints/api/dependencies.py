@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from rotation_service.service_layer.clock import Clock
+from oncall_platform.clock import Clock
 from rotation_service.service_layer.pagerduty import PagerDutyService
 from rotation_service.service_layer.rotations import RotationService
 
