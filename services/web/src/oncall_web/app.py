@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import httpx
 from fastapi import FastAPI, Request
@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
 from starlette.exceptions import HTTPException
 
 from oncall_contracts import limits
@@ -19,18 +20,30 @@ from oncall_platform.http_limits import RequestBodyLimit
 from oncall_platform.probes import LIVENESS_PATH, READINESS_PATH
 from oncall_web import presenters
 from oncall_web.api import ApiError, SignInRequired
+from oncall_web.oidc import OidcClient
 from oncall_web.security import SECURITY_HEADERS
 from oncall_web.session import COOKIE_NAME, SessionCodec
+from oncall_web.settings import WebSettings
 from oncall_web.views import auth, rotations, settings
 from oncall_web.views.common import NotSignedIn, redirect, render, session_of
-
-if TYPE_CHECKING:
-    from oncall_web.bootstrap import Container
 
 PACKAGE = Path(__file__).resolve().parent
 
 
-def create_app(container: Container) -> FastAPI:
+class AppParts(Protocol):
+    """What the app is built from (the composition root's container; the app knows nothing of bootstrap)."""
+
+    @property
+    def settings(self) -> WebSettings: ...
+    @property
+    def http(self) -> httpx.AsyncClient: ...
+    @property
+    def oidc(self) -> OidcClient | None: ...
+    @property
+    def tracer_provider(self) -> TracerProvider | None: ...
+
+
+def create_app(container: AppParts) -> FastAPI:
     app = FastAPI(title="oncall-web", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = container.settings
     app.state.http = container.http
