@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from oncall_contracts.topics import Topics
 from oncall_testing.clock import FakeClock
+from oncall_testing.eventually import eventually
 from rotation_service.adapters.migrations import upgrade
 from rotation_service.bootstrap import Container, bootstrap
 from rotation_service.entrypoints.api.auth import mint_token
@@ -163,13 +164,11 @@ class OutboxLedger:
         return sum(1 for _, _, published in await self.rows() if not published)
 
     async def wait_until_published(self, within: float) -> None:
-        deadline = asyncio.get_running_loop().time() + within
         # Polling: the relay may run in another process, so there is nothing in-process to wait on.
-        for _ in range(int(within / 0.2) + 1):
-            if not await self.unpublished() or asyncio.get_running_loop().time() > deadline:
-                break
-            await asyncio.sleep(0.2)
-        assert await self.unpublished() == 0
+        async def all_published() -> bool:
+            return await self.unpublished() == 0
+
+        await eventually(all_published, within=within, what="every outbox row published")
 
     async def assert_delivered_in_order(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         """Every outbox event reached Kafka (duplicates allowed), each rotation's in outbox order."""

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +11,7 @@ from sqlalchemy import text
 from oncall_contracts import Envelope, registry
 from oncall_contracts.pagerduty.v1 import ScheduleSynced, ScheduleSyncFailed
 from oncall_contracts.topics import Topics
+from oncall_testing.eventually import eventually
 from rotation_service.bootstrap import Container
 
 pytestmark = pytest.mark.integration
@@ -24,15 +24,6 @@ async def status_of(client: httpx.AsyncClient, api: Any, rotation_id: str) -> di
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
-
-
-async def eventually(check: Any, within: float = 20.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        result = await check()
-        if result or asyncio.get_running_loop().time() > deadline:
-            return result
-        await asyncio.sleep(0.2)
 
 
 async def test_sync_results_show_up_once_in_the_integration_status(
@@ -87,7 +78,7 @@ async def test_sync_results_show_up_once_in_the_integration_status(
             status = await status_of(client, api, rid)
             return status if status["last_error"] else None
 
-        status = await eventually(failed_status)
+        status = await eventually(failed_status, within=20, what="ScheduleSyncFailed in the status")
         assert status is not None, "ScheduleSyncFailed never reached the status"
         assert status["last_error"]["reason"] == "429 rate limited"
         assert status["last_error"]["retryable"] is True
@@ -100,7 +91,7 @@ async def test_sync_results_show_up_once_in_the_integration_status(
         status = await status_of(client, api, rid)
         return status if status["last_sync"] else None
 
-    status = await eventually(synced_status)
+    status = await eventually(synced_status, within=20, what="ScheduleSynced in the status")
     assert status is not None, "ScheduleSynced never reached the status"
     [schedule] = status["schedules"]
     assert schedule["schedule_url"] == "https://acme.pagerduty.com/schedules/PSCHED1"

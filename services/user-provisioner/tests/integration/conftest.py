@@ -23,6 +23,7 @@ from oncall_contracts import (
     registry,
 )
 from oncall_platform.settings import DEVELOPMENT_CREDENTIAL_KEYS
+from oncall_testing.eventually import eventually
 from pagerduty_sim.testing import RunningSimulator, run_simulator
 from user_provisioner.bootstrap import Provisioner, bootstrap
 from user_provisioner.migrate import upgrade
@@ -156,11 +157,7 @@ class Harness:
 
     @staticmethod
     async def eventually(check: Callable[[], Awaitable[bool]], within: float, what: str) -> None:
-        deadline = time.monotonic() + within
-        while not await check():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {within}s waiting for {what}")
-            await asyncio.sleep(0.2)
+        await eventually(check, within=within, what=what)
 
     @staticmethod
     def new_rotation_id() -> str:
