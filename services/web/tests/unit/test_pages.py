@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 import httpx
 import jwt
@@ -42,6 +43,8 @@ class FakeApi:
             return httpx.Response(200, json=[ROTATION])
         if path == "/v1/rotations/r1":
             return httpx.Response(200, json=ROTATION)
+        if path in {"/v1/rotations/r1/shifts", "/v1/rotations/r1/oncall"}:
+            return httpx.Response(200, json=[])
         if path == "/v1/rotations/r1/pagerduty":
             return httpx.Response(404, json={"detail": "not configured"})
         if path == "/v1/rotations/r1/admins" and request.method == "PUT":
@@ -138,3 +141,14 @@ def test_sign_in_goes_back_only_to_this_site(client: TestClient) -> None:
         "/signin", data={"email": "a@example.com", "csrf_token": token, "next": "//evil.example"}
     )
     assert response.headers["location"] == "/"
+
+
+def test_the_calendar_shows_no_more_weeks_than_the_rotation_plans(
+    client: TestClient, fake_api: FakeApi
+) -> None:
+    sign_in(client, "lead@example.com")
+    page = client.get("/rotations/r1?weeks=26").text
+    assert 'aria-label="Rotation Settings"' in page
+    [asked] = [r for r in fake_api.requests if r.url.path == "/v1/rotations/r1/shifts"]
+    since, until = (datetime.fromisoformat(asked.url.params[k]) for k in ("since", "until"))
+    assert until - since == timedelta(weeks=6), "the rotation plans 42 days ahead"

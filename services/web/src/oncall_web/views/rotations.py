@@ -96,7 +96,9 @@ async def rotation_page(
 ) -> Response:
     now = _now()
     rotation = await caller.api.rotation(rotation_id)
-    until = now + timedelta(weeks=max(1, min(weeks, MAX_WEEKS)))
+    # The calendar shows what is planned: no more weeks than the rotation's horizon.
+    weeks = max(1, min(weeks, MAX_WEEKS, -(-rotation["horizon_days"] // 7)))
+    until = now + timedelta(weeks=weeks)
     shifts, primary, backup, integration = await asyncio.gather(
         caller.api.shifts(rotation_id, now, until),
         caller.api.oncall(rotation_id, "primary", now, until),
