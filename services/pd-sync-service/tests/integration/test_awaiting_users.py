@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import pytest
 import pytest_asyncio
 from pd_sync_state import ACCOUNT, SqlState, apply, integration, postgres_sessions, provisioned, target
 from sqlalchemy import select
@@ -13,6 +14,8 @@ from sqlmodel import col
 
 from pd_sync_service.adapters.orm import AwaitedUserRow, TargetRow
 from pd_sync_service.service_layer.folding import await_users
+
+pytestmark = pytest.mark.integration
 
 OWN = "a1111111-1111-4111-8111-111111111111"
 ADA, BOB = "ada@example.com", "bob@example.com"
