@@ -4,12 +4,13 @@ sync status), creating and editing rotations, members and shifts."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from oncall_platform.clock import system_clock
 from oncall_web import presenters
 from oncall_web.api import ApiError
 from oncall_web.views.common import (
@@ -29,7 +30,7 @@ MAX_WEEKS = 52
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return system_clock()
 
 
 @router.get("/")

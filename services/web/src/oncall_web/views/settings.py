@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from oncall_platform.clock import system_clock
 from oncall_web import presenters
 from oncall_web.api import ApiError
 from oncall_web.views.common import (
@@ -56,7 +56,7 @@ def _settings(
         rotation=rotation,
         summary=presenters.summary(rotation),
         admin=caller.is_admin(rotation),
-        sync=presenters.sync_view(rotation, integration, datetime.now(UTC)),
+        sync=presenters.sync_view(rotation, integration, system_clock()),
         errors=errors,
     )
 
