@@ -7,6 +7,7 @@ from sqlalchemy import MetaData
 
 from oncall_platform.inbox import ProcessedEvent
 from oncall_platform.migrations import run_migrations
+from oncall_platform.outbox import OutboxMessage
 from rotation_service.adapters.tables import metadata as service_metadata
 
 
@@ -15,6 +16,7 @@ def _target_metadata() -> MetaData:
     for table in service_metadata.tables.values():
         table.to_metadata(combined)
     ProcessedEvent.__table__.to_metadata(combined)  # type: ignore[attr-defined]
+    OutboxMessage.__table__.to_metadata(combined)  # type: ignore[attr-defined]
     return combined
 
 

@@ -6,16 +6,15 @@ from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
-from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from oncall_platform.clock import Clock, system_clock
 from oncall_platform.database import make_async_engine
 from oncall_platform.kafka import make_broker
+from oncall_platform.outbox import Outbox
 from oncall_platform.probes import ReadinessProbe
-from rotation_service.adapters.publisher import KafkaEventPublisher
-from rotation_service.adapters.relay import OutboxRelay
+from oncall_platform.relay import OutboxRelay
 from rotation_service.adapters.unit_of_work import SqlUnitOfWork
 from rotation_service.entrypoints.api.app import ApiServices, create_app
 from rotation_service.entrypoints.api.auth import JwksVerifier, SharedSecretVerifier, TokenVerifier
@@ -107,19 +106,17 @@ def bootstrap(
         graceful_timeout=settings.shutdown_grace_seconds,
         request_timeout_ms=10_000,
     )
-    tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer(SERVICE_NAME)
     relay = OutboxRelay(
-        sessions,
-        KafkaEventPublisher(producer),
-        tracer,
-        clock,
+        engine,
+        producer,
+        tracer_provider=tracer_provider,
         poll_interval=settings.outbox_poll_interval_seconds,
         batch_size=settings.outbox_batch_size,
     )
-    rotation_topic = settings.topics().rotation
+    outbox = Outbox(settings.topics())
 
     def unit_of_work() -> SqlUnitOfWork:
-        return SqlUnitOfWork(sessions, rotation_topic, after_commit=relay.wake)
+        return SqlUnitOfWork(sessions, outbox, after_commit=relay.wake)
 
     container = Container(
         settings=settings,

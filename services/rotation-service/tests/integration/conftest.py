@@ -153,12 +153,22 @@ class OutboxLedger:
         self._container = container
 
     async def rows(self) -> list[tuple[str, bytes, bool]]:
-        """(event id, key, published) in outbox order."""
-        from rotation_service.adapters.tables import OutboxRow
+        """(event id, key, published) in outbox order, parked rows left out."""
+        from oncall_platform.outbox import OUTBOX
 
         async with self._container.sessions() as session:
-            result = await session.execute(select(OutboxRow).order_by(OutboxRow.id))  # type: ignore[arg-type]
-            return [(r.event_id, r.key, r.published_at is not None) for r in result.scalars()]
+            result = await session.execute(
+                select(OUTBOX).where(OUTBOX.c.parked_at.is_(None)).order_by(OUTBOX.c.id)
+            )
+            return [(r.event_id, r.message_key, r.published_at is not None) for r in result]
+
+    async def parked(self) -> list[tuple[str, str]]:
+        """(event id, reason) of the rows Kafka refused for good."""
+        from oncall_platform.outbox import OUTBOX
+
+        async with self._container.sessions() as session:
+            result = await session.execute(select(OUTBOX).where(OUTBOX.c.parked_at.is_not(None)))
+            return [(r.event_id, r.park_reason) for r in result]
 
     async def unpublished(self) -> int:
         return sum(1 for _, _, published in await self.rows() if not published)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from oncall_contracts import registry
 from oncall_contracts.topics import Topics
-from rotation_service.adapters.tables import OutboxRow
+from oncall_platform.outbox import OUTBOX
 from rotation_service.bootstrap import Container
 
 pytestmark = pytest.mark.integration
@@ -19,7 +19,7 @@ OWNER = "owner@example.com"
 
 async def unpublished(container: Container) -> int:
     async with container.sessions() as session:
-        statement = select(func.count()).select_from(OutboxRow).where(OutboxRow.published_at.is_(None))  # type: ignore[union-attr]
+        statement = select(func.count()).select_from(OUTBOX).where(OUTBOX.c.published_at.is_(None))
         return int((await session.execute(statement)).scalar_one())
 
 

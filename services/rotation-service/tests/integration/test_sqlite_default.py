@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from oncall_contracts.topics import Topics
+from oncall_platform.outbox import OUTBOX
 from rotation_service.adapters.migrations import upgrade
-from rotation_service.adapters.tables import OutboxRow
 from rotation_service.bootstrap import bootstrap
 
 pytestmark = pytest.mark.integration
@@ -39,7 +39,7 @@ async def test_the_embedded_sqlite_database_serves_the_api(
             assert shifts
             assert {s["primary"] for s in shifts} == {"ann@example.com"}
         async with container.sessions() as session:
-            queued = (await session.execute(select(func.count()).select_from(OutboxRow))).scalar_one()
+            queued = (await session.execute(select(func.count()).select_from(OUTBOX))).scalar_one()
         assert queued >= 2 + len(shifts)
     finally:
         await container.close()

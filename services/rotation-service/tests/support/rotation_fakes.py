@@ -171,7 +171,7 @@ class FakeOutbox:
     def __init__(self, state: InMemoryState) -> None:
         self._state = state
 
-    def add_all(self, envelopes: Iterable[Envelope[Any]], now: datetime) -> None:
+    def add_all(self, envelopes: Iterable[Envelope[Any]]) -> None:
         self._state.outbox.extend(envelopes)
 
 

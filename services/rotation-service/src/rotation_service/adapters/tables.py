@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, MetaData, text
+from sqlalchemy import JSON, Column, DateTime, Index, MetaData
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -121,28 +121,3 @@ class SyncStatusRow(Table, table=True):
     last_error: str | None = Field(default=None, max_length=limits.REASON)
     last_error_retryable: bool | None = None
     last_error_at: datetime | None = _utc(default=None, nullable=True)
-
-
-class OutboxRow(Table, table=True):
-    """An encoded event waiting for (or done with) publication; written in the state change's transaction."""
-
-    __tablename__ = "outbox"
-    __table_args__ = (
-        Index(
-            "ix_outbox_unpublished",
-            "id",
-            postgresql_where=text("published_at IS NULL"),
-            sqlite_where=text("published_at IS NULL"),
-        ),
-    )
-
-    id: int | None = Field(default=None, sa_type=AUTO_ID, primary_key=True)
-    event_id: str = Field(max_length=limits.UUID_TEXT, unique=True)
-    topic: str = Field(max_length=limits.TOPIC)
-    key: bytes = Field(sa_type=LargeBinary)
-    value: bytes = Field(sa_type=LargeBinary)
-    headers: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    traceparent: str | None = Field(default=None, max_length=limits.TRACE_CONTEXT)
-    tracestate: str | None = Field(default=None, max_length=limits.TRACE_CONTEXT)
-    created_at: datetime = _utc()
-    published_at: datetime | None = _utc(default=None, nullable=True)

@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from oncall_contracts import Envelope
 from oncall_platform.inbox import record_once
+from oncall_platform.outbox import Outbox
 from rotation_service.adapters.integration_repository import SqlIntegrationRepository, SqlSyncStatusRepository
-from rotation_service.adapters.outbox import SqlOutbox
 from rotation_service.adapters.rotation_repository import SqlRotationRepository
 from rotation_service.service_layer.unit_of_work import UnitOfWork
+
+
+class PendingEvents:
+    """The events of one unit of work, written to the platform outbox in its transaction at commit."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[Envelope[Any]] = []
+
+    def add_all(self, envelopes: Iterable[Envelope[Any]]) -> None:
+        self.envelopes.extend(envelopes)
 
 
 class SqlUnitOfWork(UnitOfWork):
@@ -24,11 +35,11 @@ class SqlUnitOfWork(UnitOfWork):
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        rotation_topic: str,
+        outbox: Outbox,
         after_commit: Callable[[], None] = lambda: None,
     ) -> None:
         self._sessions = sessions
-        self._rotation_topic = rotation_topic
+        self._outbox = outbox
         self._after_commit = after_commit
 
     async def __aenter__(self) -> Self:
@@ -37,8 +48,8 @@ class SqlUnitOfWork(UnitOfWork):
         self.rotations = SqlRotationRepository(self.session)
         self.integrations = SqlIntegrationRepository(self.session)
         self.sync_status = SqlSyncStatusRepository(self.session)
-        self._outbox = SqlOutbox(self.session, self._rotation_topic)
-        self.outbox = self._outbox
+        self._events = PendingEvents()
+        self.outbox = self._events
         return self
 
     async def __aexit__(
@@ -56,8 +67,10 @@ class SqlUnitOfWork(UnitOfWork):
         return await record_once(self.session, consumer, event_id)
 
     async def commit(self) -> None:
+        added = await self._outbox.add(self.session, self._events.envelopes)
+        self._events.envelopes = []
         await self.session.commit()
-        if self._outbox.added:
+        if added:
             self._after_commit()
 
     async def rollback(self) -> None:

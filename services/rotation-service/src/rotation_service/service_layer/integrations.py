@@ -48,7 +48,7 @@ async def announce(uow: UnitOfWork, rotation: Rotation, integration: Integration
         backup=rotation.spec.backup,
         revision=await uow.rotations.next_integration_revision(rotation.id),
     )
-    uow.outbox.add_all(envelopes([payload], now, uuid.uuid4()), now)
+    uow.outbox.add_all(envelopes([payload], now, uuid.uuid4()))
 
 
 async def reannounce(uow: UnitOfWork, rotation: Rotation, now: datetime) -> None:
@@ -85,7 +85,7 @@ async def remove(uow: UnitOfWork, rotation_id: str, now: datetime) -> bool:
     await uow.sync_status.clear(rotation_id)
     revision = await uow.rotations.next_integration_revision(rotation_id)
     payload = v1.IntegrationRemoved(rotation_id=rotation_id, revision=revision)
-    uow.outbox.add_all(envelopes([payload], now, uuid.uuid4()), now)
+    uow.outbox.add_all(envelopes([payload], now, uuid.uuid4()))
     return True
 
 

@@ -42,7 +42,7 @@ async def load(uow: UnitOfWork, rotation_id: str, *, for_update: bool = True) ->
 
 async def record(uow: UnitOfWork, rotation: Rotation, now: datetime) -> None:
     """Queues the aggregate's new events in the outbox (same transaction) and clears them."""
-    uow.outbox.add_all(domain_envelopes(rotation.events, now, uuid.uuid4()), now)
+    uow.outbox.add_all(domain_envelopes(rotation.events, now, uuid.uuid4()))
     rotation.events.clear()
 
 
