@@ -39,6 +39,7 @@ async def running(service: Service) -> AsyncIterator[None]:
     finally:
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await service.relay.close()
         await service.pagerduty_clients.aclose()
         await service.engine.dispose()
 

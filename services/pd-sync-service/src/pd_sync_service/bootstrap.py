@@ -15,7 +15,8 @@ from oncall_pagerduty import PagerDutyClient
 from oncall_platform.clock import system_clock
 from oncall_platform.database import make_async_engine
 from oncall_platform.kafka import make_broker
-from pd_sync_service.adapters.outbox import Outbox, OutboxRelay
+from oncall_platform.outbox import Outbox
+from oncall_platform.relay import OutboxRelay
 from pd_sync_service.adapters.pagerduty_clients import PagerDutyClients
 from pd_sync_service.adapters.unit_of_work import SqlUnitOfWork
 from pd_sync_service.entrypoints.consumers import CONSUMER_GROUP, register_consumers
@@ -49,6 +50,16 @@ def bootstrap(
     )
     topics = settings.topics()
     outbox = Outbox(topics)
+    relay = OutboxRelay(  # a producer of its own: the relay restarts it after Kafka refuses a record
+        engine,
+        make_broker(
+            settings.kafka_bootstrap_servers,
+            client_id=f"{CONSUMER_GROUP}-relay",
+            tracer_provider=tracer_provider,
+            request_timeout_ms=10_000,
+        ),
+        tracer_provider=tracer_provider,
+    )
 
     def new_client(api_key: str, region: str) -> PagerDutyClient:
         return PagerDutyClient(
@@ -59,7 +70,7 @@ def bootstrap(
         )
 
     def unit_of_work() -> SqlUnitOfWork:
-        return SqlUnitOfWork(sessions, outbox)
+        return SqlUnitOfWork(sessions, outbox, after_commit=relay.wake)
 
     clients = PagerDutyClients(new_client)
     reconciler = Reconciler(
@@ -78,4 +89,4 @@ def bootstrap(
         on_folded=reconciler.wake,
         tracer_provider=tracer_provider,
     )
-    return Service(settings, engine, broker, reconciler, OutboxRelay(sessions, broker, outbox), clients)
+    return Service(settings, engine, broker, reconciler, relay, clients)

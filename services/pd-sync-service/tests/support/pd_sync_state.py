@@ -25,9 +25,9 @@ from oncall_contracts import (
 )
 from oncall_platform.database import make_async_engine
 from oncall_platform.inbox import ProcessedEvent
+from oncall_platform.outbox import Outbox
 from oncall_testing.databases import create_database, drop_database
 from pd_sync_service.adapters import orm, repositories
-from pd_sync_service.adapters.outbox import Outbox
 from pd_sync_service.adapters.unit_of_work import SqlUnitOfWork
 from pd_sync_service.domain.records import TargetSchedule
 from pd_sync_service.service_layer.folding import fold
@@ -96,7 +96,7 @@ class SqlState:
 
     async def published(self) -> list[Any]:
         async with self.sessions() as session:
-            rows = await session.scalars(select(orm.OutboxRow).order_by(col(orm.OutboxRow.id)))
+            rows = await session.scalars(select(orm.OutboxMessage).order_by(col(orm.OutboxMessage.id)))
             return [registry.decode(row.value, row.headers).payload for row in rows]
 
 

@@ -93,7 +93,9 @@ class World:
                     " WHERE a.target_rotation_id = t.target_rotation_id AND a.role = t.role))"
                 )
             )
-            unsent = await connection.scalar(text("SELECT count(*) FROM outbox"))
+            unsent = await connection.scalar(
+                text("SELECT count(*) FROM outbox_messages WHERE published_at IS NULL AND parked_at IS NULL")
+            )
             return busy == 0 and unsent == 0
 
     def schedule_id(self, target: str, role: str = "primary") -> str:

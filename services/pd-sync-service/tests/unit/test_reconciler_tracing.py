@@ -25,8 +25,8 @@ from pd_sync_state import (
 from sqlalchemy import select
 
 from oncall_pagerduty import PagerDutyClient, RetryPolicy
+from oncall_platform.outbox import OutboxMessage
 from pagerduty_sim.testing import RunningSimulator, run_simulator
-from pd_sync_service.adapters.orm import OutboxRow
 from pd_sync_service.service_layer.reconciler import Reconciler
 from pd_sync_service.service_layer.writer import PagerDutyApi
 
@@ -91,7 +91,7 @@ async def test_the_pagerduty_write_shares_the_trace_of_the_consuming_span(
     assert row.traceparent is None  # synced: a later drift check starts a trace of its own
 
     async with state.sessions() as session:  # the ScheduleSynced it publishes continues the same trace
-        outbox = list(await session.scalars(select(OutboxRow)))
+        outbox = list(await session.scalars(select(OutboxMessage)))
     assert outbox
     assert all(f"-{trace_id:032x}-" in (r.traceparent or "") for r in outbox)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, LargeBinary, String
+from sqlalchemy import JSON, DateTime, Index, String
 from sqlmodel import Field, SQLModel
 
 from oncall_contracts import limits
@@ -17,6 +17,9 @@ _ENUM = String(limits.ENUM)
 _TIME_ZONE = String(limits.TIME_ZONE)
 _TIME_OF_DAY = String(limits.TIME_OF_DAY)
 _TRACE_CONTEXT = String(limits.TRACE_CONTEXT)
+from oncall_platform.outbox import OutboxMessage
+
+__all__ = ["OutboxMessage"]  # the platform's outbox table is part of this service's schema
 
 
 class RotationRow(SQLModel, table=True):
@@ -114,18 +117,3 @@ class TargetRow(SQLModel, table=True):
         default=None, sa_type=_TRACE_CONTEXT
     )  # W3C trace context of the latest event that marked it dirty
     drift_checked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
-
-
-class OutboxRow(SQLModel, table=True):
-    """An encoded sync result, written in the transaction that records the sync, published by the relay."""
-
-    __tablename__ = "outbox"
-
-    id: int | None = Field(default=None, primary_key=True)
-    event_id: str = Field(sa_type=String(36))
-    topic: str = Field(sa_type=String(limits.TOPIC))
-    key: bytes = Field(sa_type=LargeBinary)
-    value: bytes = Field(sa_type=LargeBinary)
-    headers: dict[str, str] = Field(sa_type=JSON)
-    traceparent: str | None = Field(default=None, sa_type=_TRACE_CONTEXT)
-    created_at: datetime = Field(sa_type=DateTime(timezone=True))

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from oncall_contracts import Envelope
 from oncall_platform.inbox import record_once
-from pd_sync_service.adapters.outbox import Outbox
+from oncall_platform.outbox import Outbox
 from pd_sync_service.adapters.repositories import (
     SqlAwaitedUserRepository,
     SqlIntegrationRepository,
@@ -21,27 +22,31 @@ from pd_sync_service.adapters.repositories import (
 )
 from pd_sync_service.service_layer.unit_of_work import UnitOfWork
 
+PRODUCER = "pd-sync-service"
 
-class _TransactionOutbox:
-    """The outbox, writing into this unit of work's transaction."""
 
-    def __init__(self, outbox: Outbox, session: AsyncSession) -> None:
-        self._outbox, self._session = outbox, session
-        self.added = 0
+class PendingResults:
+    """The sync results of one unit of work, written to the platform outbox in its transaction."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[Envelope[Any]] = []
 
     def add(self, payloads: Iterable[Any]) -> None:
-        listed = list(payloads)
-        self._outbox.add(self._session, listed)
-        self.added += len(listed)
+        self.envelopes.extend(Envelope.new(payload, producer=PRODUCER) for payload in payloads)
 
 
 class SqlUnitOfWork(UnitOfWork):
-    """A commit that added sync results wakes the outbox relay."""
+    """A commit that added sync results runs `after_commit` (it wakes the outbox relay)."""
 
     session: AsyncSession
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], outbox: Outbox) -> None:
-        self._sessions, self._outbox = sessions, outbox
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox: Outbox,
+        after_commit: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._sessions, self._outbox, self._after_commit = sessions, outbox, after_commit
 
     async def __aenter__(self) -> Self:
         self.session = self._sessions()
@@ -52,7 +57,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.users = SqlUserRepository(self.session)
         self.awaited = SqlAwaitedUserRepository(self.session)
         self.targets = SqlTargetRepository(self.session)
-        self._results = _TransactionOutbox(self._outbox, self.session)
+        self._results = PendingResults()
         self.outbox = self._results
         return self
 
@@ -71,9 +76,11 @@ class SqlUnitOfWork(UnitOfWork):
         return await record_once(self.session, consumer, event_id)
 
     async def commit(self) -> None:
+        added = await self._outbox.add(self.session, self._results.envelopes)
+        self._results.envelopes = []
         await self.session.commit()
-        if self._results.added:
-            self._outbox.wake()
+        if added:
+            self._after_commit()
 
     async def rollback(self) -> None:
         if self.session.in_transaction():
