@@ -17,8 +17,9 @@ from oncall_pagerduty import BudgetRegistry, PagerDutyClient, RetryPolicy
 from oncall_platform.clock import system_clock
 from oncall_platform.database import make_async_engine
 from oncall_platform.kafka import make_broker
+from oncall_platform.outbox import Outbox
+from oncall_platform.relay import OutboxRelay
 from user_provisioner.adapters.pagerduty_users import PagerDutyDirectories
-from user_provisioner.adapters.publisher import KafkaResultPublisher
 from user_provisioner.adapters.store import ProvisionerStore
 from user_provisioner.domain.model import Account
 from user_provisioner.entrypoints.consumer import CONSUMER_GROUP, register_rotation_consumer
@@ -34,24 +35,29 @@ class Provisioner:
     engine: AsyncEngine
     store: ProvisionerStore
     worker: ProvisioningWorker
+    relay: OutboxRelay
     directories: PagerDutyDirectories
-    _worker_task: asyncio.Task[None] | None = field(default=None, init=False)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
 
     async def start(self) -> None:
         await self.broker.start()
         self.start_worker()
 
     def start_worker(self) -> None:
-        """Start draining pending work (the broker must already be connected: results are published)."""
-        if self._worker_task is None:
-            self._worker_task = asyncio.create_task(self.worker.run(), name="provisioning worker")
+        """Start draining pending work and relaying its announcements from the outbox."""
+        if not self._tasks:
+            self._tasks = [
+                asyncio.create_task(self.worker.run(), name="provisioning worker"),
+                asyncio.create_task(self.relay.run(), name="outbox relay"),
+            ]
 
     async def stop(self) -> None:
-        if self._worker_task is not None:
-            self._worker_task.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._worker_task
-            self._worker_task = None
+                await task
+        self._tasks = []
+        await self.relay.close()
         await self.broker.stop()
         await self.directories.aclose()
         await self.engine.dispose()
@@ -76,7 +82,17 @@ def bootstrap(
         graceful_timeout=settings.shutdown_grace_seconds,
     )
     engine = make_async_engine(settings.database_url)
-    store = ProvisionerStore(engine)
+    relay = OutboxRelay(  # a producer of its own: the relay restarts it after Kafka refuses a record
+        engine,
+        make_broker(
+            settings.kafka_bootstrap_servers,
+            client_id="user-provisioner-relay",
+            tracer_provider=tracer_provider,
+            request_timeout_ms=10_000,
+        ),
+        tracer_provider=tracer_provider,
+    )
+    store = ProvisionerStore(engine, Outbox(topics), wake_relay=relay.wake)
     budgets = BudgetRegistry(settings.pagerduty_rate_limit_per_minute, share=settings.pagerduty_budget_share)
 
     def client_for(api_key: str, account: Account) -> PagerDutyClient:
@@ -100,9 +116,7 @@ def bootstrap(
         concurrency=settings.provisioner_concurrency_per_account,
         poll_interval=settings.provisioner_poll_seconds,
     )
-    worker = ProvisioningWorker(
-        store, directories, KafkaResultPublisher(broker, topics), options, clock=clock
-    )
+    worker = ProvisioningWorker(store, directories, options, clock=clock)
     register_rotation_consumer(
         broker,
         topics,
@@ -113,4 +127,6 @@ def bootstrap(
         group_id=group_id,
         tracer_provider=tracer_provider,
     )
-    return Provisioner(broker=broker, engine=engine, store=store, worker=worker, directories=directories)
+    return Provisioner(
+        broker=broker, engine=engine, store=store, worker=worker, relay=relay, directories=directories
+    )

@@ -1,5 +1,5 @@
 """The provisioner's ports in memory: the store (the folded state behind a unit of work, and the work
-queue), PagerDuty's user directory and the result publisher.
+queue, with the announcements it records), PagerDuty's user directory.
 
 It keeps the SQL store's rules (tests/unit/test_folding_and_store.py runs the same cases on both): a
 unit of work works on a copy of the committed state and replaces it on commit; claims are leases.
@@ -130,6 +130,8 @@ class InMemoryProvisionerStore:
 
     def __init__(self) -> None:
         self.committed = State()
+        self.published: list[tuple[str, str]] = []  # the announcements, written with their outcomes
+        self.failures: list[tuple[str, str, bool]] = []
 
     def unit_of_work(self) -> InMemoryUnitOfWork:
         return InMemoryUnitOfWork(self)
@@ -157,20 +159,26 @@ class InMemoryProvisionerStore:
         latest = max(links, key=lambda link: link.updated_at)
         return latest.account, latest.credential
 
-    async def complete(self, account_key: str, email: str, user_id: str, name: str, now: datetime) -> None:
-        self.committed.provisioned.setdefault((account_key, email), user_id)
-        self.committed.pending.pop((account_key, email), None)
+    async def complete(self, account: Account, member: Member, user: PagerDutyUser, now: datetime) -> None:
+        self.committed.provisioned.setdefault((account.key, member.email), user.id)
+        self.committed.pending.pop((account.key, member.email), None)
+        self.published.append((member.email, user.id))
 
-    async def retry_later(self, account_key: str, email: str, reason: str, at: datetime) -> None:
-        work = self.committed.pending.get((account_key, email))
+    async def retry_later(
+        self, account: Account, email: str, reason: str, at: datetime, *, announce: bool = False
+    ) -> None:
+        work = self.committed.pending.get((account.key, email))
         if work is not None:
             work.attempts += 1
             work.next_attempt_at, work.claimed_until, work.last_error = at, None, reason
+        if announce:
+            self.failures.append((email, reason, True))
 
-    async def give_up(self, account_key: str, email: str, reason: str) -> None:
-        work = self.committed.pending.get((account_key, email))
+    async def give_up(self, account: Account, email: str, reason: str) -> None:
+        work = self.committed.pending.get((account.key, email))
         if work is not None:
             work.state, work.claimed_until, work.last_error = "failed", None, reason
+        self.failures.append((email, reason, False))
 
     async def forget_account_work(self, account_key: str) -> None:
         for key in [key for key in self.committed.pending if key[0] == account_key]:
@@ -232,18 +240,3 @@ class FakeDirectories:
         if self.refusal is not None:
             raise self.refusal
         return self.directory
-
-
-class FakePublisher:
-    def __init__(self, broken: bool = False) -> None:
-        self.published: list[tuple[str, str]] = []
-        self.failures: list[tuple[str, str, bool]] = []
-        self.broken = broken
-
-    async def provisioned(self, account: Account, user: PagerDutyUser, member: Member) -> None:
-        if self.broken:
-            raise ConnectionError("Kafka is down")
-        self.published.append((member.email, user.id))
-
-    async def failed(self, account: Account, email: str, reason: str, *, retryable: bool) -> None:
-        self.failures.append((email, reason, retryable))

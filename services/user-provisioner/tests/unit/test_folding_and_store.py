@@ -21,11 +21,15 @@ from oncall_contracts import (
     MemberRemoved,
     PagerDutyAccount,
     Payload,
+    Topics,
     generate_key,
+    registry,
 )
 from oncall_platform.consumer import committing
 from oncall_platform.database import make_async_engine
+from oncall_platform.outbox import OUTBOX, Outbox
 from user_provisioner.adapters.store import ProvisionerStore
+from user_provisioner.domain.model import Account, Member, PagerDutyUser
 from user_provisioner.migrate import upgrade
 from user_provisioner.service_layer.folding import fold_event
 
@@ -33,6 +37,8 @@ NOW = datetime(2030, 1, 1, tzinfo=UTC)
 LEASE = timedelta(minutes=2)
 SEALER = CredentialSealer({"k1": generate_key()}, "k1")
 API_KEY = "u+PlainTextPagerDutyKey"
+ACME = Account("acme", "us")
+P1 = Member(email="p1@example.com", name="P 1", time_zone="UTC")
 
 
 Store = ProvisionerStore | InMemoryProvisionerStore
@@ -43,7 +49,7 @@ async def sql_store(tmp_path: Path) -> AsyncIterator[ProvisionerStore]:
     url = f"sqlite:///{tmp_path / 'provisioner.db'}"
     await asyncio.to_thread(upgrade, url)
     engine = make_async_engine(url)
-    yield ProvisionerStore(engine)
+    yield ProvisionerStore(engine, Outbox(Topics()))
     await engine.dispose()
 
 
@@ -117,8 +123,8 @@ async def test_a_claimed_user_is_not_claimed_again_until_the_lease_ends(store: S
 async def test_a_provisioned_user_is_never_queued_again(store: Store) -> None:
     rotation, other = rotation_id(), rotation_id()
     await apply(store, configured(rotation), added(rotation, 1))
-    await store.complete("us:acme", "p1@example.com", "PX1", "P 1", NOW)
-    await store.complete("us:acme", "p1@example.com", "PX2", "P 1", NOW)  # a second writer is ignored
+    await store.complete(ACME, P1, PagerDutyUser("PX1", "p1@example.com", "P 1"), NOW)
+    await store.complete(ACME, P1, PagerDutyUser("PX2", "p1@example.com", "P 1"), NOW)  # ignored
 
     await apply(store, configured(other), added(other, 1), configured(rotation, revision=2))
 
@@ -170,7 +176,7 @@ async def test_moving_to_another_account_moves_the_work(store: Store) -> None:
 async def test_failed_work_is_revived_by_configuring_the_integration_again(store: Store) -> None:
     rotation = rotation_id()
     await apply(store, configured(rotation), added(rotation, 1))
-    await store.give_up("us:acme", "p1@example.com", "401")
+    await store.give_up(ACME, "p1@example.com", "401")
     assert await store.accounts_with_due_work(NOW) == []
 
     await apply(store, configured(rotation, revision=2))
@@ -204,3 +210,23 @@ async def test_the_credential_is_stored_sealed(sql_store: ProvisionerStore, tmp_
     assert b"key" not in (tmp_path / "provisioner.db").read_bytes().replace(b"_key", b"").replace(
         b"key_", b""
     )
+
+
+async def test_each_outcome_is_announced_in_the_transaction_that_records_it(
+    sql_store: ProvisionerStore,
+) -> None:
+    rotation = rotation_id()
+    await apply(sql_store, configured(rotation), added(rotation, 1), added(rotation, 2))
+    await sql_store.complete(ACME, P1, PagerDutyUser("PX1", "p1@example.com", "P 1"), NOW)
+    await sql_store.retry_later(ACME, "p2@example.com", "PagerDuty 503", NOW, announce=True)
+    await sql_store.retry_later(ACME, "p2@example.com", "PagerDuty 503", NOW)  # quietly
+    await sql_store.give_up(ACME, "p2@example.com", "PagerDuty 400")
+
+    async with sql_store._engine.connect() as conn:
+        rows = (await conn.execute(OUTBOX.select().order_by(OUTBOX.c.id))).all()
+    provisioned, retrying, failed = (registry.decode(row.value, row.headers).payload for row in rows)
+    assert (provisioned.email, provisioned.user_id) == ("p1@example.com", "PX1")
+    assert provisioned.account.key == ACME.key
+    assert (retrying.email, retrying.reason, retrying.retryable) == ("p2@example.com", "PagerDuty 503", True)
+    assert (failed.email, failed.reason, failed.retryable) == ("p2@example.com", "PagerDuty 400", False)
+    assert await sql_store.provisioned_user_id(ACME.key, "p1@example.com") == "PX1"

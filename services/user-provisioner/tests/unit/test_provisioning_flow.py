@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from provisioner_fakes import FakeDirectories, FakeDirectory, FakePublisher, InMemoryProvisionerStore
+from provisioner_fakes import FakeDirectories, FakeDirectory, InMemoryProvisionerStore
 
 from oncall_contracts import (
     CredentialSealer,
@@ -50,34 +50,26 @@ async def fold_all(store: InMemoryProvisionerStore, *payloads: Payload) -> None:
             await fold_event(uow, Envelope.new(payload, producer="rotation-service"), NOW)
 
 
-def worker(
-    store: InMemoryProvisionerStore, directory: FakeDirectory, publisher: FakePublisher
-) -> ProvisioningWorker:
-    return ProvisioningWorker(
-        store, FakeDirectories(directory), publisher, WorkerOptions(), clock=lambda: NOW
-    )
+def worker(store: InMemoryProvisionerStore, directory: FakeDirectory) -> ProvisioningWorker:
+    return ProvisioningWorker(store, FakeDirectories(directory), WorkerOptions(), clock=lambda: NOW)
 
 
 async def test_members_of_a_synced_rotation_become_users_once() -> None:
-    store, directory, publisher = (
-        InMemoryProvisionerStore(),
-        FakeDirectory({"bob@example.com": "PBOB"}),
-        FakePublisher(),
-    )
+    store, directory = InMemoryProvisionerStore(), FakeDirectory({"bob@example.com": "PBOB"})
     await fold_all(store, added("ann"), configured(), added("bob"))
 
-    await worker(store, directory, publisher).drain_account(ACCOUNT.key)
+    await worker(store, directory).drain_account(ACCOUNT.key)
 
-    assert sorted(publisher.published) == [("ann@example.com", "U1"), ("bob@example.com", "PBOB")]
+    assert sorted(store.published) == [("ann@example.com", "U1"), ("bob@example.com", "PBOB")]
     assert await store.provisioned_user_id(ACCOUNT.key, "ann@example.com") == "U1"
     assert await store.accounts_with_due_work(NOW) == []
 
     await fold_all(store, configured().model_copy(update={"revision": 2}), added("ann"))
-    await worker(store, directory, publisher).drain_account(ACCOUNT.key)
+    await worker(store, directory).drain_account(ACCOUNT.key)
     # The second configuration queued nobody: no request beyond the first drain's.
     assert sorted(directory.requests) == [
         ("GET", "bob@example.com"),
         ("POST", "ann@example.com"),
         ("POST", "bob@example.com"),
     ]
-    assert len(publisher.published) == 2
+    assert len(store.published) == 2

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from provisioner_fakes import FakeDirectories, FakeDirectory, FakePublisher
+from provisioner_fakes import FakeDirectories, FakeDirectory
 
 from oncall_contracts import SealedCredential
 from user_provisioner.domain.model import (
@@ -11,6 +11,7 @@ from user_provisioner.domain.model import (
     AccountRejected,
     ClaimedUser,
     Member,
+    PagerDutyUser,
     RequestRejected,
     TemporaryFailure,
 )
@@ -28,12 +29,15 @@ def member(i: int) -> Member:
 class FakeQueue:
     """The WorkQueue port in memory: pending e-mails per account with attempts and state."""
 
-    def __init__(self, members: list[Member], attempts: int = 0) -> None:
+    def __init__(self, members: list[Member], attempts: int = 0, broken: bool = False) -> None:
         self.pending = {m.email: (m, attempts) for m in members}
         self.completed: dict[str, str] = {}
         self.failed: dict[str, str] = {}
         self.retrying: dict[str, datetime] = {}
         self.has_access = True
+        self.broken = broken  # the database refuses to record a completion
+        self.published: list[tuple[str, str]] = []  # announcements written with the outcomes
+        self.failures: list[tuple[str, str, bool]] = []
 
     async def accounts_with_due_work(self, now: datetime) -> list[str]:
         return [ACME.key] if self._due() else []
@@ -47,15 +51,23 @@ class FakeQueue:
     async def access_to(self, account_key: str) -> tuple[Account, SealedCredential] | None:
         return (ACME, CREDENTIAL) if self.has_access else None
 
-    async def complete(self, account_key: str, email: str, user_id: str, name: str, now: datetime) -> None:
-        self.completed[email] = user_id
-        del self.pending[email]
+    async def complete(self, account: Account, member: Member, user: PagerDutyUser, now: datetime) -> None:
+        if self.broken:
+            raise ConnectionError("the database is down")
+        self.completed[member.email] = user.id
+        del self.pending[member.email]
+        self.published.append((member.email, user.id))
 
-    async def retry_later(self, account_key: str, email: str, reason: str, at: datetime) -> None:
+    async def retry_later(
+        self, account: Account, email: str, reason: str, at: datetime, *, announce: bool = False
+    ) -> None:
         self.retrying[email] = at
+        if announce:
+            self.failures.append((email, reason, True))
 
-    async def give_up(self, account_key: str, email: str, reason: str) -> None:
+    async def give_up(self, account: Account, email: str, reason: str) -> None:
         self.failed[email] = reason
+        self.failures.append((email, reason, False))
 
     async def forget_account_work(self, account_key: str) -> None:
         self.pending.clear()
@@ -68,48 +80,46 @@ class FakeQueue:
         ]
 
 
-def worker(
-    queue: FakeQueue, directory: FakeDirectory, publisher: FakePublisher, **kwargs: object
-) -> ProvisioningWorker:
+def worker(queue: FakeQueue, directory: FakeDirectory, **kwargs: object) -> ProvisioningWorker:
     directories = FakeDirectories(directory, kwargs.pop("refusal", None))  # type: ignore[arg-type]
     options = WorkerOptions(batch_size=3, concurrency=2, prefetch_threshold=3)
-    return ProvisioningWorker(queue, directories, publisher, options, clock=lambda: NOW)
+    return ProvisioningWorker(queue, directories, options, clock=lambda: NOW)
 
 
-async def test_every_due_user_is_created_published_then_recorded() -> None:
-    queue, directory, publisher = FakeQueue([member(i) for i in range(7)]), FakeDirectory(), FakePublisher()
+async def test_every_due_user_is_created_then_recorded_with_its_announcement() -> None:
+    queue, directory = FakeQueue([member(i) for i in range(7)]), FakeDirectory()
 
-    await worker(queue, directory, publisher).drain_account(ACME.key)
+    await worker(queue, directory).drain_account(ACME.key)
 
     assert sorted(queue.completed) == sorted(m.email for m in map(member, range(7)))
-    assert sorted(publisher.published) == sorted(queue.completed.items())
+    assert sorted(queue.published) == sorted(queue.completed.items())
     assert queue.pending == {}
 
 
 async def test_each_new_user_costs_one_request() -> None:
-    queue, directory, publisher = FakeQueue([member(i) for i in range(7)]), FakeDirectory(), FakePublisher()
+    queue, directory = FakeQueue([member(i) for i in range(7)]), FakeDirectory()
 
-    await worker(queue, directory, publisher).drain_account(ACME.key)
+    await worker(queue, directory).drain_account(ACME.key)
 
     assert sorted(directory.requests) == sorted(("POST", m.email) for m in map(member, range(7)))
 
 
 async def test_an_existing_user_is_adopted_not_created() -> None:
-    queue, publisher = FakeQueue([member(1)]), FakePublisher()  # below the prefetch threshold
+    queue = FakeQueue([member(1)])  # below the prefetch threshold
     directory = FakeDirectory(existing={"p1@example.com": "PEXIST"})
 
-    await worker(queue, directory, publisher).drain_account(ACME.key)
+    await worker(queue, directory).drain_account(ACME.key)
 
-    assert publisher.published == [("p1@example.com", "PEXIST")]
+    assert queue.published == [("p1@example.com", "PEXIST")]
     assert len(directory.users) == 1
     assert directory.requests == [("POST", "p1@example.com"), ("GET", "p1@example.com")]
 
 
 async def test_a_prefetched_existing_user_costs_no_request() -> None:
-    queue, publisher = FakeQueue([member(i) for i in range(3)]), FakePublisher()
+    queue = FakeQueue([member(i) for i in range(3)])
     directory = FakeDirectory(existing={"p1@example.com": "PEXIST"})
 
-    await worker(queue, directory, publisher).drain_account(ACME.key)
+    await worker(queue, directory).drain_account(ACME.key)
 
     assert directory.prefetches == [30]
     assert sorted(directory.requests) == [("POST", "p0@example.com"), ("POST", "p2@example.com")]
@@ -117,66 +127,65 @@ async def test_a_prefetched_existing_user_costs_no_request() -> None:
 
 
 async def test_an_account_refusal_fails_the_rest_without_more_requests() -> None:
-    queue, publisher = FakeQueue([member(i) for i in range(9)]), FakePublisher()
+    queue = FakeQueue([member(i) for i in range(9)])
     directory = FakeDirectory(errors=[AccountRejected("the PagerDuty API key is invalid (401)")] * 9)
 
-    await worker(queue, directory, publisher).drain_account(ACME.key)
+    await worker(queue, directory).drain_account(ACME.key)
 
     assert len(queue.failed) == 9
     assert 1 <= directory.calls <= 2  # only those in flight (concurrency 2) when the refusal came
-    assert all(not retryable and "401" in reason for _, reason, retryable in publisher.failures)
-    assert publisher.published == []
+    assert all(not retryable and "401" in reason for _, reason, retryable in queue.failures)
+    assert queue.published == []
 
 
 async def test_an_unopenable_credential_fails_every_user() -> None:
-    queue, publisher, directory = FakeQueue([member(1), member(2)]), FakePublisher(), FakeDirectory()
+    queue, directory = FakeQueue([member(1), member(2)]), FakeDirectory()
 
-    await worker(queue, directory, publisher, refusal=AccountRejected("cannot be opened")).drain_account(
-        ACME.key
-    )
+    await worker(queue, directory, refusal=AccountRejected("cannot be opened")).drain_account(ACME.key)
 
     assert sorted(queue.failed) == ["p1@example.com", "p2@example.com"]
     assert directory.calls == 0
 
 
 async def test_a_temporary_failure_is_reported_once_and_retried_later() -> None:
-    publisher, directory = FakePublisher(), FakeDirectory(errors=[TemporaryFailure("PagerDuty 503")])
+    directory = FakeDirectory(errors=[TemporaryFailure("PagerDuty 503")])
     queue = FakeQueue([member(1)])
 
-    await worker(queue, directory, publisher).drain_account(ACME.key)
+    await worker(queue, directory).drain_account(ACME.key)
 
-    assert publisher.failures == [("p1@example.com", "PagerDuty 503", True)]
+    assert queue.failures == [("p1@example.com", "PagerDuty 503", True)]
     assert NOW < queue.retrying["p1@example.com"] <= NOW + timedelta(seconds=1)
     assert "p1@example.com" in queue.pending
 
 
 async def test_later_temporary_failures_back_off_quietly() -> None:
-    publisher, directory = FakePublisher(), FakeDirectory(errors=[TemporaryFailure("PagerDuty 503")])
+    directory = FakeDirectory(errors=[TemporaryFailure("PagerDuty 503")])
     queue = FakeQueue([member(1)], attempts=4)
 
-    await worker(queue, directory, publisher).drain_account(ACME.key)
+    await worker(queue, directory).drain_account(ACME.key)
 
-    assert publisher.failures == []
+    assert queue.failures == []
     assert NOW + timedelta(seconds=8) <= queue.retrying["p1@example.com"] <= NOW + timedelta(seconds=16)
 
 
 async def test_an_invalid_user_is_given_up_and_reported() -> None:
-    publisher, queue = FakePublisher(), FakeQueue([member(1), member(2)])
+    queue = FakeQueue([member(1), member(2)])
     directory = FakeDirectory(errors=[RequestRejected("PagerDuty 400: name too long")])
 
-    await worker(queue, directory, publisher).drain_account(ACME.key)
+    await worker(queue, directory).drain_account(ACME.key)
 
     assert len(queue.failed) == 1
     assert len(queue.completed) == 1
-    assert publisher.failures[0][1:] == ("PagerDuty 400: name too long", False)
+    assert queue.failures[0][1:] == ("PagerDuty 400: name too long", False)
 
 
-async def test_a_result_that_cannot_be_published_keeps_the_work() -> None:
-    queue, directory = FakeQueue([member(1)]), FakeDirectory()
+async def test_a_result_that_cannot_be_recorded_keeps_the_work() -> None:
+    queue, directory = FakeQueue([member(1)], broken=True), FakeDirectory()
 
-    await worker(queue, directory, FakePublisher(broken=True)).drain_account(ACME.key)
+    await worker(queue, directory).drain_account(ACME.key)
 
     assert queue.completed == {}
+    assert queue.published == []
     assert "p1@example.com" in queue.pending
     assert "p1@example.com" in queue.retrying
 
@@ -186,7 +195,7 @@ async def test_work_of_an_account_nobody_syncs_into_is_forgotten(has_access: boo
     queue, directory = FakeQueue([member(1)]), FakeDirectory()
     queue.has_access = has_access
 
-    await worker(queue, directory, FakePublisher()).drain_account(ACME.key)
+    await worker(queue, directory).drain_account(ACME.key)
 
     assert queue.pending == {}
     assert directory.calls == 0
@@ -196,7 +205,7 @@ async def test_a_full_batch_prefetches_unless_the_account_proved_too_large() -> 
     existing = {f"x{i}@example.com": f"X{i}" for i in range(31)}
     queue, directory = FakeQueue([member(i) for i in range(7)]), FakeDirectory(existing=existing)
 
-    await worker(queue, directory, FakePublisher()).drain_account(ACME.key)
+    await worker(queue, directory).drain_account(ACME.key)
 
     assert directory.prefetches == [30]  # 31 users > 10 x 3: the next batches look up one by one
     assert len(queue.completed) == 7

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, DateTime, Index, String
 from sqlmodel import Field, SQLModel
 
 from oncall_contracts import limits
+from oncall_platform.outbox import OutboxMessage
 
 _ROTATION_ID = String(limits.ID)
 _EMAIL = String(limits.EMAIL)
@@ -17,7 +18,6 @@ _ENUM = String(limits.ENUM)
 _TIME_ZONE = String(limits.TIME_ZONE)
 _TIME_OF_DAY = String(limits.TIME_OF_DAY)
 _TRACE_CONTEXT = String(limits.TRACE_CONTEXT)
-from oncall_platform.outbox import OutboxMessage
 
 __all__ = ["OutboxMessage"]  # the platform's outbox table is part of this service's schema
 

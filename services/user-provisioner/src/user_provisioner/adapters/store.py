@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Self
@@ -13,8 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 from oncall_contracts import SealedCredential, limits
 from oncall_platform.database import insert_ignore, upsert
 from oncall_platform.inbox import record_once
+from oncall_platform.outbox import Outbox
+from user_provisioner.adapters import results
 from user_provisioner.adapters.tables import Membership, PendingUser, ProvisionedUser, RotationAccount
-from user_provisioner.domain.model import Account, ClaimedUser, Member
+from user_provisioner.domain.model import Account, ClaimedUser, Member, PagerDutyUser
 from user_provisioner.service_layer.unit_of_work import UnitOfWork
 
 
@@ -152,10 +155,15 @@ class SqlUnitOfWork(UnitOfWork):
 
 class ProvisionerStore:
     """All SQL of the service: the pending-work queue (each method its own transaction) and the
-    units of work that fold rotation events."""
+    units of work that fold rotation events. Outcomes are announced through `outbox` in the
+    transaction that records them; `wake_relay` runs after that commit."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(
+        self, engine: AsyncEngine, outbox: Outbox, wake_relay: Callable[[], None] = lambda: None
+    ) -> None:
         self._engine = engine
+        self._outbox = outbox
+        self._wake_relay = wake_relay
 
     def unit_of_work(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self._engine)
@@ -210,27 +218,32 @@ class ProvisionerStore:
         )
         return Account(row.subdomain, row.region), credential
 
-    async def complete(self, account_key: str, email: str, user_id: str, name: str, now: datetime) -> None:
-        """Record the mapping (unique per account and e-mail; a second writer is ignored), drop the work."""
+    async def complete(self, account: Account, member: Member, user: PagerDutyUser, now: datetime) -> None:
+        """Record the mapping (unique per account and e-mail; a second writer is ignored), drop the work
+        and announce the user, in one transaction."""
         async with self._engine.begin() as conn:
             await insert_ignore(
                 conn,
                 PROVISIONED,
                 {
-                    "account_key": account_key,
-                    "email": email,
-                    "user_id": user_id,
-                    "name": name,
+                    "account_key": account.key,
+                    "email": member.email,
+                    "user_id": user.id,
+                    "name": user.name,
                     "provisioned_at": now,
                 },
             )
-            await conn.execute(delete(PENDING).where(_pending_key(account_key, email)))
+            await conn.execute(delete(PENDING).where(_pending_key(account.key, member.email)))
+            await self._outbox.add(conn, [results.provisioned(account, user, member)])
+        self._wake_relay()
 
-    async def retry_later(self, account_key: str, email: str, reason: str, at: datetime) -> None:
+    async def retry_later(
+        self, account: Account, email: str, reason: str, at: datetime, *, announce: bool = False
+    ) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(
                 update(PENDING)
-                .where(_pending_key(account_key, email))
+                .where(_pending_key(account.key, email))
                 .values(
                     attempts=PENDING.c.attempts + 1,
                     next_attempt_at=at,
@@ -238,15 +251,21 @@ class ProvisionerStore:
                     last_error=limits.truncate(reason),
                 )
             )
+            if announce:
+                await self._outbox.add(conn, [results.failed(account, email, reason, retryable=True)])
+        if announce:
+            self._wake_relay()
 
-    async def give_up(self, account_key: str, email: str, reason: str) -> None:
-        """Mark the work failed for good (until the integration is configured again)."""
+    async def give_up(self, account: Account, email: str, reason: str) -> None:
+        """Mark the work failed for good (until the integration is configured again) and announce it."""
         async with self._engine.begin() as conn:
             await conn.execute(
                 update(PENDING)
-                .where(_pending_key(account_key, email))
+                .where(_pending_key(account.key, email))
                 .values(state="failed", claimed_until=None, last_error=limits.truncate(reason))
             )
+            await self._outbox.add(conn, [results.failed(account, email, reason, retryable=False)])
+        self._wake_relay()
 
     async def forget_account_work(self, account_key: str) -> None:
         """Drop queued work of an account no rotation syncs into any more."""

@@ -9,6 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from oncall_contracts import limits
 from oncall_platform.inbox import ProcessedEvent
+from oncall_platform.outbox import OutboxMessage
 
 _ROTATION_ID = String(limits.ID)
 _EMAIL = String(limits.EMAIL)
@@ -16,7 +17,14 @@ _KEY = String(limits.ACCOUNT_KEY)
 _NAME = String(limits.PERSON_NAME)
 _TIME_ZONE = String(limits.TIME_ZONE)
 
-__all__ = ["Membership", "PendingUser", "ProcessedEvent", "ProvisionedUser", "RotationAccount"]
+__all__ = [
+    "Membership",
+    "OutboxMessage",
+    "PendingUser",
+    "ProcessedEvent",
+    "ProvisionedUser",
+    "RotationAccount",
+]
 
 
 class Membership(SQLModel, table=True):

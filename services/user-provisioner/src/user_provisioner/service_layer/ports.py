@@ -30,14 +30,6 @@ class UserDirectory(Protocol):
         ...
 
 
-class ResultPublisher(Protocol):
-    """Announces provisioning outcomes (to the PagerDuty stream)."""
-
-    async def provisioned(self, account: Account, user: PagerDutyUser, member: Member) -> None: ...
-
-    async def failed(self, account: Account, email: str, reason: str, *, retryable: bool) -> None: ...
-
-
 class RotationState(Protocol):
     """The folded rotation state, read and written inside one event's transaction."""
 
@@ -83,12 +75,19 @@ class WorkQueue(Protocol):
 
     async def access_to(self, account_key: str) -> tuple[Account, SealedCredential] | None: ...
 
-    async def complete(
-        self, account_key: str, email: str, user_id: str, name: str, now: datetime
-    ) -> None: ...
+    async def complete(self, account: Account, member: Member, user: PagerDutyUser, now: datetime) -> None:
+        """Record the user mapping, drop the work and announce PagerDutyUserProvisioned, in one
+        transaction (the announcement goes through the outbox: a crash loses neither)."""
+        ...
 
-    async def retry_later(self, account_key: str, email: str, reason: str, at: datetime) -> None: ...
+    async def retry_later(
+        self, account: Account, email: str, reason: str, at: datetime, *, announce: bool = False
+    ) -> None:
+        """Try again at `at`; with `announce`, also announce a retryable UserProvisioningFailed."""
+        ...
 
-    async def give_up(self, account_key: str, email: str, reason: str) -> None: ...
+    async def give_up(self, account: Account, email: str, reason: str) -> None:
+        """Mark the work failed for good and announce UserProvisioningFailed (not retryable)."""
+        ...
 
     async def forget_account_work(self, account_key: str) -> None: ...

@@ -17,7 +17,7 @@ from user_provisioner.domain.model import (
     ProvisioningError,
     TemporaryFailure,
 )
-from user_provisioner.service_layer.ports import Directories, ResultPublisher, UserDirectory, WorkQueue
+from user_provisioner.service_layer.ports import Directories, UserDirectory, WorkQueue
 from user_provisioner.service_layer.provisioning import ensure_user
 
 logger = logging.getLogger(__name__)
@@ -42,20 +42,18 @@ class WorkerOptions:
 
 
 class ProvisioningWorker:
-    """Provisions every due (account, e-mail): publish the outcome, then record it (at least once)."""
+    """Provisions every due (account, e-mail): records each outcome with its announcement."""
 
     def __init__(
         self,
         queue: WorkQueue,
         directories: Directories,
-        publisher: ResultPublisher,
         options: WorkerOptions | None = None,
         *,
         clock: Callable[[], datetime] = system_clock,
     ) -> None:
         self._queue = queue
         self._directories = directories
-        self._publisher = publisher
         self._options = options or WorkerOptions()
         self._clock = clock
         self._wake = asyncio.Event()
@@ -180,29 +178,28 @@ class ProvisioningWorker:
     ) -> AccountRejected | None:
         try:
             user = await ensure_user(directory, item.member)
-            await self._publisher.provisioned(account, user, item.member)
-            await self._queue.complete(account.key, item.member.email, user.id, user.name, self._clock())
+            await self._queue.complete(account, item.member, user, self._clock())
         except ProvisioningError as error:
             await self._fail(account, item, error)
             return error if isinstance(error, AccountRejected) else None
-        except Exception as error:  # Kafka or the database: keep the work, try again later
+        except Exception as error:  # the database: keep the work, try again later
             logger.exception("provisioning %s in %s failed unexpectedly", item.member.email, account.key)
-            await self._retry_later(item, f"{type(error).__name__}: {error}")
+            await self._retry_later(account, item, f"{type(error).__name__}: {error}")
         return None
 
     async def _fail(self, account: Account, item: ClaimedUser, error: ProvisioningError) -> None:
         logger.warning("provisioning %s in %s failed: %s", item.member.email, account.key, error.reason)
         if isinstance(error, TemporaryFailure):
-            if item.attempts == 0:  # report once, then retry quietly with backoff
-                await self._publisher.failed(account, item.member.email, error.reason, retryable=True)
-            await self._retry_later(item, error.reason)
+            # Reported once, then retried quietly with backoff.
+            await self._retry_later(account, item, error.reason, announce=item.attempts == 0)
             return
-        await self._publisher.failed(account, item.member.email, error.reason, retryable=False)
-        await self._queue.give_up(account.key, item.member.email, error.reason)
+        await self._queue.give_up(account, item.member.email, error.reason)
 
-    async def _retry_later(self, item: ClaimedUser, reason: str) -> None:
+    async def _retry_later(
+        self, account: Account, item: ClaimedUser, reason: str, *, announce: bool = False
+    ) -> None:
         options = self._options
         ceiling = min(options.max_backoff, options.base_backoff * 2.0**item.attempts)
         delay = ceiling * (0.5 + random.random() / 2)
         at = self._clock() + timedelta(seconds=delay)
-        await self._queue.retry_later(item.account_key, item.member.email, reason, at)
+        await self._queue.retry_later(account, item.member.email, reason, at, announce=announce)
