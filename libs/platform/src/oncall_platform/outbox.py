@@ -9,6 +9,7 @@ Include `OutboxMessage` in the service's metadata and create it with `migrations
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -79,17 +80,49 @@ def current_trace_context() -> dict[str, str]:
     return carrier
 
 
+@dataclass(frozen=True)
+class PendingEvent:
+    """An event with the trace context of the span that produced it."""
+
+    envelope: Envelope[Any]
+    trace_context: dict[str, str]
+
+
+@dataclass
+class PendingEvents:
+    """A unit of work's events, collected as its use case runs and written by `Outbox.add` when it
+    commits; each keeps the trace context of the moment it was added (the commit may run outside)."""
+
+    events: list[PendingEvent] = field(default_factory=list)
+
+    def add_all(self, envelopes: Iterable[Envelope[Any]]) -> None:
+        context = current_trace_context()
+        self.events.extend(PendingEvent(envelope, context) for envelope in envelopes)
+
+    def take(self) -> list[PendingEvent]:
+        taken, self.events = self.events, []
+        return taken
+
+
 class Outbox:
     """Adds events to the caller's transaction; each goes to the topic of its payload's stream."""
 
     def __init__(self, topics: Topics) -> None:
         self._topics = topics
 
-    async def add(self, db: AsyncSession | AsyncConnection, envelopes: Iterable[Envelope[Any]]) -> int:
-        """Insert the events in order (their ids give the publishing order); returns how many."""
-        carrier = current_trace_context()
+    async def add(
+        self, db: AsyncSession | AsyncConnection, events: Iterable[Envelope[Any] | PendingEvent]
+    ) -> int:
+        """Insert the events in order (their ids give the publishing order); returns how many. An
+        envelope gets the trace context of the running span, a `PendingEvent` keeps its own."""
+        running = current_trace_context()
         now = datetime.now(UTC)
-        rows = [self._row(envelope, carrier, now) for envelope in envelopes]
+        rows = [
+            self._row(event.envelope, event.trace_context, now)
+            if isinstance(event, PendingEvent)
+            else self._row(event, running, now)
+            for event in events
+        ]
         if rows:
             await db.execute(OUTBOX.insert(), rows)
         return len(rows)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from oncall_contracts import Envelope
 from oncall_platform.inbox import record_once
-from oncall_platform.outbox import Outbox
+from oncall_platform.outbox import Outbox, PendingEvents
 from pd_sync_service.adapters.repositories import (
     SqlAwaitedUserRepository,
     SqlIntegrationRepository,
@@ -29,10 +29,10 @@ class PendingResults:
     """The sync results of one unit of work, written to the platform outbox in its transaction."""
 
     def __init__(self) -> None:
-        self.envelopes: list[Envelope[Any]] = []
+        self.pending = PendingEvents()
 
     def add(self, payloads: Iterable[Any]) -> None:
-        self.envelopes.extend(Envelope.new(payload, producer=PRODUCER) for payload in payloads)
+        self.pending.add_all(Envelope.new(payload, producer=PRODUCER) for payload in payloads)
 
 
 class SqlUnitOfWork(UnitOfWork):
@@ -76,8 +76,7 @@ class SqlUnitOfWork(UnitOfWork):
         return await record_once(self.session, consumer, event_id)
 
     async def commit(self) -> None:
-        added = await self._outbox.add(self.session, self._results.envelopes)
-        self._results.envelopes = []
+        added = await self._outbox.add(self.session, self._results.pending.take())
         await self.session.commit()
         if added:
             self._after_commit()

@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from oncall_contracts import Envelope
 from oncall_platform.inbox import record_once
-from oncall_platform.outbox import Outbox
+from oncall_platform.outbox import Outbox, PendingEvents
 from rotation_service.adapters.integration_repository import SqlIntegrationRepository, SqlSyncStatusRepository
 from rotation_service.adapters.rotation_repository import SqlRotationRepository
 from rotation_service.service_layer.unit_of_work import UnitOfWork
-
-
-class PendingEvents:
-    """The events of one unit of work, written to the platform outbox in its transaction at commit."""
-
-    def __init__(self) -> None:
-        self.envelopes: list[Envelope[Any]] = []
-
-    def add_all(self, envelopes: Iterable[Envelope[Any]]) -> None:
-        self.envelopes.extend(envelopes)
 
 
 class SqlUnitOfWork(UnitOfWork):
@@ -67,8 +56,7 @@ class SqlUnitOfWork(UnitOfWork):
         return await record_once(self.session, consumer, event_id)
 
     async def commit(self) -> None:
-        added = await self._outbox.add(self.session, self._events.envelopes)
-        self._events.envelopes = []
+        added = await self._outbox.add(self.session, self._events.take())
         await self.session.commit()
         if added:
             self._after_commit()
