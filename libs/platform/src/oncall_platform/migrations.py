@@ -83,6 +83,8 @@ def set_text_lengths(table: str, lengths: Mapping[str, int | None]) -> None:
     for column, length in lengths.items():
         using = f'"{column}"::varchar' if length is None else f'left("{column}", {length})'
         op.alter_column(table, column, type_=sa.String(length), postgresql_using=using)
+
+
 def create_outbox_v1() -> None:
     """Create `outbox_messages` (oncall_platform.outbox.OutboxMessage) as of its first version; call it
     from a service's migration. A later change to the table adds a `v2` step rather than editing this."""
@@ -94,24 +96,31 @@ def create_outbox_v1() -> None:
         sa.Column("message_key", sa.LargeBinary(), nullable=False),
         sa.Column("value", sa.LargeBinary(), nullable=False),
         sa.Column("headers", sa.JSON(), nullable=False),
-        sa.Column("traceparent", sa.String(64), nullable=True),
+        sa.Column("traceparent", sa.String(512), nullable=True),
         sa.Column("tracestate", sa.String(512), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("parked_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("park_reason", sa.Text(), nullable=True),
+        sa.Column("park_reason", sa.String(1000), nullable=True),
     )
     pending = sa.text("published_at IS NULL AND parked_at IS NULL")
     published = sa.text("published_at IS NOT NULL")
     op.create_index(
         "ix_outbox_messages_pending",
+        "outbox_messages",
         ["id"],
         postgresql_where=pending,
         sqlite_where=pending,
+    )
+    op.create_index(
         "ix_outbox_messages_published_at",
+        "outbox_messages",
         ["published_at"],
         postgresql_where=published,
         sqlite_where=published,
+    )
+
+
 def drop_outbox_v1() -> None:
     op.drop_index("ix_outbox_messages_published_at", table_name="outbox_messages")
     op.drop_index("ix_outbox_messages_pending", table_name="outbox_messages")

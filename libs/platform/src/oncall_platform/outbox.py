@@ -24,13 +24,12 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Table,
-    Text,
     text,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import Field, SQLModel
 
-from oncall_contracts import Envelope, Topics, registry
+from oncall_contracts import Envelope, Topics, limits, registry
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 _ID = BigInteger().with_variant(Integer(), "sqlite")
@@ -57,17 +56,17 @@ class OutboxMessage(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, sa_type=_ID, primary_key=True)
-    event_id: str = Field(sa_type=String(36))
-    topic: str = Field(sa_type=String(249))  # Kafka's longest topic name
+    event_id: str = Field(sa_type=String(limits.UUID_TEXT))
+    topic: str = Field(sa_type=String(limits.TOPIC))  # Kafka's longest topic name
     message_key: bytes = Field(sa_type=LargeBinary)  # the Kafka key: the event's subject
     value: bytes = Field(sa_type=LargeBinary)
     headers: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    traceparent: str | None = Field(default=None, sa_type=String(64))
-    tracestate: str | None = Field(default=None, sa_type=String(512))
+    traceparent: str | None = Field(default=None, sa_type=String(limits.TRACE_CONTEXT))
+    tracestate: str | None = Field(default=None, sa_type=String(limits.TRACE_CONTEXT))
     created_at: datetime = Field(sa_type=DateTime(timezone=True))
     published_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     parked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
-    park_reason: str | None = Field(default=None, sa_type=Text)
+    park_reason: str | None = Field(default=None, sa_type=String(limits.REASON))
 
 
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]

@@ -44,6 +44,7 @@ from opentelemetry import propagate, trace
 from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from oncall_contracts import limits
 from oncall_platform.outbox import OUTBOX
 
 logger = logging.getLogger(__name__)
@@ -309,7 +310,9 @@ class OutboxRelay:
         by_id = {row.id: row for row in rows}
         for row_id, reason in outcome.parked.items():
             await connection.execute(
-                OUTBOX.update().where(OUTBOX.c.id == row_id).values(parked_at=now, park_reason=reason)
+                OUTBOX.update()
+                .where(OUTBOX.c.id == row_id)
+                .values(parked_at=now, park_reason=limits.truncate(reason))
             )
             _warn_parked(by_id[row_id], reason)
         self._suspects -= {*outcome.published, *outcome.parked}
@@ -331,7 +334,7 @@ class OutboxRelay:
 
 
 def _reason(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"[:1000]
+    return limits.truncate(f"{type(error).__name__}: {error}")
 
 
 def _warn_parked(row: Row[Any], reason: str) -> None:

@@ -18,11 +18,12 @@ async def test_every_text_column_has_the_declared_maximum_length(database_url: s
     await asyncio.to_thread(upgrade, database_url)
 
     migrated = await text_column_lengths(database_url)
-    # SQLModel's shared metadata may hold other services' tables of the same names: take only the inbox.
-    inbox = ProcessedEvent.__tablename__  # type: ignore[attr-defined]
+    # SQLModel's shared metadata may hold other services' tables of the same names: take only the
+    # platform's (the inbox and the outbox).
+    platform = (ProcessedEvent.__tablename__, "outbox_messages")  # type: ignore[attr-defined]
     shared = declared_text_lengths(ProcessedEvent.metadata)
     declared = declared_text_lengths(metadata) | {
-        k: v for k, v in shared.items() if k.startswith(f"{inbox}.")
+        k: v for k, v in shared.items() if k.split(".")[0] in platform
     }
 
     assert migrated.pop("alembic_version.version_num") == 32

@@ -11,12 +11,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from oncall_contracts import CredentialSealer, generate_key, limits
+from oncall_contracts import CredentialSealer, Topics, generate_key, limits
 from oncall_platform.database import make_async_engine
+from oncall_platform.outbox import Outbox
 from oncall_testing.databases import declared_text_lengths, text_column_lengths
 from user_provisioner.adapters.store import ProvisionerStore
 from user_provisioner.adapters.tables import Membership
-from user_provisioner.domain.model import Account, Member
+from user_provisioner.domain.model import Account, Member, PagerDutyUser
 from user_provisioner.migrate import upgrade
 
 pytestmark = pytest.mark.integration
@@ -49,7 +50,7 @@ async def test_every_text_column_has_the_declared_maximum_length(
 
 
 async def test_the_longest_name_e_mail_account_and_credential_are_stored(engine: AsyncEngine) -> None:
-    store = ProvisionerStore(engine)
+    store = ProvisionerStore(engine, Outbox(Topics()))
     member = Member(email=LONGEST_EMAIL, name=LONGEST_NAME, time_zone="America/Argentina/ComodRivadavia")
     sealer = CredentialSealer(
         {"k" * limits.CREDENTIAL_KEY_ID: generate_key()}, "k" * limits.CREDENTIAL_KEY_ID
@@ -61,8 +62,9 @@ async def test_the_longest_name_e_mail_account_and_credential_are_stored(engine:
         await work.rotations.set_account(ROTATION_ID, ACCOUNT, credential, revision=1, now=NOW)
         await work.rotations.want_user(ACCOUNT.key, member, NOW)
         await work.commit()
-    await store.give_up(ACCOUNT.key, LONGEST_EMAIL, "PagerDuty said: " + "x" * 5000)
-    await store.complete(ACCOUNT.key, LONGEST_EMAIL, "P" * limits.ID, LONGEST_NAME, NOW)
+    await store.give_up(ACCOUNT, LONGEST_EMAIL, "PagerDuty said: " + "x" * 5000)
+    user = PagerDutyUser("P" * limits.ID, LONGEST_EMAIL, LONGEST_NAME)
+    await store.complete(ACCOUNT, member, user, NOW)
 
     async with store.unit_of_work() as work:
         assert await work.rotations.members(ROTATION_ID) == [member]
@@ -72,7 +74,7 @@ async def test_the_longest_name_e_mail_account_and_credential_are_stored(engine:
 
 
 async def test_a_name_longer_than_pagerduty_allows_does_not_fit(engine: AsyncEngine) -> None:
-    store = ProvisionerStore(engine)
+    store = ProvisionerStore(engine, Outbox(Topics()))
     too_long = Member(email="ada@example.com", name="N" * (limits.PERSON_NAME + 1), time_zone="UTC")
 
     with pytest.raises(DBAPIError, match="too long"):

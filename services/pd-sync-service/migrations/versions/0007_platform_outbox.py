@@ -1,7 +1,7 @@
 """The platform outbox (`outbox_messages`) replaces the service's own `outbox`; pending rows move over.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 from oncall_platform.migrations import create_outbox_v1, drop_outbox_v1
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
