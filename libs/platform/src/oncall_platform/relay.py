@@ -136,6 +136,14 @@ class OutboxRelay:
                 logger.warning("outbox relay could not publish; retrying", exc_info=True)
                 delay = self._retry_delay
             await self._sleep(delay, stop)
+        await self._final_round()
+
+    async def _final_round(self) -> None:
+        """On `stop`: publish what the work in hand committed meanwhile (the rest waits for a replica)."""
+        try:
+            await self._round()
+        except Exception:
+            logger.warning("outbox relay could not publish before stopping", exc_info=True)
 
     async def close(self) -> None:
         """Stop the relay's producer (after `run` returned)."""

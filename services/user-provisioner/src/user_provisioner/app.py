@@ -22,8 +22,8 @@ def parts(settings: ProvisionerSettings, tracer_provider: TracerProvider) -> lif
         http=probe_app(provisioner.broker, provisioner.engine),
         engine=provisioner.engine,
         brokers=[provisioner.broker],
-        background={"provisioning worker": provisioner.worker.run},
-        close=[provisioner.directories.aclose],
+        background={"provisioning worker and outbox relay": provisioner.run},
+        close=[provisioner.relay.close, provisioner.directories.aclose],
     )
 
 

@@ -46,10 +46,18 @@ class Provisioner:
     def start_worker(self) -> None:
         """Start draining pending work and relaying its announcements from the outbox."""
         if not self._tasks:
-            self._tasks = [
-                asyncio.create_task(self.worker.run(), name="provisioning worker"),
-                asyncio.create_task(self.relay.run(), name="outbox relay"),
-            ]
+            self._tasks = [asyncio.create_task(self.run(asyncio.Event()), name="provisioning worker")]
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Provision and relay until `stop`; the relay stops after the worker, so the outcomes of the
+        writes that were in flight are published before the process exits."""
+        relay_stop = asyncio.Event()
+        relay = asyncio.create_task(self.relay.run(relay_stop), name="outbox relay")
+        try:
+            await self.worker.run(stop)
+        finally:
+            relay_stop.set()
+            await relay
 
     async def stop(self) -> None:
         for task in self._tasks:
