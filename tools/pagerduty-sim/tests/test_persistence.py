@@ -188,6 +188,16 @@ def _command(state: Path, *extra: str) -> Iterator[str]:
             raise
     # uvicorn re-raises the signal after its graceful shutdown (the lifespan's last save included)
     assert process.returncode in (0, -signal.SIGTERM), stderr
+    _assert_json_lines(stderr)
+
+
+def _assert_json_lines(log: str) -> None:
+    """Every line the command logs is a JSON object, like the services' logs in `make run`."""
+    for line in filter(None, log.splitlines()):
+        try:
+            assert isinstance(json.loads(line), dict), line
+        except json.JSONDecodeError:
+            pytest.fail(f"not a JSON log line: {line!r}")
 
 
 def _answers(url: str) -> bool:

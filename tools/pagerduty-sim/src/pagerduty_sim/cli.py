@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import uvicorn
 
 from pagerduty_sim.config import parse_account, with_read_only_keys
 from pagerduty_sim.http.app import create_app
+from pagerduty_sim.logs import log_json_lines
 from pagerduty_sim.openapi import load_document
 from pagerduty_sim.persistence import StateFileError, open_saver
 from pagerduty_sim.rendering import DstReading
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
         config = config_from_args(args)
     except ValueError as error:
         parser.error(str(error))
-    logging.basicConfig(level=logging.INFO)
+    log_json_lines()
     simulator = Simulator(config)
     saver = None
     if args.state_file is not None:
@@ -61,4 +61,4 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(f"pagerduty-sim: {error}; --fresh starts empty instead")
     app = create_app(simulator, load_document(), saver)
     # uvloop and httptools: the simulator stands in for a remote service; its CPU is not the system's.
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", loop="uvloop", http="httptools")
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, loop="uvloop", http="httptools")
