@@ -100,7 +100,7 @@ async def test_unprovisioned_member_defers_without_a_request_until_its_user_arri
 
     await apply(state, provisioned("new@example.com", _user(sim, "new@example.com")))
     await reconciler.sync_target(OWN, "primary")
-    assert _schedule_requests(sim) == ["POST"]
+    assert _schedule_requests(sim) == ["GET", "POST"]  # the look-up by sync key, the create
     synced = await target(state, OWN)
     assert synced.synced_seq == synced.dirty_seq
 
@@ -110,7 +110,7 @@ async def test_a_past_shift_of_a_member_without_user_holds_nothing_back(state, s
     gone = shift(OWN, -2, "gone@example.com", revision=1)  # ended before PagerDuty's now
     await apply(state, gone.model_copy(update={"shift_id": "past"}))
     await _reconciler(state, sim).sync_target(OWN, "primary")
-    assert _schedule_requests(sim) == ["POST"]
+    assert _schedule_requests(sim) == ["GET", "POST"]  # the look-up by sync key, the create
 
 
 async def test_creates_once_then_spends_nothing_while_pagerduty_matches(state, sim) -> None:
@@ -119,7 +119,7 @@ async def test_creates_once_then_spends_nothing_while_pagerduty_matches(state, s
     await reconciler.sync_target(OWN, "primary")
     await apply(state, shift(OWN, 0, "ada@example.com", revision=2))  # a no-op change
     await reconciler.sync_target(OWN, "primary")
-    assert _schedule_requests(sim) == ["POST"]
+    assert _schedule_requests(sim) == ["GET", "POST"]  # the look-up by sync key, the create
     events = await _outbox(state)
     assert [type(e).__name__ for e in events] == ["ScheduleSynced", "ScheduleSynced"]
     assert events[0].schedule_id == events[1].schedule_id
@@ -172,7 +172,7 @@ async def test_the_periodic_reconcile_reads_the_schedules_checked_longest_ago_fi
     assert (await target(state, OWN)).dirty_seq == drifts_before[0] + 1
     assert (await target(state, other)).dirty_seq == drifts_before[1]
     await reconciler.sync_target(OWN, "primary")  # one GET, and it becomes the most recently checked
-    assert _schedule_requests(sim) == ["POST", "POST", "GET"]
+    assert _schedule_requests(sim) == ["GET", "POST", "GET", "POST", "GET"]
     assert await reconciler.request_drift_check(limit=1) == 1
     assert (await target(state, other)).check_drift
 
@@ -195,7 +195,7 @@ def _schedules(sim: RunningSimulator) -> list[dict[str, Any]]:
 
 async def test_a_create_whose_answer_was_lost_is_adopted_not_repeated(state, sim) -> None:
     await _configured(state, sim)
-    sim.faults(lose_answer_next=1)  # PagerDuty creates the schedule; the answer never arrives
+    sim.faults(lose_answer_next=1, method="POST")  # PagerDuty creates the schedule; the answer never arrives
     reconciler = _reconciler(state, sim)
     await reconciler.sync_target(OWN, "primary")
     assert type((await _outbox(state))[-1]).__name__ == "ScheduleSyncFailed"
@@ -244,5 +244,5 @@ async def test_a_schedule_of_the_same_name_made_by_hand_is_never_adopted(state, 
     await reconciler.recover_interrupted_writes()  # dirty after a restart: a create may have been cut short
 
     await reconciler.sync_target(OWN, "primary")
-    assert _schedule_requests(sim) == ["POST", "GET", "POST"]  # the hand-made one, the lookup, ours
+    assert _schedule_requests(sim) == ["POST", "GET", "POST"]  # the hand-made one, the look-up, ours
     assert [s["name"] for s in _schedules(sim)] == [name, name]

@@ -78,24 +78,28 @@ async def write_schedule(
     """Make PagerDuty show `wanted`; return the layers it now holds and whether drift was repaired
     (someone changed or deleted the schedule by hand)."""
     target.synced_until = wanted.until
-    if target.schedule_id is None and target.check_drift and await _adopt_unconfirmed(client, target, wanted):
-        return await _update(client, target, wanted)
     if target.schedule_id is None:
-        return await _create(client, target, wanted), False
+        return await _create(client, target, wanted)
     try:
         return await _update(client, target, wanted)
     except NotFoundError:
         logger.warning("schedule %s was deleted in PagerDuty; creating it again", target.schedule_id)
         target.schedule_id = None
-        return await _create(client, target, wanted), True
+        layers, _ = await _create(client, target, wanted)
+        return layers, True
 
 
-async def _create(client: PagerDutyApi, target: TargetSchedule, wanted: WantedSchedule) -> list[Layer]:
-    """Sent once: after a failure PagerDuty may have survived, `check_drift` makes the next sync look
-    for the schedule before creating one (see `_adopt_unconfirmed`)."""
+async def _create(
+    client: PagerDutyApi, target: TargetSchedule, wanted: WantedSchedule
+) -> tuple[list[Layer], bool]:
+    """Every create is preceded by the look-up by sync key, so whichever replica takes a target up
+    reads before it writes: a create whose answer was lost, or whose replica died before its commit
+    (the target row then shows no schedule), is adopted instead of repeated. The POST is sent once."""
+    if await _adopt_unconfirmed(client, target, wanted):
+        return await _update(client, target, wanted)
     body = (await client.post("/schedules", json=wanted.body(wanted.layers), at_most_once=True))["schedule"]
     target.schedule_id, target.schedule_url = str(body["id"]), str(body.get("html_url") or "")
-    return _with_owners(body, wanted.layers, [])
+    return _with_owners(body, wanted.layers, []), False
 
 
 async def _adopt_unconfirmed(client: PagerDutyApi, target: TargetSchedule, wanted: WantedSchedule) -> bool:

@@ -33,6 +33,7 @@ class Faults:
     lose_answer_rate: float = 0.0
     lose_answer_next: int = 0
     path_prefix: str = ""
+    method: str = ""  # only requests of this method (e.g. "POST"), when set
     _random: random.Random = field(default_factory=random.Random, repr=False)
 
     @classmethod
@@ -45,9 +46,9 @@ class Faults:
         faults._random = random.Random(data.get("seed"))
         return faults
 
-    def draw(self, path: str) -> FaultKind:
+    def draw(self, path: str, method: str = "GET") -> FaultKind:
         """Decide the fault for one request (consuming a `*_next` count when one applies)."""
-        if not path.startswith(self.path_prefix):
+        if not path.startswith(self.path_prefix) or (self.method and method.upper() != self.method.upper()):
             return FaultKind.NONE
         for kind, next_name, rate in (
             (FaultKind.DROP, "drop_next", self.drop_rate),

@@ -68,7 +68,7 @@ class Gateway:
         await self._serve(scope, _replay(body, receive), send, record)
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send, record: dict[str, Any]) -> None:
-        fault = self.control.faults.draw(scope["path"])
+        fault = self.control.faults.draw(scope["path"], scope["method"])
         if self.control.faults.latency_ms > 0:
             await asyncio.sleep(self.control.faults.latency_ms / 1000)
         if fault is FaultKind.DROP:
