@@ -152,6 +152,12 @@ class InMemoryProvisionerStore:
             work.claimed_until = now + lease
         return [ClaimedUser(account_key, work.member, work.attempts) for work in due]
 
+    async def renew(self, account_key: str, emails: list[str], until: datetime) -> None:
+        for email in emails:
+            work = self.committed.pending.get((account_key, email))
+            if work is not None and work.claimed_until is not None:
+                work.claimed_until = until
+
     async def access_to(self, account_key: str) -> tuple[Account, SealedCredential] | None:
         links = [link for link in self.committed.accounts.values() if link.account.key == account_key]
         if not links:

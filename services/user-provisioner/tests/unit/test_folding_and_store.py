@@ -120,6 +120,23 @@ async def test_a_claimed_user_is_not_claimed_again_until_the_lease_ends(store: S
     assert [item.member.email for item in later] == ["p1@example.com"]
 
 
+async def test_a_renewed_claim_outlasts_its_first_lease(store: Store) -> None:
+    rotation = rotation_id()
+    await apply(store, configured(rotation), added(rotation, 1), added(rotation, 2))
+    assert await due_emails(store) == ["p1@example.com", "p2@example.com"]
+    await store.retry_later(ACME, "p2@example.com", "busy", NOW)  # done with p2: no claim left
+
+    await store.renew("us:acme", ["p1@example.com", "p2@example.com"], NOW + 2 * LEASE)
+
+    after_first_lease = NOW + LEASE + timedelta(seconds=1)
+    claimed = await store.claim("us:acme", after_first_lease, LEASE, 100)
+    assert [item.member.email for item in claimed] == ["p2@example.com"]
+    after_renewal = NOW + 2 * LEASE + timedelta(seconds=1)
+    assert [item.member.email for item in await store.claim("us:acme", after_renewal, LEASE, 100)] == [
+        "p1@example.com"
+    ]
+
+
 async def test_a_provisioned_user_is_never_queued_again(store: Store) -> None:
     rotation, other = rotation_id(), rotation_id()
     await apply(store, configured(rotation), added(rotation, 1))

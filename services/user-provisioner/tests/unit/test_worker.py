@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from provisioner_fakes import FakeDirectories, FakeDirectory
 
 from oncall_contracts import SealedCredential
+from oncall_testing.eventually import eventually
 from user_provisioner.domain.model import (
     Account,
     AccountRejected,
@@ -38,6 +40,10 @@ class FakeQueue:
         self.broken = broken  # the database refuses to record a completion
         self.published: list[tuple[str, str]] = []  # announcements written with the outcomes
         self.failures: list[tuple[str, str, bool]] = []
+        self.renewals: list[list[str]] = []
+
+    async def renew(self, account_key: str, emails: list[str], until: datetime) -> None:
+        self.renewals.append([email for email in emails if email in self.pending])
 
     async def accounts_with_due_work(self, now: datetime) -> list[str]:
         return [ACME.key] if self._due() else []
@@ -209,3 +215,38 @@ async def test_a_full_batch_prefetches_unless_the_account_proved_too_large() -> 
 
     assert directory.prefetches == [30]  # 31 users > 10 x 3: the next batches look up one by one
     assert len(queue.completed) == 7
+
+
+class _SlowDirectory(FakeDirectory):
+    """Creating a user takes until `release` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+
+    async def create(self, member: Member) -> PagerDutyUser:
+        await self.release.wait()
+        return await super().create(member)
+
+
+async def test_the_claims_of_a_batch_are_renewed_while_it_runs() -> None:
+    queue, directory = FakeQueue([member(1)]), _SlowDirectory()
+    options = WorkerOptions(lease=timedelta(milliseconds=150), batch_size=3, concurrency=2)
+    slow = ProvisioningWorker(queue, FakeDirectories(directory), options, clock=lambda: NOW)
+
+    draining = asyncio.create_task(slow.drain_account(ACME.key))
+    await eventually(
+        lambda: _at_least(queue.renewals, 3), within=10, what="three renewals of the batch's claims"
+    )
+    assert queue.renewals[:3] == [["p1@example.com"]] * 3
+    directory.release.set()
+    await asyncio.wait_for(draining, timeout=10)
+    renewed = len(queue.renewals)
+
+    await asyncio.sleep(0.2)  # a renewal would be due by now: none may follow the batch
+    assert len(queue.renewals) == renewed
+    assert queue.completed == {"p1@example.com": "U0"}
+
+
+async def _at_least(items: list[list[str]], count: int) -> bool:
+    return len(items) >= count

@@ -200,6 +200,21 @@ class ProvisionerStore:
                 claimed.append(ClaimedUser(account_key, member, row.attempts))
         return claimed
 
+    async def renew(self, account_key: str, emails: list[str], until: datetime) -> None:
+        """Extend the leases of the users still claimed (completed, retried or failed ones are not)."""
+        if not emails:
+            return
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(PENDING)
+                .where(
+                    PENDING.c.account_key == account_key,
+                    PENDING.c.email.in_(sorted(emails)),
+                    PENDING.c.claimed_until.is_not(None),
+                )
+                .values(claimed_until=until)
+            )
+
     async def access_to(self, account_key: str) -> tuple[Account, SealedCredential] | None:
         """The most recently configured credential for the account, or None if no rotation syncs to it."""
         async with self._engine.connect() as conn:

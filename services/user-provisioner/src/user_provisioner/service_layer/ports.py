@@ -73,6 +73,10 @@ class WorkQueue(Protocol):
         self, account_key: str, now: datetime, lease: timedelta, limit: int
     ) -> list[ClaimedUser]: ...
 
+    async def renew(self, account_key: str, emails: list[str], until: datetime) -> None:
+        """Extend the claims still held on these users to `until` (work in progress keeps them)."""
+        ...
+
     async def access_to(self, account_key: str) -> tuple[Account, SealedCredential] | None: ...
 
     async def complete(self, account: Account, member: Member, user: PagerDutyUser, now: datetime) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,7 +26,8 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class WorkerOptions:
-    """`lease`: how long a claim keeps other replicas off a user; `concurrency`: requests in flight per
+    """`lease`: how long a claim keeps other replicas off a user (renewed every third of it while the
+    batch runs, so a slow batch is never taken over); `concurrency`: requests in flight per
     account; `poll_interval`: how often to look for due work without a wake-up; failed attempts wait
     `min(max_backoff, base_backoff * 2**attempts)` with jitter. Batches of at least `prefetch_threshold`
     users list the account's users in bulk first (one request per 100 users), unless the account holds
@@ -118,23 +120,47 @@ class ProvisioningWorker:
         while not self._stopping and (
             claimed := await self._queue.claim(account_key, self._clock(), options.lease, options.batch_size)
         ):
-            access = await self._queue.access_to(account_key)
-            if access is None:
-                await self._queue.forget_account_work(account_key)
-                return
-            account, credential = access
-            if rejected is None:
+            async with self._leases_renewed(account_key, claimed):
+                access = await self._queue.access_to(account_key)
+                if access is None:
+                    await self._queue.forget_account_work(account_key)
+                    return
+                account, credential = access
+                if rejected is None:
+                    try:
+                        directory = self._directories.directory_for(account, credential)
+                    except AccountRejected as refusal:
+                        rejected = refusal
+                if rejected is None:
+                    rejected = await self._prefetch(account, directory, len(claimed))
+                if rejected is not None:
+                    for item in claimed:
+                        await self._fail(account, item, rejected)
+                    continue
+                rejected = await self._provision_batch(account, directory, claimed)
+
+    @contextlib.asynccontextmanager
+    async def _leases_renewed(self, account_key: str, claimed: list[ClaimedUser]) -> AsyncIterator[None]:
+        """Renew the batch's claims every third of the lease until the block ends (users done by then
+        hold no claim, so only the ones still in hand are renewed)."""
+        emails = [item.member.email for item in claimed]
+        lease = self._options.lease
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(lease.total_seconds() / 3)
                 try:
-                    directory = self._directories.directory_for(account, credential)
-                except AccountRejected as refusal:
-                    rejected = refusal
-            if rejected is None:
-                rejected = await self._prefetch(account, directory, len(claimed))
-            if rejected is not None:
-                for item in claimed:
-                    await self._fail(account, item, rejected)
-                continue
-            rejected = await self._provision_batch(account, directory, claimed)
+                    await self._queue.renew(account_key, emails, self._clock() + lease)
+                except Exception:  # the database: try again at the next third
+                    logger.exception("renewing the claims on %s failed", account_key)
+
+        renewing = asyncio.create_task(renew(), name=f"renew claims {account_key}")
+        try:
+            yield
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
 
     async def _prefetch(
         self, account: Account, directory: UserDirectory, batch: int
