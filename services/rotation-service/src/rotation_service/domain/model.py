@@ -5,19 +5,21 @@ All instants are aware UTC datetimes; local wall-clock values (in the rotation's
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from oncall_contracts import limits
 from rotation_service.domain.errors import InvalidRotation
 
 Role = Literal["primary", "backup"]
 ROLES: tuple[Role, ...] = ("primary", "backup")
 
-MAX_PERIOD = timedelta(days=366)
+MAX_PERIOD = timedelta(days=limits.PERIOD_DAYS)
 MIN_HORIZON_DAYS = 1
-MAX_HORIZON_DAYS = 730
+MAX_HORIZON_DAYS = limits.HORIZON_DAYS
 
 
 def zone_of(key: str) -> ZoneInfo:
@@ -80,6 +82,11 @@ class RotationSpec:
         return zone_of(self.time_zone)
 
     @property
+    def planned_shifts(self) -> int:
+        """About how many shifts the horizon holds (what one allocation works through)."""
+        return math.ceil(self.horizon_days * len(self.handoffs) / max(self.period.days, 1))
+
+    @property
     def roles(self) -> tuple[Role, ...]:
         """The roles every shift of this rotation needs filled."""
         return ROLES if self.backup else ("primary",)
@@ -95,6 +102,12 @@ class RotationSpec:
         if not MIN_HORIZON_DAYS <= self.horizon_days <= MAX_HORIZON_DAYS:
             raise InvalidRotation(
                 "horizon_days", f"must be between {MIN_HORIZON_DAYS} and {MAX_HORIZON_DAYS} days"
+            )
+        if self.planned_shifts > limits.SHIFTS_PER_ROTATION:
+            raise InvalidRotation(
+                "horizon_days",
+                f"{self.horizon_days} days hold {self.planned_shifts} shifts; a rotation plans at most "
+                f"{limits.SHIFTS_PER_ROTATION}: shorten the horizon or use fewer handoffs",
             )
 
     def _validate_period(self) -> None:
@@ -112,6 +125,10 @@ class RotationSpec:
     def _validate_handoffs(self) -> None:
         if not self.handoffs:
             raise InvalidRotation("handoffs", "at least one handoff is required")
+        if len(self.handoffs) > limits.HANDOFFS_PER_PERIOD:
+            raise InvalidRotation(
+                "handoffs", f"{len(self.handoffs)} handoffs; at most {limits.HANDOFFS_PER_PERIOD} a period"
+            )
         for handoff in self.handoffs:
             if not timedelta(0) <= handoff < self.period:
                 raise InvalidRotation("handoffs", f"{handoff} is outside the period [0, {self.period})")

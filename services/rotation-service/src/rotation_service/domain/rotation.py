@@ -10,6 +10,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from oncall_contracts import limits
 from rotation_service.domain.allocation import allocate
 from rotation_service.domain.errors import (
     DuplicateMember,
@@ -101,6 +102,8 @@ class Rotation:
         member.validate()
         if member.email in self.members:
             raise DuplicateMember(member.email)
+        if len(self.members) >= limits.MEMBERS_PER_ROTATION:
+            raise InvalidRotation("members", f"a rotation has at most {limits.MEMBERS_PER_ROTATION} members")
         self.members[member.email] = member
         self.events.append(MemberAdded(self.id, member))
         self._reallocate(now, rebalance_towards={member.email})

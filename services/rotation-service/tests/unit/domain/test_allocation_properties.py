@@ -31,7 +31,7 @@ PROFILE = settings(max_examples=60, deadline=None, suppress_health_check=[Health
 def specs(draw: st.DrawFn) -> RotationSpec:
     period, handoffs = draw(st.sampled_from(PATTERNS))
     first = datetime(2026, 1, 5, draw(st.integers(0, 23)), draw(st.sampled_from([0, 30])))
-    horizon = draw(st.integers(14, 120)) if period.days < 7 else draw(st.integers(30, 200))
+    horizon = draw(st.integers(14, 100)) if period.days < 7 else draw(st.integers(30, 200))
     return RotationSpec(
         draw(st.sampled_from(ZONES)), period, first, handoffs, None, draw(st.booleans()), horizon
     )

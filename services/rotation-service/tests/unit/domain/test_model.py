@@ -19,6 +19,9 @@ def weekly(**changes: object) -> RotationSpec:
     return RotationSpec(**values)  # type: ignore[arg-type]
 
 
+_EVERY_SIX_HOURS = tuple(timedelta(hours=hour) for hour in (0, 6, 12, 18))
+
+
 def test_a_plain_weekly_rotation_is_valid():
     weekly().validate()
     weekly(coverage=CoverageWindow(time(22), time(6)), backup=True, horizon_days=730).validate()
@@ -44,6 +47,8 @@ def test_a_plain_weekly_rotation_is_valid():
         ({"coverage": CoverageWindow(time(8), time(8))}, "coverage"),
         ({"horizon_days": 0}, "horizon_days"),
         ({"horizon_days": 731}, "horizon_days"),
+        ({"handoffs": tuple(timedelta(minutes=m) for m in range(201))}, "handoffs"),
+        ({"period": timedelta(days=1), "handoffs": _EVERY_SIX_HOURS, "horizon_days": 101}, "horizon_days"),
     ],
 )
 def test_invalid_settings_name_the_field(changes, field):

@@ -25,7 +25,9 @@ class RotationCreate(BaseModel):
     time_zone: str = Field(max_length=limits.TIME_ZONE)
     first_shift_start: datetime = Field(description="local wall clock in time_zone, e.g. 2026-12-07T09:00:00")
     period: timedelta = Field(default=timedelta(days=7), description="ISO 8601 duration, e.g. P7D")
-    handoffs: list[timedelta] = Field(default_factory=lambda: [timedelta(0)])
+    handoffs: list[timedelta] = Field(
+        default_factory=lambda: [timedelta(0)], max_length=limits.HANDOFFS_PER_PERIOD
+    )
     coverage: Coverage | None = None
     backup: bool = False
     horizon_days: int = 182
@@ -49,7 +51,7 @@ class RotationPatch(BaseModel):
     time_zone: str | None = Field(default=None, max_length=limits.TIME_ZONE)
     first_shift_start: datetime | None = None
     period: timedelta | None = None
-    handoffs: list[timedelta] | None = None
+    handoffs: list[timedelta] | None = Field(default=None, max_length=limits.HANDOFFS_PER_PERIOD)
     coverage: Coverage | None = None
     backup: bool | None = None
     horizon_days: int | None = None

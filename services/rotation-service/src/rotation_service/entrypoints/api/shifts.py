@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import AwareDatetime
 
+from oncall_contracts import limits
 from rotation_service.domain.timeline import oncall_timeline
 from rotation_service.entrypoints.api.auth import CurrentUser
 from rotation_service.entrypoints.api.dependencies import ClockDep, Rotations
@@ -15,6 +16,16 @@ from rotation_service.entrypoints.api.schemas import OnCallOut, ShiftOut, ShiftP
 from rotation_service.service_layer.errors import InvalidInput
 
 router = APIRouter(prefix="/v1/rotations/{rotation_id}", tags=["shifts"])
+
+MAX_RANGE = timedelta(days=limits.TIME_RANGE_DAYS)
+
+
+def _bounded(since: datetime, until: datetime) -> None:
+    """422 on `until` unless `[since, until)` is a non-empty range of at most MAX_RANGE."""
+    if until <= since:
+        raise InvalidInput("until", "must be after since")
+    if until - since > MAX_RANGE:
+        raise InvalidInput("until", f"the range from since to until spans at most {MAX_RANGE.days} days")
 
 
 @router.get("/shifts")
@@ -25,6 +36,8 @@ async def list_shifts(
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
 ) -> list[ShiftOut]:
+    if since is not None and until is not None:
+        _bounded(since, until)
     rotation = await rotations.get(rotation_id)
     shifts = sorted(rotation.shifts.values(), key=lambda s: s.start)
     return [
@@ -63,7 +76,6 @@ async def oncall(
     rotation = await rotations.get(rotation_id)
     start = since or clock()
     end = until or start + timedelta(days=rotation.spec.horizon_days)
-    if end <= start:
-        raise InvalidInput("until", "must be after since")
+    _bounded(start, end)
     entries = oncall_timeline(list(rotation.shifts.values()), rotation.spec, role, start, end)
     return [OnCallOut(start=e.start, end=e.end, email=e.email) for e in entries]
