@@ -19,7 +19,7 @@ DST_DAYS = [
 
 
 def spec_for(zone: str, first: datetime, period_days: int, handoffs: tuple[timedelta, ...]) -> RotationSpec:
-    spec = RotationSpec(zone, timedelta(days=period_days), first, handoffs)
+    spec = RotationSpec(zone, timedelta(days=period_days), first, handoffs, horizon_days=90)
     spec.validate()
     return spec
 

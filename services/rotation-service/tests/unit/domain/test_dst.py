@@ -16,7 +16,9 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 YEAR = 365
 
 
-def rotation(zone: str, period_days: int, handoff_hours: tuple[int, ...], coverage=None) -> Rotation:
+def rotation(
+    zone: str, period_days: int, handoff_hours: tuple[int, ...], coverage=None, now=NOW, horizon=YEAR
+) -> Rotation:
     spec = RotationSpec(
         zone,
         timedelta(days=period_days),
@@ -24,21 +26,40 @@ def rotation(zone: str, period_days: int, handoff_hours: tuple[int, ...], covera
         tuple(timedelta(hours=h - handoff_hours[0]) for h in handoff_hours),
         coverage,
         True,
-        YEAR,
+        horizon,
     )
-    created = Rotation.create(f"{zone}-{coverage}", "DST", spec, "admin@x.io", NOW)
+    created = Rotation.create(f"{zone}-{coverage}", "DST", spec, "admin@x.io", now)
     for name in ("ann", "bob", "cyd"):
-        created.add_member(Member(f"{name}@x.io", name, zone, NOW), NOW)
+        created.add_member(Member(f"{name}@x.io", name, zone, now), now)
     return created
 
 
+# A rotation plans at most limits.SHIFTS_PER_ROTATION shifts: four a day are planned 100 days at a
+# time, once from February (the spring changes) and once from September (the autumn ones).
+WEEKLY_FOR_A_YEAR = (7, (9,), ((NOW, YEAR),))
+FOUR_A_DAY_AROUND_THE_CHANGES = (
+    1,
+    (0, 6, 12, 18),
+    ((datetime(2026, 2, 1, tzinfo=UTC), 100), (datetime(2026, 9, 1, tzinfo=UTC), 100)),
+)
+
+
 @pytest.mark.parametrize("zone", ZONES)
-@pytest.mark.parametrize(("period_days", "handoff_hours"), [(7, (9,)), (1, (0, 6, 12, 18))])
-def test_a_year_of_shifts_hands_off_at_local_times(zone, period_days, handoff_hours):
-    shifts = list(rotation(zone, period_days, handoff_hours).shifts.values())
+@pytest.mark.parametrize(
+    ("period_days", "handoff_hours", "plans"), [WEEKLY_FOR_A_YEAR, FOUR_A_DAY_AROUND_THE_CHANGES]
+)
+def test_a_year_of_shifts_hands_off_at_local_times(zone, period_days, handoff_hours, plans):
+    shifts = []
+    for now, horizon in plans:
+        planned = [  # a shift under way when the plan is made was nobody's (no one was a member yet)
+            shift
+            for shift in rotation(zone, period_days, handoff_hours, now=now, horizon=horizon).shifts.values()
+            if shift.start >= now
+        ]
+        assert len(planned) >= (horizon - 5) * len(handoff_hours) // period_days  # first shift: 5 January
+        assert all(a.end == b.start for a, b in itertools.pairwise(planned))
+        shifts += planned
     local = ZoneInfo(zone)
-    assert len(shifts) >= (YEAR - 5) * len(handoff_hours) // period_days  # the first shift is on 5 January
-    assert all(a.end == b.start for a, b in itertools.pairwise(shifts))
     assert {s.start.astimezone(local).hour for s in shifts} == set(handoff_hours)
     assert all(s.start.astimezone(local).minute == 0 for s in shifts)
     lengths = {s.end - s.start for s in shifts}
