@@ -62,7 +62,7 @@ run: install up ## run the whole system locally (Ctrl-C stops it)
 
 .PHONY: token
 token: install ## mint a local API token: make token EMAIL=you@example.com
-	@$(UV) run rotation-service token "$(EMAIL)"
+	@ENVIRONMENT=$${ENVIRONMENT:-development} $(UV) run rotation-service token "$(EMAIL)"
 
 .PHONY: demo
 demo: install ## against `make run`: two follow-the-sun rotations synced into the simulator

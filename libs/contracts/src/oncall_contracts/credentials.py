@@ -43,6 +43,22 @@ def _associated_data(key_id: str, context: str) -> bytes:
     return f"oncall-credential:v1|{key_id}|{context}".encode()
 
 
+def parse_keys(value: str) -> dict[str, bytes]:
+    """The keys of ``"kid1:BASE64KEY,kid0:BASE64KEY"`` by key id, in the order given."""
+    keys: dict[str, bytes] = {}
+    for position, entry in enumerate(part.strip() for part in value.split(",")):
+        key_id, separator, encoded = entry.partition(":")
+        if not separator:
+            raise CredentialError(f"{ENV_VAR} entry {position} is not 'kid:BASE64KEY'")
+        if key_id in keys:
+            raise CredentialError(f"{ENV_VAR} names key id {key_id!r} twice")
+        try:
+            keys[key_id] = base64.b64decode(encoded, validate=True)
+        except binascii.Error:
+            raise CredentialError(f"{ENV_VAR} key {key_id!r} is not base64") from None
+    return keys
+
+
 class CredentialSealer:
     """Seals with the active key; opens with any known key. Never shows its keys in repr or str."""
 
@@ -60,19 +76,8 @@ class CredentialSealer:
     @classmethod
     def from_env_value(cls, value: str) -> CredentialSealer:
         """Parse ``"kid1:BASE64KEY,kid0:BASE64KEY"``; the first key is the active one."""
-        keys: dict[str, bytes] = {}
-        for position, entry in enumerate(part.strip() for part in value.split(",")):
-            key_id, separator, encoded = entry.partition(":")
-            if not separator:
-                raise CredentialError(f"{ENV_VAR} entry {position} is not 'kid:BASE64KEY'")
-            if key_id in keys:
-                raise CredentialError(f"{ENV_VAR} names key id {key_id!r} twice")
-            try:
-                keys[key_id] = base64.b64decode(encoded, validate=True)
-            except binascii.Error:
-                raise CredentialError(f"{ENV_VAR} key {key_id!r} is not base64") from None
-        first_key_id = next(iter(keys))
-        return cls(keys, active_key_id=first_key_id)
+        keys = parse_keys(value)
+        return cls(keys, active_key_id=next(iter(keys)))
 
     @property
     def active_key_id(self) -> str:

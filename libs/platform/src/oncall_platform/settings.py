@@ -1,7 +1,9 @@
 """Twelve-factor settings shared by every service.
 
-Each service subclasses `ServiceSettings` and adds its own fields. Outside development, settings that
-would be insecure with their defaults (the development credential keys) are refused at start-up.
+Each service subclasses `ServiceSettings` and adds its own fields. `ENVIRONMENT` has no default: a
+service refuses to start without it (`make run`, the tests and docker-compose set `development`).
+Outside development, settings that would be insecure with their defaults (the development credential
+key, under whatever key id) are refused at start-up.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from oncall_contracts.credentials import CredentialSealer
+from oncall_contracts.credentials import CredentialError, CredentialSealer, parse_keys
 from oncall_contracts.topics import Topics
 from oncall_platform.consumer import ConsumerOptions
 from oncall_platform.http_limits import DEFAULT_MAX_REQUEST_BYTES
@@ -19,6 +21,7 @@ from oncall_platform.http_limits import DEFAULT_MAX_REQUEST_BYTES
 # A well-known key for local runs only: every service of a local run shares it, so IntegrationConfigured
 # events sealed by the rotation service open in the consumers. Refused outside development.
 DEVELOPMENT_CREDENTIAL_KEYS = "dev:b25jYWxsLWxvY2FsLWRldmVsb3BtZW50LWtleS0zMmI="
+_DEVELOPMENT_KEY = parse_keys(DEVELOPMENT_CREDENTIAL_KEYS)["dev"]
 
 DEFAULT_SHUTDOWN_GRACE_SECONDS = 20.0
 
@@ -30,7 +33,7 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore", env_nested_delimiter="__")
 
-    environment: Environment = "development"
+    environment: Environment  # ENVIRONMENT, required: no silent default to development
     log_level: str = "INFO"
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_topic_prefix: str = ""
@@ -51,12 +54,10 @@ class ServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> ServiceSettings:
-        if self.environment != "development" and (
-            self.credential_keys.get_secret_value() == DEVELOPMENT_CREDENTIAL_KEYS
-        ):
+        if self.environment != "development" and _holds_development_key(self.credential_keys):
             raise ValueError(
-                "CREDENTIAL_KEYS must be set outside development "
-                "(the development key is public); generate one with: uv run python -c "
+                "CREDENTIAL_KEYS must be set outside development and must not hold the development "
+                "key under any key id (it is public); generate one with: uv run python -c "
                 "'from oncall_contracts.credentials import env_entry, generate_key; "
                 'print(env_entry("k1", generate_key()))\''
             )
@@ -75,3 +76,11 @@ class ServiceSettings(BaseSettings):
 
     def credential_sealer(self) -> CredentialSealer:
         return CredentialSealer.from_env_value(self.credential_keys.get_secret_value())
+
+
+def _holds_development_key(credential_keys: SecretStr) -> bool:
+    try:
+        keys = parse_keys(credential_keys.get_secret_value())
+    except CredentialError:
+        return False  # malformed: the sealer refuses it with its own reason
+    return _DEVELOPMENT_KEY in keys.values()

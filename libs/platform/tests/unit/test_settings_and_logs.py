@@ -6,6 +6,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from pydantic import ValidationError
 
 from oncall_contracts import CredentialSealer
+from oncall_contracts.credentials import env_entry, generate_key
 from oncall_platform.database import async_database_url
 from oncall_platform.settings import DEVELOPMENT_CREDENTIAL_KEYS, ServiceSettings
 from oncall_platform.telemetry import JsonLogFormatter, configure_json_logging
@@ -16,8 +17,26 @@ def test_development_key_is_refused_outside_development() -> None:
         ServiceSettings(environment="production")
 
 
+@pytest.mark.parametrize("key_id", ["prod", "k1"])
+def test_the_development_key_is_refused_under_any_key_id(key_id: str) -> None:
+    relabelled = DEVELOPMENT_CREDENTIAL_KEYS.replace("dev:", f"{key_id}:")
+    own = env_entry("own", generate_key())
+    for keys in (relabelled, f"{own},{relabelled}"):
+        with pytest.raises(ValidationError, match="CREDENTIAL_KEYS must be set"):
+            ServiceSettings(environment="production", credential_keys=keys)  # type: ignore[arg-type]
+
+
+def test_a_service_refuses_to_start_without_an_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ENVIRONMENT", raising=False)
+    with pytest.raises(ValidationError, match="environment"):
+        ServiceSettings()
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    keys = env_entry("k1", generate_key())
+    assert ServiceSettings(credential_keys=keys).environment == "production"  # type: ignore[arg-type]
+
+
 def test_production_accepts_its_own_keys_and_the_sealer_opens_what_it_seals() -> None:
-    keys = DEVELOPMENT_CREDENTIAL_KEYS.replace("dev:", "prod:")
+    keys = env_entry("prod", generate_key())
     settings = ServiceSettings(environment="production", credential_keys=keys)
     sealer = settings.credential_sealer()
     assert isinstance(sealer, CredentialSealer)

@@ -8,6 +8,9 @@ Fixtures:
   cleared for each test.
 - `private_kafka` (function): a dedicated broker the test may stop and start.
 
+Services have no default `ENVIRONMENT`; the tests run as `development` unless the caller set it (a test
+of the refusal removes it with `monkeypatch.delenv`).
+
 It also registers `skip_allowlist` (an unlisted skip or xfail fails the run) and
 `hypothesis_profiles` (the reproducible `ci` profile by default, `deep` for `make test-deep`).
 """
@@ -15,6 +18,7 @@ It also registers `skip_allowlist` (an unlisted skip or xfail fails the run) and
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -35,6 +39,10 @@ from oncall_testing.infrastructure import (
 from oncall_testing.kafka import PrivateKafka, broker_answers, delete_topics, free_port
 
 pytest_plugins = ["oncall_testing.skip_allowlist", "oncall_testing.hypothesis_profiles"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("ENVIRONMENT", "development")
 
 
 def _repo_root(config: pytest.Config) -> Path:

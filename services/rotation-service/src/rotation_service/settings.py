@@ -13,7 +13,8 @@ DEFAULT_SQLITE_URL = "sqlite:///./rotation-service.db"
 
 
 class RotationServiceSettings(ServiceSettings):
-    """Env vars: JWT_SECRET, JWT_JWKS_URL (RS256 in production), ROTATION_SERVICE_HOST/PORT, ..."""
+    """Env vars: JWT_SECRET, JWT_JWKS_URL (RS256 in production), JWT_AUDIENCE and JWT_ISSUER (required
+    outside development), ROTATION_SERVICE_HOST/PORT, ..."""
 
     jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
     jwt_jwks_url: str | None = None
@@ -27,7 +28,14 @@ class RotationServiceSettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _refuse_insecure_jwt(self) -> RotationServiceSettings:
-        if self.environment == "development" or self.jwt_jwks_url:
+        if self.environment == "development":
+            return self
+        if not (self.jwt_audience and self.jwt_issuer):
+            raise ValueError(
+                "outside development set JWT_AUDIENCE and JWT_ISSUER (a token of another audience or "
+                "issuer must not sign anyone in)"
+            )
+        if self.jwt_jwks_url:
             return self
         secret = self.jwt_secret.get_secret_value()
         if secret == DEVELOPMENT_JWT_SECRET or len(secret) < MIN_SECRET_LENGTH:

@@ -6,7 +6,6 @@ API verifies it again from the provider's JWKS, so the UI's own check here only 
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import secrets
@@ -17,6 +16,7 @@ from urllib.parse import urlencode
 import httpx
 import jwt
 
+from oncall_platform.tokens import InvalidToken, JwksKeys, verified_email
 from oncall_web.session import Session
 
 
@@ -53,7 +53,7 @@ class OidcClient:
         self._redirect_uri = redirect_uri
         self._scopes = scopes
         self._metadata: dict[str, Any] | None = None
-        self._jwks: jwt.PyJWKClient | None = None
+        self._jwks: JwksKeys | None = None
 
     async def metadata(self) -> dict[str, Any]:
         if self._metadata is None:
@@ -103,16 +103,18 @@ class OidcClient:
         claims = await self._verified_claims(id_token, metadata)
         if claims.get("nonce") != pending["nonce"]:
             raise SignInFailed("the ID token was not issued for this sign-in")
-        email = claims.get("email")
-        if not isinstance(email, str) or "@" not in email:
-            raise SignInFailed("the identity provider did not share your e-mail address")
-        return SignedIn(email.strip().lower(), id_token), str(pending.get("next") or "/")
+        try:
+            email = verified_email(claims)
+        except InvalidToken as refusal:
+            reason = f"the identity provider did not share a verified e-mail address: {refusal}"
+            raise SignInFailed(reason) from None
+        return SignedIn(email, id_token), str(pending.get("next") or "/")
 
     async def _verified_claims(self, id_token: str, metadata: dict[str, Any]) -> dict[str, Any]:
         if self._jwks is None:
-            self._jwks = jwt.PyJWKClient(metadata["jwks_uri"], cache_keys=True)
+            self._jwks = JwksKeys(metadata["jwks_uri"])
         try:
-            key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, id_token)
+            key = await self._jwks.key_for(id_token)
             claims: dict[str, Any] = jwt.decode(
                 id_token,
                 key.key,
@@ -121,6 +123,6 @@ class OidcClient:
                 issuer=metadata.get("issuer", self._issuer),
                 options={"require": ["exp", "iat"]},
             )
-        except jwt.PyJWTError as error:
+        except (jwt.PyJWTError, InvalidToken) as error:
             raise SignInFailed(f"the ID token is not valid: {error}") from error
         return claims

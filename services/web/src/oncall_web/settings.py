@@ -21,7 +21,7 @@ class WebSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore")
 
-    environment: Environment = "development"
+    environment: Environment  # ENVIRONMENT, required: no silent default to development
     log_level: str = "INFO"
     otel_exporter_otlp_endpoint: str | None = None
     max_request_bytes: int = Field(default=DEFAULT_MAX_REQUEST_BYTES, gt=0)  # larger bodies: 413

@@ -33,6 +33,7 @@ class IdentityProvider:
         self.challenge: str | None = None
         self.nonce: str | None = None
         self.email = "ana@example.com"
+        self.email_verified: bool | None = None
 
     def jwks(self) -> bytes:
         jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
@@ -49,6 +50,8 @@ class IdentityProvider:
             "iat": now,
             "exp": now + 300,
         }
+        if self.email_verified is not None:
+            claims["email_verified"] = self.email_verified
         return jwt.encode(claims, self.key, "RS256", headers={"kid": "k1"})
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -150,4 +153,12 @@ async def test_an_id_token_signed_by_another_key_is_refused(provider: IdentityPr
         public_exponent=65537, key_size=2048
     )  # JWKS still has the old one
     with pytest.raises(SignInFailed, match="not valid"):
+        await oidc.finish(session, "the-code", query["state"])
+
+
+async def test_an_id_token_with_an_unverified_email_is_refused(provider: IdentityProvider) -> None:
+    oidc, session = client(provider), Session()
+    query = await start(oidc, provider, session)
+    provider.email_verified = False
+    with pytest.raises(SignInFailed, match="not verified"):
         await oidc.finish(session, "the-code", query["state"])

@@ -35,7 +35,8 @@ def relay_parts(settings: RotationServiceSettings, tracer_provider: TracerProvid
 
 
 def _token(settings: RotationServiceSettings, arguments: argparse.Namespace) -> None:
-    print(mint_token(settings.jwt_secret.get_secret_value(), arguments.email.strip().lower()))
+    secret, email = settings.jwt_secret.get_secret_value(), arguments.email.strip().lower()
+    print(mint_token(secret, email, audience=settings.jwt_audience, issuer=settings.jwt_issuer))
 
 
 SERVICE = lifecycle.ServiceDefinition(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
 
@@ -10,28 +9,31 @@ import jwt
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from oncall_contracts import limits
-from oncall_platform.tokens import mint_token
+from oncall_platform.tokens import InvalidToken, JwksKeys, mint_token, verified_email
 
 __all__ = ["CurrentUser", "InvalidToken", "TokenVerifier", "mint_token"]
 
 
-class InvalidToken(Exception):
-    pass
-
-
 class TokenVerifier(Protocol):
     async def email_of(self, token: str) -> str:
-        """The caller's e-mail (the `email` claim); raises InvalidToken."""
+        """The caller's verified e-mail (the `email` claim); raises InvalidToken."""
 
 
-def _email_claim(claims: dict[str, Any]) -> str:
-    email = claims.get("email")
-    if not isinstance(email, str) or "@" not in email:
-        raise InvalidToken("the token has no email claim")
-    if len(email) > limits.EMAIL:
-        raise InvalidToken(f"the token's email claim is longer than {limits.EMAIL} characters")
-    return email.strip().lower()
+def _decode(token: str, key: Any, algorithm: str, audience: str | None, issuer: str | None) -> str:
+    """The token's verified e-mail; `aud` and `iss` are required whenever they are configured."""
+    required = ["exp", *(["aud"] if audience is not None else []), *(["iss"] if issuer is not None else [])]
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[algorithm],
+            audience=audience,
+            issuer=issuer,
+            options={"require": required, "verify_aud": audience is not None},
+        )
+    except jwt.PyJWTError as error:
+        raise InvalidToken(str(error)) from error
+    return verified_email(claims)
 
 
 @dataclass(frozen=True)
@@ -41,41 +43,25 @@ class SharedSecretVerifier:
     issuer: str | None = None
 
     async def email_of(self, token: str) -> str:
-        try:
-            claims = jwt.decode(
-                token,
-                self.secret,
-                algorithms=["HS256"],
-                audience=self.audience,
-                issuer=self.issuer,
-                options={"require": ["exp"], "verify_aud": self.audience is not None},
-            )
-        except jwt.PyJWTError as error:
-            raise InvalidToken(str(error)) from error
-        return _email_claim(claims)
+        return _decode(token, self.secret, "HS256", self.audience, self.issuer)
 
 
 class JwksVerifier:
-    def __init__(self, jwks_url: str, audience: str | None = None, issuer: str | None = None) -> None:
-        self._client = jwt.PyJWKClient(jwks_url, cache_keys=True)
+    def __init__(
+        self,
+        jwks_url: str,
+        audience: str | None = None,
+        issuer: str | None = None,
+        *,
+        keys: JwksKeys | None = None,
+    ) -> None:
+        self._keys = keys or JwksKeys(jwks_url)
         self._audience = audience
         self._issuer = issuer
 
     async def email_of(self, token: str) -> str:
-        try:
-            # PyJWKClient fetches over blocking HTTP (cached afterwards); keep it off the event loop.
-            signing_key = await asyncio.to_thread(self._client.get_signing_key_from_jwt, token)
-            claims = jwt.decode(
-                token,
-                signing_key.key,
-                algorithms=["RS256"],
-                audience=self._audience,
-                issuer=self._issuer,
-                options={"require": ["exp"], "verify_aud": self._audience is not None},
-            )
-        except jwt.PyJWTError as error:
-            raise InvalidToken(str(error)) from error
-        return _email_claim(claims)
+        signing_key = await self._keys.key_for(token)
+        return _decode(token, signing_key.key, "RS256", self._audience, self._issuer)
 
 
 _bearer = HTTPBearer(auto_error=False)
