@@ -30,7 +30,8 @@ def _containers(text: str) -> list[tuple[str, str, dict[str, str]]]:
             found.append((command.group(1), command.group(2), dict(_config_map(text))))
         elif (env := _ENV_LINE.match(line)) and found:
             name, value = env.group(1), env.group(2)
-            found[-1][2][name] = value.strip('"') if value is not None else secret.get(name, secrets.token_urlsafe(40))
+            given = value.strip('"') if value is not None else None
+            found[-1][2][name] = given or secret.get(name, secrets.token_urlsafe(40))
     return found
 
 
@@ -52,7 +53,8 @@ def _settings_class(program: str) -> type:
 def test_the_manifest_sets_the_token_audience_and_issuer() -> None:
     config = _config_map(MANIFEST.read_text())
     assert config["ENVIRONMENT"] == "production"
-    assert config["JWT_AUDIENCE"] and config["JWT_ISSUER"] and config["JWT_JWKS_URL"]
+    for name in ("JWT_AUDIENCE", "JWT_ISSUER", "JWT_JWKS_URL"):
+        assert config[name], name
 
 
 @pytest.mark.parametrize("container", _containers(MANIFEST.read_text()), ids=lambda c: f"{c[0]} {c[1]}")
