@@ -23,6 +23,8 @@ from rotation_service.entrypoints.api.auth import mint_token
 from rotation_service.settings import RotationServiceSettings
 
 JWT_SECRET = "integration-test-secret-0123456789abcdef"
+JWT_AUDIENCE = "oncall-scheduler-tests"
+JWT_ISSUER = "https://login.example.com"
 CREDENTIAL_KEYS = "test1:" + base64.b64encode(b"k" * 32).decode()
 
 
@@ -38,6 +40,8 @@ def make_settings(database_url: str, bootstrap_servers: str, topics: Topics) -> 
         kafka_bootstrap_servers=bootstrap_servers,
         kafka_topic_prefix=topics.prefix,
         jwt_secret=JWT_SECRET,  # type: ignore[arg-type]
+        jwt_audience=JWT_AUDIENCE,
+        jwt_issuer=JWT_ISSUER,
         credential_keys=CREDENTIAL_KEYS,  # type: ignore[arg-type]
         outbox_poll_interval_seconds=0.2,
     )
@@ -77,7 +81,8 @@ async def client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def auth(email: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint_token(JWT_SECRET, email)}"}
+    token = mint_token(JWT_SECRET, email, audience=JWT_AUDIENCE, issuer=JWT_ISSUER)
+    return {"Authorization": f"Bearer {token}"}
 
 
 WEEKLY: dict[str, object] = {

@@ -26,6 +26,8 @@ def relay_process(settings: RotationServiceSettings) -> subprocess.Popen[bytes]:
         "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
         "KAFKA_TOPIC_PREFIX": settings.kafka_topic_prefix,
         "JWT_SECRET": settings.jwt_secret.get_secret_value(),
+        "JWT_AUDIENCE": settings.jwt_audience or "",
+        "JWT_ISSUER": settings.jwt_issuer or "",
         "CREDENTIAL_KEYS": settings.credential_keys.get_secret_value(),
         "OUTBOX_BATCH_SIZE": "10",
         "OUTBOX_POLL_INTERVAL_SECONDS": "0.1",

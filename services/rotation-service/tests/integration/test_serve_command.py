@@ -57,6 +57,8 @@ async def test_serve_serves_publishes_promptly_and_logs_only_json(
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_servers,
         "KAFKA_TOPIC_PREFIX": topics.prefix,
         "JWT_SECRET": settings.jwt_secret.get_secret_value(),
+        "JWT_AUDIENCE": settings.jwt_audience or "",
+        "JWT_ISSUER": settings.jwt_issuer or "",
         "CREDENTIAL_KEYS": settings.credential_keys.get_secret_value(),
         "ROTATION_SERVICE_PORT": str(port),
         "OUTBOX_POLL_INTERVAL_SECONDS": "30",  # so only the in-process wake-up can explain a prompt publish
