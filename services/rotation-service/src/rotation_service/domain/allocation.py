@@ -4,19 +4,22 @@ The plan is repaired, not recomputed: every future assignment of `current` is ke
 valid (the person is a member, is free, and does not hold the shift's other role), and only the roles
 left empty are filled, shift by shift, each by the least-loaded free member (one shift more is
 accepted to avoid someone being on call twice in a row). A rebalancing pass then moves shifts from
-heavier to lighter members while that strictly narrows their gap, and a spacing pass moves or trades
-shifts away from people on call in a neighbouring shift while loads stay within the longest shift
-(or no further apart than they were). Both move freely only the roles that were empty when the run
-started; kept assignments move only towards the members named in `rebalance_towards` (the aggregate
-names the new member on a join, and everybody on a horizon roll), latest shifts first.
+heavier to lighter members while that strictly narrows their gap (taking from a member only while
+they stay within the longest shift of the heaviest, where any such move exists), and a spacing pass
+moves or trades shifts away from people on call in a neighbouring shift while loads stay within the
+longest shift (or no further apart than they were). Both move freely only the roles that were empty
+when the run started; kept assignments move only towards the members named in `rebalance_towards`
+(the aggregate names the new member on a join, and everybody on a horizon roll), latest shifts first.
 
 Consequences (asserted by the property tests):
 - a member leaving changes only the future shifts that member held;
 - a member becoming unavailable changes only the shifts that member held during the unavailability;
 - a member joining changes only shifts that the newcomer then holds, no more than their fair share;
-- load is wall-clock length: with equal shifts, per-role counts differ by at most one in a fresh plan
-  and after a join or a roll (hours by at most the longest shift otherwise). Edits stay minimal
-  instead, so an absence or a pin can leave loads uneven until the next roll.
+- load is wall-clock length: with equal shifts, per-role counts differ by at most one in a fresh plan,
+  after a join or a roll, and after a leave when there is no backup role (loads by at most the longest
+  shift otherwise). Edits stay minimal instead, so an absence or a pin can leave loads uneven until the
+  next roll, and so can a leave with a backup role (only the leaver's roles are refilled, and primary
+  != backup can leave a single candidate for them).
 - rest, in a fresh plan (laid out from scratch, nobody away). With shifts of equal length: nobody
   holds the same role in two consecutive shifts; with at least two people for each role a shift
   needs (2 without a backup, 4 with one) nobody is on call in two consecutive shifts at all; with 3

@@ -3,8 +3,10 @@
 A move of a shift of weight w from a member with load a to one with load b (a - b > w) strictly lowers
 the sum of squared loads, so the loop ends. Shifts that were vacant when the run started move freely
 (they change anyway, so stability costs nothing); kept shifts move only to newcomers. Preferences, in
-order: no back-to-back, vacant before kept, the longest shift (fewer changes for the same hours), then
-the latest (near-term plans people already know about stay put).
+order: the donor stays within the longest shift of the heaviest member (kept shifts only move to
+newcomers, so a donor left short of the others would stay short), no back-to-back, vacant before
+kept, the longest shift (fewer changes for the same hours), then the latest (near-term plans people
+already know about stay put).
 """
 
 from __future__ import annotations
@@ -20,9 +22,16 @@ from rotation_service.domain.model import Role
 class _Tier:
     moves_kept: bool
     allows_back_to_back: bool
+    may_leave_donor_short: bool = False
 
 
-_TIERS = (_Tier(False, False), _Tier(True, False), _Tier(False, True), _Tier(True, True))
+_TIERS = (
+    _Tier(False, False),
+    _Tier(True, False),
+    _Tier(False, True),
+    _Tier(True, True),
+    _Tier(True, True, may_leave_donor_short=True),
+)
 
 
 @dataclass(frozen=True)
@@ -85,20 +94,32 @@ def _best_move(context: _Context) -> _Move | None:
             for donor in heaviest_first:
                 if loads[donor] - loads[receiver] <= context.lightest_shift:
                     break
-                move = _movable_shift(context, tier, donor, receiver)
+                heaviest_other = next(email for email in heaviest_first if email != donor)
+                floor = None if tier.may_leave_donor_short else loads[heaviest_other] - context.longest_shift
+                move = _movable_shift(context, tier, donor, receiver, floor)
                 if move is not None:
                     return move
     return None
 
 
-def _movable_shift(context: _Context, tier: _Tier, donor: str, receiver: str) -> _Move | None:
-    """The donor's longest shift the receiver can take that narrows their gap; the latest among equals."""
-    gap = context.ledger.loads[donor] - context.ledger.loads[receiver]
+def _movable_shift(
+    context: _Context, tier: _Tier, donor: str, receiver: str, floor: int | None
+) -> _Move | None:
+    """The donor's longest shift the receiver can take that narrows their gap; the latest among equals.
+
+    With a `floor`, the donor must keep at least that load (and the receiver stay below that plus
+    the longest shift)."""
+    loads = context.ledger.loads
+    gap = loads[donor] - loads[receiver]
     best: _Move | None = None
     best_weight = 0
     for index in reversed(context.ledger.holdings[donor]):
         draft = context.drafts[index]
         if draft.pinned or draft.weight >= gap or draft.weight <= best_weight:
+            continue
+        if floor is not None and loads[donor] - draft.weight < max(
+            floor, loads[receiver] + draft.weight - context.longest_shift
+        ):
             continue
         if not _may_change(context, tier, draft, context.role, receiver):
             continue
