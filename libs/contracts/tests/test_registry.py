@@ -69,6 +69,7 @@ def test_the_registry_knows_every_v1_event() -> None:
         "UserProvisioningFailed",
         "ScheduleSynced",
         "ScheduleSyncFailed",
+        "ScheduleSyncWaiting",
     }
     assert model_for("ShiftChanged", 1) is ShiftChanged
 

@@ -24,6 +24,7 @@ from oncall_contracts import (
     RotationUpdated,
     ScheduleSynced,
     ScheduleSyncFailed,
+    ScheduleSyncWaiting,
     ShiftChanged,
     UserProvisioningFailed,
     all_events,
@@ -161,6 +162,12 @@ PAYLOADS: dict[type[Payload], st.SearchStrategy[Any]] = {
         role=st.sampled_from(["primary", "backup"]),
         reason=texts,
         retryable=st.booleans(),
+    ),
+    ScheduleSyncWaiting: st.builds(
+        ScheduleSyncWaiting,
+        rotation_id=rotation_ids,
+        role=st.sampled_from(["primary", "backup"]),
+        waiting_for=st.lists(emails, min_size=1, max_size=4),
     ),
 }
 

@@ -7,6 +7,7 @@ from oncall_contracts.pagerduty.v1 import (
     PagerDutyUserProvisioned,
     ScheduleSynced,
     ScheduleSyncFailed,
+    ScheduleSyncWaiting,
     UserProvisioningFailed,
 )
 from oncall_contracts.payload import Payload
@@ -45,6 +46,7 @@ __all__ = [
     "RotationDeleted",
     "RotationUpdated",
     "ScheduleSyncFailed",
+    "ScheduleSyncWaiting",
     "ScheduleSynced",
     "SealedCredential",
     "ShiftChanged",

@@ -61,6 +61,9 @@ _MAX_UTF8_BYTES_PER_CHARACTER = 4
 CREDENTIAL_CIPHERTEXT = 4 * math.ceil((API_KEY * _MAX_UTF8_BYTES_PER_CHARACTER + _GCM_TAG_BYTES) / 3)
 """A sealed API key in base64: the longest API key, UTF-8 encoded, plus the GCM tag."""
 
+WAITING_FOR = 1000
+"""The e-mails one ScheduleSyncWaiting names (the rest are named once the first have arrived)."""
+
 EVENT_TYPE = 100
 """An event's type name."""
 

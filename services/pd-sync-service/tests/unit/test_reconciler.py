@@ -24,7 +24,7 @@ from pd_sync_state import (
     target,
 )
 
-from oncall_contracts import IntegrationRemoved
+from oncall_contracts import IntegrationRemoved, ScheduleSyncWaiting
 from oncall_pagerduty import PagerDutyClient, RetryPolicy
 from pagerduty_sim.testing import RunningSimulator, run_simulator
 from pd_sync_service.service_layer.reconciler import Reconciler
@@ -91,7 +91,10 @@ async def test_unprovisioned_member_defers_without_a_request_until_its_user_arri
     await reconciler.sync_target(OWN, "backup")  # the rotation has no backup: nothing to wait for
     await reconciler.sync_target(OWN, "primary")
     assert _schedule_requests(sim) == []
-    assert await _outbox(state) == []
+    # The sync status tells whom the schedule waits for (the e-mail as the contract spells it).
+    assert await _outbox(state) == [
+        ScheduleSyncWaiting(rotation_id=OWN, role="primary", waiting_for=["new@example.com"])
+    ]
     waiting = await target(state, OWN)
     assert waiting.dirty_seq > waiting.synced_seq  # still dirty, but not due before the late check
     assert waiting.dirty_at is None

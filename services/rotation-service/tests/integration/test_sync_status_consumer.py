@@ -9,8 +9,14 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
 
 from oncall_contracts import Envelope, registry
-from oncall_contracts.pagerduty.v1 import ScheduleSynced, ScheduleSyncFailed
+from oncall_contracts.pagerduty.v1 import (
+    ScheduleSynced,
+    ScheduleSyncFailed,
+    ScheduleSyncWaiting,
+    UserProvisioningFailed,
+)
 from oncall_contracts.topics import Topics
+from oncall_contracts.values import PagerDutyAccount
 from oncall_testing.eventually import eventually
 from rotation_service.bootstrap import Container
 
@@ -104,3 +110,60 @@ async def test_sync_results_show_up_once_in_the_integration_status(
     async with container.engine.connect() as connection:
         applied = (await connection.execute(text("SELECT count(*) FROM processed_events"))).scalar_one()
     assert applied == 2  # failed (once, despite the duplicate) and synced
+
+
+async def test_the_status_says_whom_the_sync_waits_for_and_why(
+    client: httpx.AsyncClient,
+    api: Any,
+    container: Container,
+    topics: Topics,
+    kafka_bootstrap_servers: str,
+) -> None:
+    rotation = await api.create_rotation(OWNER)
+    rid = rotation["id"]
+    for email in ("ada@example.com", "bob@example.com"):
+        await api.add_member(rid, OWNER, email)
+    body = {"mode": "own", "subdomain": "acme", "api_key": "pd-key-12345678", "region": "eu"}
+    assert (
+        await client.put(f"/v1/rotations/{rid}/pagerduty", json=body, headers=api.auth(OWNER))
+    ).status_code == 200
+    account = PagerDutyAccount(subdomain="acme", region="eu")
+    waiting = ScheduleSyncWaiting(
+        rotation_id=rid, role="primary", waiting_for=["ada@example.com", "bob@example.com"]
+    )
+    refused = UserProvisioningFailed(
+        account=account, email="bob@example.com", reason="PagerDuty refused the e-mail", retryable=False
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        for payload in (waiting, refused):
+            encoded = registry.encode(Envelope.new(payload, producer="test"))
+            await producer.send_and_wait(
+                topics.pagerduty, encoded.value, key=encoded.key, headers=encoded.kafka_headers()
+            )
+    finally:
+        await producer.stop()
+    await container.consumer_broker().start()  # stopped by container.close()
+
+    async def both_recorded() -> list[dict[str, Any]] | None:
+        people: list[dict[str, Any]] = (await status_of(client, api, rid))["waiting_for"]
+        return people if any(p["provisioning"] == "failed" for p in people) else None
+
+    people = await eventually(both_recorded, within=20, what="whom the sync waits for in the status")
+    assert people == [
+        {
+            "email": "ada@example.com",
+            "name": "Ada",
+            "provisioning": "pending",
+            "reason": None,
+            "retryable": None,
+        },
+        {
+            "email": "bob@example.com",
+            "name": "Bob",
+            "provisioning": "failed",
+            "reason": "PagerDuty refused the e-mail",
+            "retryable": False,
+        },
+    ]

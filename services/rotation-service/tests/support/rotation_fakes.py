@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from oncall_contracts.envelope import Envelope
-from rotation_service.domain.integration import Integration, SyncStatus
+from rotation_service.domain.integration import Integration, SyncStatus, UserProvisioning
 from rotation_service.domain.listing import ListingPosition, RotationOverview, RotationSummary
 from rotation_service.domain.rotation import Rotation
 from rotation_service.service_layer.unit_of_work import UnitOfWork
@@ -32,6 +32,7 @@ class InMemoryState:
     rotations: dict[str, StoredRotation] = field(default_factory=dict)
     integrations: dict[str, Integration] = field(default_factory=dict)
     statuses: dict[tuple[str, str], SyncStatus] = field(default_factory=dict)
+    user_provisioning: dict[tuple[str, str], UserProvisioning] = field(default_factory=dict)
     outbox: list[Envelope[Any]] = field(default_factory=list)
     processed: set[tuple[str, uuid.UUID]] = field(default_factory=set)
 
@@ -145,6 +146,8 @@ class FakeSyncStatusRepository:
             last_error=None,
             last_error_retryable=None,
             last_error_at=None,
+            waiting_for=[],
+            waiting_reported_at=None,
         )
 
     async def record_failed(
@@ -155,6 +158,15 @@ class FakeSyncStatusRepository:
             last_error=reason,
             last_error_retryable=retryable,
             last_error_at=at,
+            waiting_for=[],
+            waiting_reported_at=None,
+        )
+
+    async def record_waiting(
+        self, rotation_id: str, role: str, *, waiting_for: list[str], at: datetime
+    ) -> None:
+        self._state.statuses[rotation_id, role] = replace(
+            self._status(rotation_id, role), waiting_for=list(waiting_for), waiting_reported_at=at
         )
 
     async def clear(self, rotation_id: str) -> None:
@@ -165,6 +177,21 @@ class FakeSyncStatusRepository:
         return self._state.statuses.get((rotation_id, role)) or SyncStatus(
             rotation_id, role, None, None, [], None, None, None, None, None
         )
+
+
+class FakeUserProvisioningRepository:
+    def __init__(self, state: InMemoryState) -> None:
+        self._state = state
+
+    async def record(self, outcome: UserProvisioning) -> None:
+        key = (outcome.account_key, outcome.email)
+        known = self._state.user_provisioning.get(key)
+        if known is None or known.at <= outcome.at:
+            self._state.user_provisioning[key] = outcome
+
+    async def for_emails(self, account_key: str, emails: Iterable[str]) -> dict[str, UserProvisioning]:
+        found = (self._state.user_provisioning.get((account_key, email)) for email in set(emails))
+        return {outcome.email: outcome for outcome in found if outcome is not None}
 
 
 class FakeOutbox:
@@ -184,6 +211,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.rotations = FakeRotationRepository(self._working)
         self.integrations = FakeIntegrationRepository(self._working)
         self.sync_status = FakeSyncStatusRepository(self._working)
+        self.user_provisioning = FakeUserProvisioningRepository(self._working)
         self.outbox = FakeOutbox(self._working)
         return self
 

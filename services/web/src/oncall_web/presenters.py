@@ -186,9 +186,37 @@ class SyncState:
     waiting_for: str | None
 
 
+@dataclass(frozen=True)
+class AwaitedPerson:
+    """Someone the sync waits for, in words."""
+
+    who: str
+    state: str
+
+
+def awaited_people(integration: dict[str, Any]) -> list[AwaitedPerson]:
+    """The API's `waiting_for`: people with no PagerDuty user yet, and why."""
+    people = []
+    for person in integration.get("waiting_for") or []:
+        email, name = person["email"], person.get("name")
+        who = f"{name} ({email})" if name else email
+        if person.get("provisioning") == "failed":
+            reason = person.get("reason") or "no reason given"
+            then = "trying again" if person.get("retryable") else "an administrator needs to fix this"
+            state = f"PagerDuty could not create their user: {reason} ({then})"
+        else:
+            state = "their PagerDuty user is being created"
+        people.append(AwaitedPerson(who, state))
+    return people
+
+
 def sync_state(integration: dict[str, Any], admins: list[str]) -> SyncState:
     error = integration.get("last_error")
     schedules = integration.get("schedules") or []
+    awaited = integration.get("waiting_for") or []
+    if awaited:  # the newest word: the sync writes once these people have a PagerDuty user
+        count = "1 person" if len(awaited) == 1 else f"{len(awaited)} people"
+        return SyncState("waiting", "Waiting for PagerDuty users", f"{count} to get a PagerDuty user")
     if error:
         reason = error.get("reason") or "PagerDuty refused a request"
         if error.get("retryable"):
@@ -215,6 +243,7 @@ def sync_view(rotation: dict[str, Any], integration: dict[str, Any] | None, now:
         "rotation": rotation,
         "integration": integration,
         "state": sync_state(integration, rotation["admins"]),
+        "awaited": awaited_people(integration),
         "last_sync": ago(instant(last_sync) if last_sync else None, now),
         "merged": integration["mode"] == "merge",
     }

@@ -32,6 +32,7 @@ ROTATION = {
 class FakeApi:
     def __init__(self) -> None:
         self.requests: list[httpx.Request] = []
+        self.integration: dict[str, object] | None = None
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -46,6 +47,8 @@ class FakeApi:
         if path in {"/v1/rotations/r1/shifts", "/v1/rotations/r1/oncall"}:
             return httpx.Response(200, json=[])
         if path == "/v1/rotations/r1/pagerduty":
+            if self.integration is not None:
+                return httpx.Response(200, json=self.integration)
             return httpx.Response(404, json={"detail": "not configured"})
         if path == "/v1/rotations/r1/admins" and request.method == "PUT":
             return httpx.Response(403, json={"detail": f"{email} is not an administrator of r1"})
@@ -152,3 +155,37 @@ def test_the_calendar_shows_no_more_weeks_than_the_rotation_plans(
     [asked] = [r for r in fake_api.requests if r.url.path == "/v1/rotations/r1/shifts"]
     since, until = (datetime.fromisoformat(asked.url.params[k]) for k in ("since", "until"))
     assert until - since == timedelta(weeks=6), "the rotation plans 42 days ahead"
+
+
+def test_the_sync_status_names_whom_it_waits_for(client: TestClient, fake_api: FakeApi) -> None:
+    fake_api.integration = {
+        "rotation_id": "r1",
+        "mode": "own",
+        "target_rotation_id": "r1",
+        "schedule_name": "Payments",
+        "account": {"subdomain": "acme", "region": "eu"},
+        "configured_at": "2026-12-01T09:00:00Z",
+        "schedules": [],
+        "last_sync": None,
+        "last_error": None,
+        "waiting_for": [
+            {
+                "email": "ben@example.com",
+                "name": "Ben <b>",
+                "provisioning": "failed",
+                "reason": "PagerDuty refused the e-mail",
+                "retryable": True,
+            }
+        ],
+    }
+    sign_in(client, "lead@example.com")
+
+    fragment = client.get("/rotations/r1/sync-status")
+
+    assert fragment.status_code == 200
+    assert "Waiting for PagerDuty users" in fragment.text
+    assert "waiting for 1 person to get a PagerDuty user" in fragment.text
+    assert (
+        "<strong>Ben &lt;b&gt; (ben@example.com)</strong>: PagerDuty could not create their user: "
+        "PagerDuty refused the e-mail (trying again)" in fragment.text
+    )

@@ -86,6 +86,38 @@ def test_sync_state_says_whom_it_waits_for() -> None:
     assert (ok.level, ok.waiting_for) == ("ok", None)
 
 
+def test_sync_state_names_the_people_without_a_pagerduty_user() -> None:
+    integration = {
+        "schedules": [],
+        "last_error": {"reason": "User PX not found", "retryable": False},
+        "waiting_for": [
+            {
+                "email": "ana@x.io",
+                "name": "Ana",
+                "provisioning": "pending",
+                "reason": None,
+                "retryable": None,
+            },
+            {
+                "email": "ben@x.io",
+                "name": None,
+                "provisioning": "failed",
+                "reason": "seat limit",
+                "retryable": False,
+            },
+        ],
+    }
+    state = presenters.sync_state(integration, ["lead@x.io"])
+    assert (state.level, state.waiting_for) == ("waiting", "2 people to get a PagerDuty user")
+    assert presenters.awaited_people(integration) == [
+        presenters.AwaitedPerson("Ana (ana@x.io)", "their PagerDuty user is being created"),
+        presenters.AwaitedPerson(
+            "ben@x.io",
+            "PagerDuty could not create their user: seat limit (an administrator needs to fix this)",
+        ),
+    ]
+
+
 def test_durations_and_ages_in_words() -> None:
     assert presenters.hours_text(presenters.duration("P7D")) == "7 days"
     assert presenters.hours_text(presenters.duration("PT84H")) == "3 days 12 h"

@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
+from oncall_contracts import limits
 from oncall_contracts.fields import Email, Identifier, PersonName, Reason, RotationId, Url, UtcDatetime
 from oncall_contracts.payload import Payload, RotationPayload, Stream
 from oncall_contracts.values import PagerDutyAccount, Role
@@ -67,9 +68,23 @@ class ScheduleSyncFailed(_SchedulePayload):
     retryable: bool
 
 
+class ScheduleSyncWaiting(_SchedulePayload):
+    """The schedule is not written yet because some people it shows have no PagerDuty user in its
+    account yet (being provisioned, or provisioning failed). The next ScheduleSynced or
+    ScheduleSyncFailed of the same rotation and role ends the wait."""
+
+    EVENT_TYPE: ClassVar[str] = "ScheduleSyncWaiting"
+    EVENT_VERSION: ClassVar[int] = 1
+
+    rotation_id: RotationId
+    role: Role
+    waiting_for: list[Email] = Field(min_length=1, max_length=limits.WAITING_FOR)
+
+
 PAGERDUTY_EVENTS_V1: tuple[type[Payload], ...] = (
     PagerDutyUserProvisioned,
     UserProvisioningFailed,
     ScheduleSynced,
     ScheduleSyncFailed,
+    ScheduleSyncWaiting,
 )

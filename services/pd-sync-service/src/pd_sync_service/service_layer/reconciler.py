@@ -11,7 +11,7 @@ from typing import Any
 
 from opentelemetry import propagate, trace
 
-from oncall_contracts import CredentialSealer, ScheduleSynced, ScheduleSyncFailed
+from oncall_contracts import CredentialSealer, ScheduleSynced, ScheduleSyncFailed, ScheduleSyncWaiting, limits
 from oncall_pagerduty import PagerDutyError
 from oncall_platform.clock import Clock, system_clock
 from pd_sync_service.domain.model import Layer
@@ -164,6 +164,7 @@ class Reconciler:
                     # Woken when the last awaited user is provisioned; the late check is a safety net
                     # for a wake-up skipped while a sync of this target failed.
                     _postpone(target, self._now() + self._config.awaiting_recheck)
+                    events = _waiting_for(target.role, inputs, waiting)
                 else:
                     target.synced_seq = seq
                     target.dirty_at = target.last_dirty_at = None
@@ -236,6 +237,13 @@ class _CountingApi:
     async def put(self, path: str, json: Any = None) -> dict[str, Any]:
         self.requests_sent += 1
         return await self._client.put(path, json)
+
+
+def _waiting_for(role: str, inputs: TargetInputs | None, waiting: set[str]) -> list[Any]:
+    """Tell each rotation shown in the schedule whom its sync waits for."""
+    sources = inputs.sources if inputs is not None else []
+    emails = sorted(waiting)[: limits.WAITING_FOR]
+    return [ScheduleSyncWaiting(rotation_id=s.rotation_id, role=role, waiting_for=emails) for s in sources]
 
 
 def _postpone(target: TargetSchedule, until: datetime) -> None:

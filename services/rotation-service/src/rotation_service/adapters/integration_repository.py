@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -10,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from oncall_contracts.values import PagerDutyAccount, SealedCredential
-from rotation_service.adapters.tables import IntegrationRow, SyncStatusRow
-from rotation_service.domain.integration import Integration, Mode, SyncStatus
+from rotation_service.adapters.tables import IntegrationRow, SyncStatusRow, UserProvisioningRow
+from rotation_service.domain.integration import Integration, Mode, SyncStatus, UserProvisioning
 
 
 def _to_integration(row: IntegrationRow) -> Integration:
@@ -99,12 +100,20 @@ class SqlSyncStatusRepository:
         row.schedule_id, row.schedule_url, row.layer_ids = schedule_id, schedule_url, list(layer_ids)
         row.synced_until, row.last_synced_at = synced_until, at
         row.last_error, row.last_error_retryable, row.last_error_at = None, None, None
+        row.waiting_for, row.waiting_reported_at = [], None
 
     async def record_failed(
         self, rotation_id: str, role: str, *, reason: str, retryable: bool, at: datetime
     ) -> None:
         row = await self._row(rotation_id, role)
         row.last_error, row.last_error_retryable, row.last_error_at = reason, retryable, at
+        row.waiting_for, row.waiting_reported_at = [], None
+
+    async def record_waiting(
+        self, rotation_id: str, role: str, *, waiting_for: list[str], at: datetime
+    ) -> None:
+        row = await self._row(rotation_id, role)
+        row.waiting_for, row.waiting_reported_at = list(waiting_for), at
 
     async def clear(self, rotation_id: str) -> None:
         await self._session.execute(
@@ -117,3 +126,31 @@ class SqlSyncStatusRepository:
             row = SyncStatusRow(rotation_id=rotation_id, role=role)
             self._session.add(row)
         return row
+
+
+class SqlUserProvisioningRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def record(self, outcome: UserProvisioning) -> None:
+        key = (outcome.account_key, outcome.email)
+        row = await self._session.get(UserProvisioningRow, key, with_for_update=True)
+        if row is None:
+            self._session.add(UserProvisioningRow(**asdict(outcome)))
+        elif row.at <= outcome.at:
+            row.provisioned, row.reason, row.retryable, row.at = (
+                outcome.provisioned,
+                outcome.reason,
+                outcome.retryable,
+                outcome.at,
+            )
+
+    async def for_emails(self, account_key: str, emails: Iterable[str]) -> dict[str, UserProvisioning]:
+        wanted = sorted(set(emails))
+        if not wanted:
+            return {}
+        statement = select(UserProvisioningRow).where(
+            col(UserProvisioningRow.account_key) == account_key, col(UserProvisioningRow.email).in_(wanted)
+        )
+        rows: Sequence[UserProvisioningRow] = (await self._session.execute(statement)).scalars().all()
+        return {row.email: UserProvisioning(**row.model_dump()) for row in rows}

@@ -121,3 +121,19 @@ class SyncStatusRow(Table, table=True):
     last_error: str | None = Field(default=None, max_length=limits.REASON)
     last_error_retryable: bool | None = None
     last_error_at: datetime | None = _utc(default=None, nullable=True)
+    # The e-mails the sync last said it waits for (a ScheduleSyncWaiting), and when.
+    waiting_for: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    waiting_reported_at: datetime | None = _utc(default=None, nullable=True)
+
+
+class UserProvisioningRow(Table, table=True):
+    """What user-provisioner last reported for one e-mail in one PagerDuty account."""
+
+    __tablename__ = "user_provisioning"
+
+    account_key: str = Field(primary_key=True, max_length=limits.ACCOUNT_KEY)
+    email: str = Field(primary_key=True, max_length=limits.EMAIL)
+    provisioned: bool
+    reason: str | None = Field(default=None, max_length=limits.REASON)
+    retryable: bool | None = None
+    at: datetime = _utc()

@@ -11,7 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from oncall_platform.inbox import record_once
 from oncall_platform.outbox import Outbox, PendingEvents
-from rotation_service.adapters.integration_repository import SqlIntegrationRepository, SqlSyncStatusRepository
+from rotation_service.adapters.integration_repository import (
+    SqlIntegrationRepository,
+    SqlSyncStatusRepository,
+    SqlUserProvisioningRepository,
+)
 from rotation_service.adapters.rotation_repository import SqlRotationRepository
 from rotation_service.service_layer.unit_of_work import UnitOfWork
 
@@ -37,6 +41,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.rotations = SqlRotationRepository(self.session)
         self.integrations = SqlIntegrationRepository(self.session)
         self.sync_status = SqlSyncStatusRepository(self.session)
+        self.user_provisioning = SqlUserProvisioningRepository(self.session)
         self._events = PendingEvents()
         self.outbox = self._events
         return self

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -39,3 +40,57 @@ class SyncStatus:
     last_error: str | None
     last_error_retryable: bool | None
     last_error_at: datetime | None
+    waiting_for: list[str] = field(default_factory=list)  # e-mails with no PagerDuty user yet
+    waiting_reported_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class UserProvisioning:
+    """What user-provisioner last reported for one e-mail in one PagerDuty account."""
+
+    account_key: str
+    email: str
+    provisioned: bool
+    reason: str | None  # why it failed
+    retryable: bool | None  # the provisioner tries a retryable failure again by itself
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AwaitedPerson:
+    """Someone the rotation's PagerDuty sync waits for: `pending` while the user is being created,
+    `failed` when the provisioner reported why it could not (`reason`)."""
+
+    email: str
+    name: str | None
+    state: Literal["pending", "failed"]
+    reason: str | None
+    retryable: bool | None
+
+
+def awaited_people(
+    statuses: Iterable[SyncStatus],
+    provisioning: Mapping[str, UserProvisioning],
+    names: Mapping[str, str],
+) -> list[AwaitedPerson]:
+    """Whom the sync waits for, by e-mail: what pd-sync reported, less those provisioned since, with
+    the provisioner's latest word on each (`provisioning` by e-mail, in the integration's account)."""
+    awaited: dict[str, AwaitedPerson] = {}
+    for status in statuses:
+        for email in status.waiting_for:
+            outcome = provisioning.get(email)
+            if outcome is not None and outcome.provisioned and _after(outcome.at, status.waiting_reported_at):
+                continue
+            failed = outcome is not None and not outcome.provisioned
+            awaited[email] = AwaitedPerson(
+                email=email,
+                name=names.get(email),
+                state="failed" if failed else "pending",
+                reason=outcome.reason if failed and outcome is not None else None,
+                retryable=outcome.retryable if failed and outcome is not None else None,
+            )
+    return [awaited[email] for email in sorted(awaited)]
+
+
+def _after(at: datetime, reported_at: datetime | None) -> bool:
+    return reported_at is None or at >= reported_at

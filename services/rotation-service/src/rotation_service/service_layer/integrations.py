@@ -7,13 +7,13 @@ only the sealed credential, bound to the PagerDuty account key, which pd-sync-se
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from oncall_contracts.credentials import CredentialSealer
 from oncall_contracts.rotation import v1
 from oncall_contracts.values import PagerDutyAccount
-from rotation_service.domain.integration import Integration, SyncStatus
+from rotation_service.domain.integration import AwaitedPerson, Integration, SyncStatus
 from rotation_service.domain.model import CoverageWindow
 from rotation_service.domain.rotation import Rotation
 from rotation_service.service_layer.errors import InvalidInput
@@ -109,6 +109,7 @@ class OwnSchedule:
 class IntegrationView:
     integration: Integration
     statuses: list[SyncStatus]
+    waiting_for: list[AwaitedPerson] = field(default_factory=list)
 
 
 def seal_own(

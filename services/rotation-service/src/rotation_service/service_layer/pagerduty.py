@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from oncall_contracts.credentials import CredentialSealer
 from oncall_platform.clock import Clock
-from rotation_service.domain.integration import Integration
+from rotation_service.domain.integration import Integration, awaited_people
 from rotation_service.domain.rotation import Rotation
 from rotation_service.service_layer import integrations
 from rotation_service.service_layer.coverage_overlap import coverage_overlaps
@@ -61,11 +61,15 @@ class PagerDutyService:
 
     async def view(self, rotation_id: str) -> IntegrationView:
         async with self._uow() as uow:
-            await load(uow, rotation_id, for_update=False)
+            rotation = await load(uow, rotation_id, for_update=False)
             integration = await uow.integrations.get(rotation_id)
             if integration is None:
                 raise NotFound(f"PagerDuty integration of rotation {rotation_id}")
-            return IntegrationView(integration, await uow.sync_status.for_rotation(rotation_id))
+            statuses = await uow.sync_status.for_rotation(rotation_id)
+            emails = {email for status in statuses for email in status.waiting_for}
+            provisioning = await uow.user_provisioning.for_emails(integration.account.key, emails)
+            names = {email: member.name for email, member in rotation.members.items()}
+            return IntegrationView(integration, statuses, awaited_people(statuses, provisioning, names))
 
     async def remove(self, rotation_id: str, actor: str) -> None:
         now = self._clock()

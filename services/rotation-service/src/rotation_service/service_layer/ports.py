@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from oncall_contracts.envelope import Envelope
-from rotation_service.domain.integration import Integration, SyncStatus
+from rotation_service.domain.integration import Integration, SyncStatus, UserProvisioning
 from rotation_service.domain.listing import ListingPosition, RotationOverview, RotationSummary
 from rotation_service.domain.rotation import Rotation
 
@@ -69,16 +69,32 @@ class SyncStatusRepository(Protocol):
         synced_until: datetime,
         at: datetime,
     ) -> None:
-        """A successful sync; clears the last error."""
+        """A successful sync; clears the last error and whom it waited for."""
         ...
 
     async def record_failed(
         self, rotation_id: str, role: str, *, reason: str, retryable: bool, at: datetime
     ) -> None:
-        """A failed sync; keeps what the last successful one recorded."""
+        """A failed sync; keeps what the last successful one recorded; the sync waits for no one."""
+        ...
+
+    async def record_waiting(
+        self, rotation_id: str, role: str, *, waiting_for: list[str], at: datetime
+    ) -> None:
+        """The sync waits for users for these e-mails (replacing whom it waited for before)."""
         ...
 
     async def clear(self, rotation_id: str) -> None: ...
+
+
+class UserProvisioningRepository(Protocol):
+    async def record(self, outcome: UserProvisioning) -> None:
+        """Keeps the later of `outcome` and what is recorded for its account and e-mail."""
+        ...
+
+    async def for_emails(self, account_key: str, emails: Iterable[str]) -> dict[str, UserProvisioning]:
+        """The recorded outcomes in the account, by e-mail (e-mails never reported are absent)."""
+        ...
 
 
 class EventOutbox(Protocol):

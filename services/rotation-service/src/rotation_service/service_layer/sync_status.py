@@ -1,15 +1,29 @@
-"""Applies pd-sync-service's ScheduleSynced / ScheduleSyncFailed to the sync status users see."""
+"""Applies pd-sync-service's sync results (synced, failed, waiting for users) and user-provisioner's
+outcomes (a user provisioned or not, and why) to the sync status users see."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from oncall_contracts.envelope import Envelope
-from oncall_contracts.pagerduty.v1 import ScheduleSynced, ScheduleSyncFailed
+from oncall_contracts.pagerduty.v1 import (
+    PagerDutyUserProvisioned,
+    ScheduleSynced,
+    ScheduleSyncFailed,
+    ScheduleSyncWaiting,
+    UserProvisioningFailed,
+)
 from oncall_platform.clock import Clock
+from rotation_service.domain.integration import UserProvisioning
 from rotation_service.service_layer.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
-HANDLED_EVENTS = (ScheduleSynced, ScheduleSyncFailed)
+HANDLED_EVENTS = (
+    ScheduleSynced,
+    ScheduleSyncFailed,
+    ScheduleSyncWaiting,
+    PagerDutyUserProvisioned,
+    UserProvisioningFailed,
+)
 
 
 class SyncStatusRecorder:
@@ -41,4 +55,26 @@ class SyncStatusRecorder:
                 reason=payload.reason,
                 retryable=payload.retryable,
                 at=envelope.occurred_at,
+            )
+        elif isinstance(payload, ScheduleSyncWaiting):
+            await uow.sync_status.record_waiting(
+                payload.rotation_id,
+                payload.role,
+                waiting_for=list(payload.waiting_for),
+                at=envelope.occurred_at,
+            )
+        elif isinstance(payload, PagerDutyUserProvisioned):
+            await uow.user_provisioning.record(
+                UserProvisioning(payload.account.key, payload.email, True, None, None, envelope.occurred_at)
+            )
+        elif isinstance(payload, UserProvisioningFailed):
+            await uow.user_provisioning.record(
+                UserProvisioning(
+                    payload.account.key,
+                    payload.email,
+                    False,
+                    payload.reason,
+                    payload.retryable,
+                    envelope.occurred_at,
+                )
             )

@@ -13,6 +13,7 @@ from rotation_service.service_layer.ports import (
     IntegrationRepository,
     RotationRepository,
     SyncStatusRepository,
+    UserProvisioningRepository,
 )
 
 
@@ -22,6 +23,7 @@ class UnitOfWork(abc.ABC):
     rotations: RotationRepository
     integrations: IntegrationRepository
     sync_status: SyncStatusRepository
+    user_provisioning: UserProvisioningRepository
     outbox: EventOutbox
 
     async def __aenter__(self) -> Self:

@@ -11,9 +11,17 @@ from rotation_fakes import FakeDatabase
 
 from oncall_contracts.credentials import CredentialSealer, generate_key
 from oncall_contracts.envelope import Envelope
-from oncall_contracts.pagerduty.v1 import ScheduleSynced, ScheduleSyncFailed
+from oncall_contracts.pagerduty.v1 import (
+    PagerDutyUserProvisioned,
+    ScheduleSynced,
+    ScheduleSyncFailed,
+    ScheduleSyncWaiting,
+    UserProvisioningFailed,
+)
 from oncall_contracts.rotation import v1
+from oncall_contracts.values import PagerDutyAccount
 from oncall_platform.consumer import committing
+from rotation_service.domain.integration import AwaitedPerson
 from rotation_service.domain.model import CoverageWindow, RotationSpec
 from rotation_service.service_layer.errors import Forbidden, InvalidInput
 from rotation_service.service_layer.integrations import OwnSchedule
@@ -193,6 +201,43 @@ async def test_sync_results_are_recorded_and_a_failure_keeps_the_last_sync(db: F
         True,
         NOW,
     )
+
+
+async def test_the_status_names_whom_the_sync_waits_for_with_the_provisioners_word(
+    db: FakeDatabase, rotations: RotationService, pagerduty: PagerDutyService
+) -> None:
+    rotation = await rotations.create(ADMIN, "Payments", DAY)
+    for email, name in [("ada@example.com", "Ada"), ("bob@example.com", "Bob")]:
+        await rotations.add_member(rotation.id, ADMIN, email, name, "Europe/Paris")
+    await pagerduty.configure_own(rotation.id, ADMIN, OwnSchedule("acme", API_KEY, "us"))
+    recorder = SyncStatusRecorder(db.unit_of_work, lambda: NOW)
+    acme, other = (
+        PagerDutyAccount(subdomain="acme", region="us"),
+        PagerDutyAccount(subdomain="globex", region="us"),
+    )
+    emails = ["ada@example.com", "bob@example.com", "cy@example.com"]
+    for payload, at in [
+        # Ada's user was provisioned once, then (say) deleted in PagerDuty: the sync waits again.
+        (PagerDutyUserProvisioned(account=acme, email=emails[0], user_id="PADA", name="Ada"), -5),
+        (UserProvisioningFailed(account=other, email=emails[1], reason="other account", retryable=False), 0),
+        (ScheduleSyncWaiting(rotation_id=rotation.id, role="primary", waiting_for=emails), 0),
+        (UserProvisioningFailed(account=acme, email=emails[1], reason="e-mail refused", retryable=False), 1),
+        (PagerDutyUserProvisioned(account=acme, email=emails[2], user_id="PCY", name="Cy"), 2),  # arrived
+    ]:
+        await _record(
+            recorder, Envelope.new(payload, producer="test", occurred_at=NOW + timedelta(seconds=at))
+        )
+
+    waiting = (await pagerduty.view(rotation.id)).waiting_for
+
+    assert waiting == [
+        AwaitedPerson("ada@example.com", "Ada", "pending", None, None),
+        AwaitedPerson("bob@example.com", "Bob", "failed", "e-mail refused", False),
+    ]
+    await _record(
+        recorder, _synced(rotation.id).model_copy(update={"occurred_at": NOW + timedelta(seconds=3)})
+    )
+    assert (await pagerduty.view(rotation.id)).waiting_for == []
 
 
 async def _record(recorder: SyncStatusRecorder, envelope: Envelope[Any]) -> None:

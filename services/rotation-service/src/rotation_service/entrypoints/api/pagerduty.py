@@ -15,6 +15,7 @@ from rotation_service.entrypoints.api.schemas import (
     PagerDutyOut,
     ScheduleStatus,
     SyncError,
+    WaitingFor,
 )
 from rotation_service.service_layer import integrations
 from rotation_service.service_layer.integrations import IntegrationView
@@ -55,6 +56,16 @@ def _out(view: IntegrationView) -> PagerDutyOut:
         ],
         last_sync=max(synced) if synced else None,
         last_error=last_error,
+        waiting_for=[
+            WaitingFor(
+                email=person.email,
+                name=person.name,
+                provisioning=person.state,
+                reason=person.reason,
+                retryable=person.retryable,
+            )
+            for person in view.waiting_for
+        ],
     )
 
 

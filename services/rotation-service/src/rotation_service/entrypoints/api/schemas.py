@@ -233,6 +233,18 @@ class SyncError(BaseModel):
     at: datetime | None
 
 
+class WaitingFor(BaseModel):
+    """Someone the sync waits for: no PagerDuty user in the account yet. `provisioning` is `pending`
+    while the user is being created, `failed` with the provisioner's `reason` when it could not be
+    (`retryable`: the provisioner tries again by itself)."""
+
+    email: str
+    name: str | None
+    provisioning: Literal["pending", "failed"]
+    reason: str | None
+    retryable: bool | None
+
+
 class PagerDutyOut(BaseModel):
     """The integration as users see it; the API key is never part of it."""
 
@@ -245,6 +257,9 @@ class PagerDutyOut(BaseModel):
     schedules: list[ScheduleStatus]
     last_sync: datetime | None
     last_error: SyncError | None
+    waiting_for: list[WaitingFor] = Field(
+        default_factory=list, description="whom the sync waits for before it writes the schedule"
+    )
 
 
 class MergeCandidate(BaseModel):
