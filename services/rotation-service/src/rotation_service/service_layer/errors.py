@@ -24,3 +24,7 @@ class InvalidInput(ServiceError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class Conflict(ServiceError):
+    """The change would break an agreement with another rotation (e.g. of a merged schedule)."""

@@ -6,8 +6,7 @@ from oncall_contracts.credentials import CredentialSealer
 from oncall_platform.clock import Clock
 from rotation_service.domain.integration import Integration, awaited_people
 from rotation_service.domain.rotation import Rotation
-from rotation_service.service_layer import integrations
-from rotation_service.service_layer.coverage_overlap import coverage_overlaps
+from rotation_service.service_layer import integrations, merges
 from rotation_service.service_layer.errors import InvalidInput, NotFound
 from rotation_service.service_layer.integrations import IntegrationView, OwnSchedule
 from rotation_service.service_layer.rotations import load, require_admin
@@ -90,9 +89,33 @@ class PagerDutyService:
                 if integration.mode != "own" or integration.rotation_id == rotation_id:
                     continue
                 target = await load(uow, integration.rotation_id, for_update=False)
-                if not await self._overlapping(uow, rotation, target):
+                if not await merges.overlapping(uow, rotation.spec, rotation.id, target):
                     candidates.append(target)
             return candidates
+
+    async def merges(self, target_rotation_id: str) -> list[tuple[Integration, Rotation]]:
+        """The rotations merged into the target's PagerDuty schedule."""
+        async with self._uow() as uow:
+            await load(uow, target_rotation_id, for_update=False)
+            return await merges.merged_rotations(uow, target_rotation_id)
+
+    async def end_merge(self, target_rotation_id: str, actor: str, merged_rotation_id: str) -> None:
+        """The target's administrators stop a rotation's layer in their schedule (IntegrationRemoved
+        for the merged rotation: pd-sync ends its layer there)."""
+        now = self._clock()
+        async with self._uow() as uow:
+            target = await load(uow, target_rotation_id)
+            require_admin(target, actor)
+            await uow.rotations.get(merged_rotation_id)  # lock it before changing its integration
+            integration = await uow.integrations.get(merged_rotation_id)
+            if (
+                integration is None
+                or integration.mode != "merge"
+                or (integration.target_rotation_id != target_rotation_id)
+            ):
+                raise NotFound(f"merge of rotation {merged_rotation_id} into {target_rotation_id}")
+            await integrations.remove(uow, merged_rotation_id, now)
+            await uow.commit()
 
     async def _merge_target(self, uow: UnitOfWork, merge_with: str) -> tuple[Rotation, Integration]:
         target = await uow.rotations.get(merge_with, for_update=False)
@@ -113,18 +136,9 @@ class PagerDutyService:
             raise InvalidInput("mode", "other rotations are merged into this rotation's schedule")
 
     async def _refuse_overlap(self, uow: UnitOfWork, rotation: Rotation, target: Rotation) -> None:
-        if await self._overlapping(uow, rotation, target):
+        if await merges.overlapping(uow, rotation.spec, rotation.id, target):
             raise InvalidInput(
                 "merge_with",
                 "coverage windows overlap with the target schedule's rotations; a merged "
                 "rotation must cover a different part of the day",
             )
-
-    async def _overlapping(self, uow: UnitOfWork, rotation: Rotation, target: Rotation) -> bool:
-        layers = [target.spec]
-        for merged in await uow.integrations.merged_into(target.id):
-            if merged.rotation_id != rotation.id:
-                other = await uow.rotations.get(merged.rotation_id, for_update=False)
-                if other is not None:
-                    layers.append(other.spec)
-        return any(coverage_overlaps(rotation.spec, layer) for layer in layers)

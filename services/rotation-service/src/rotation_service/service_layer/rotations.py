@@ -13,7 +13,7 @@ from rotation_service.domain.errors import InvalidRotation
 from rotation_service.domain.listing import ListingPosition, RotationOverview
 from rotation_service.domain.model import Interval, Member, RotationSpec, Shift
 from rotation_service.domain.rotation import Rotation
-from rotation_service.service_layer import integrations
+from rotation_service.service_layer import integrations, merges
 from rotation_service.service_layer.errors import Forbidden, InvalidInput, NotFound
 from rotation_service.service_layer.event_mapping import domain_envelopes
 from rotation_service.service_layer.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -85,8 +85,10 @@ class RotationService:
             rotation = await load(uow, rotation_id)
             if admin_only:
                 require_admin(rotation, actor)
-            before = integrations.synced_settings(rotation)
+            before, spec_before = integrations.synced_settings(rotation), rotation.spec
             result = command(rotation, now)
+            if rotation.spec != spec_before:
+                await merges.check_settings_change(uow, rotation, actor)
             await uow.rotations.save(rotation)
             await record(uow, rotation, now)
             if integrations.synced_settings(rotation) != before:

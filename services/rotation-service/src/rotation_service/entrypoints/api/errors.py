@@ -21,7 +21,7 @@ from rotation_service.domain.errors import (
     UnknownMember,
     UnknownShift,
 )
-from rotation_service.service_layer.errors import Forbidden, InvalidInput, NotFound
+from rotation_service.service_layer.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
 def _unprocessable(loc: Sequence[str | int], message: str, kind: str = "value_error") -> JSONResponse:
@@ -84,4 +84,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(UnknownShift, _status(status.HTTP_404_NOT_FOUND))
     app.add_exception_handler(Forbidden, _status(status.HTTP_403_FORBIDDEN))
     app.add_exception_handler(DuplicateMember, _status(status.HTTP_409_CONFLICT))
+    app.add_exception_handler(Conflict, _status(status.HTTP_409_CONFLICT))
     app.add_exception_handler(DBAPIError, _database_connection_lost)

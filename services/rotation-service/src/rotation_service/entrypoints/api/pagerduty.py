@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
+from rotation_service.domain.model import RotationSpec
 from rotation_service.entrypoints.api.auth import CurrentUser
 from rotation_service.entrypoints.api.dependencies import PagerDuty
 from rotation_service.entrypoints.api.schemas import (
     Account,
     Coverage,
     MergeCandidate,
+    MergedRotation,
     OwnSchedule,
     PagerDutyConfig,
     PagerDutyOut,
@@ -21,6 +23,10 @@ from rotation_service.service_layer import integrations
 from rotation_service.service_layer.integrations import IntegrationView
 
 router = APIRouter(prefix="/v1/rotations/{rotation_id}/pagerduty", tags=["pagerduty"])
+
+
+def _coverage(spec: RotationSpec) -> Coverage | None:
+    return Coverage(start=spec.coverage.start, end=spec.coverage.end) if spec.coverage else None
 
 
 def _out(view: IntegrationView) -> PagerDutyOut:
@@ -101,9 +107,33 @@ async def merge_candidates(rotation_id: str, user: CurrentUser, pagerduty: Pager
             rotation_id=r.id,
             name=r.name,
             time_zone=r.spec.time_zone,
-            coverage=Coverage(start=r.spec.coverage.start, end=r.spec.coverage.end)
-            if r.spec.coverage
-            else None,
+            coverage=_coverage(r.spec),
         )
         for r in await pagerduty.merge_candidates(rotation_id)
     ]
+
+
+@router.get("/merges")
+async def merges(rotation_id: str, user: CurrentUser, pagerduty: PagerDuty) -> list[MergedRotation]:
+    """The rotations merged into this rotation's PagerDuty schedule (each writes a layer into it)."""
+    return [
+        MergedRotation(
+            rotation_id=merged.id,
+            name=merged.name,
+            time_zone=merged.spec.time_zone,
+            coverage=_coverage(merged.spec),
+            backup=merged.spec.backup,
+            admins=merged.sorted_admins,
+            merged_at=integration.configured_at,
+        )
+        for integration, merged in await pagerduty.merges(rotation_id)
+    ]
+
+
+@router.delete("/merges/{merged_rotation_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def end_merge(
+    rotation_id: str, merged_rotation_id: str, user: CurrentUser, pagerduty: PagerDuty
+) -> None:
+    """This rotation's administrators end a merge: the merged rotation's layer leaves the schedule
+    and that rotation stops syncing (its administrators may set up PagerDuty again)."""
+    await pagerduty.end_merge(rotation_id, user, merged_rotation_id)

@@ -267,3 +267,15 @@ class MergeCandidate(BaseModel):
     name: str
     time_zone: str
     coverage: Coverage | None
+
+
+class MergedRotation(BaseModel):
+    """A rotation that writes its layer into this rotation's PagerDuty schedule."""
+
+    rotation_id: str
+    name: str
+    time_zone: str
+    coverage: Coverage | None
+    backup: bool
+    admins: list[str]
+    merged_at: datetime
