@@ -73,7 +73,8 @@ async def test_the_merged_rotations_admin_alone_cannot_change_its_settings(
     response = await _patch(client, api, night, NIGHT_TEAM, **change)
 
     assert response.status_code == 409, response.text
-    assert "Day" in response.json()["detail"] and DAY_TEAM in response.json()["detail"]
+    assert "Day" in response.json()["detail"]
+    assert DAY_TEAM in response.json()["detail"]
     assert await _coverage(client, api, night) == NIGHT
 
 
