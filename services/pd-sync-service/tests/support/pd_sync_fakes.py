@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from oncall_testing.unit_of_work import InMemoryDatabase, InMemoryUnitOfWork
 from pd_sync_service.domain.records import IntegrationRecord, RotationSettings, ShiftRecord, TargetSchedule
 from pd_sync_service.service_layer.ports import OnCall
 from pd_sync_service.service_layer.unit_of_work import UnitOfWork
@@ -220,49 +221,40 @@ class FakeOutbox:
         self._state.outbox.extend(payloads)
 
 
-class FakeUnitOfWork(UnitOfWork):
+class FakeUnitOfWork(InMemoryUnitOfWork[State], UnitOfWork):
+    database: FakeDatabase
+
     def __init__(self, database: FakeDatabase) -> None:
-        self._database = database
         self._held: set[TargetKey] = set()
+        super().__init__(database)
 
-    async def __aenter__(self) -> FakeUnitOfWork:
-        self._begin()
-        return self
-
-    def _begin(self) -> None:
-        self._working = copy.deepcopy(self._database.committed)
-        self.rotations = FakeRotations(self._working)
-        self.shifts = FakeShifts(self._working)
-        self.integrations = FakeIntegrations(self._working)
-        self.users = FakeUsers(self._working)
-        self.awaited = FakeAwaitedUsers(self._working)
-        self.targets = FakeTargets(self._working, self._database, self._held)
-        self.outbox = FakeOutbox(self._working)
-
-    async def first_time(self, consumer: str, event_id: uuid.UUID) -> bool:
-        seen = (consumer, event_id) in self._working.processed
-        self._working.processed.add((consumer, event_id))
-        return not seen
+    def attach(self, working: State) -> None:
+        self.rotations = FakeRotations(working)
+        self.shifts = FakeShifts(working)
+        self.integrations = FakeIntegrations(working)
+        self.users = FakeUsers(working)
+        self.awaited = FakeAwaitedUsers(working)
+        self.targets = FakeTargets(working, self.database, self._held)
+        self.outbox = FakeOutbox(working)
 
     async def commit(self) -> None:
-        self._database.committed = self._working
         self._release()
-        self._begin()
+        await super().commit()
 
     async def rollback(self) -> None:
         self._release()
-        self._begin()
+        await super().rollback()
 
     def _release(self) -> None:
-        self._database.held -= self._held
+        self.database.held -= self._held
         self._held.clear()
 
 
-class FakeDatabase:
+class FakeDatabase(InMemoryDatabase[State]):
     """The committed state; `unit_of_work` is the factory the service layer takes."""
 
     def __init__(self) -> None:
-        self.committed = State()
+        super().__init__(State())
         self.held: set[TargetKey] = set()  # targets claimed by a unit of work not yet ended
 
     def unit_of_work(self) -> FakeUnitOfWork:

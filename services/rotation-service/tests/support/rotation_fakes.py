@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from oncall_contracts.envelope import Envelope
+from oncall_testing.unit_of_work import InMemoryDatabase, InMemoryUnitOfWork
 from rotation_service.domain.integration import Integration, SyncStatus, UserProvisioning
 from rotation_service.domain.listing import ListingPosition, RotationOverview, RotationSummary
 from rotation_service.domain.rotation import Rotation
@@ -202,39 +203,20 @@ class FakeOutbox:
         self._state.outbox.extend(envelopes)
 
 
-class FakeUnitOfWork(UnitOfWork):
-    def __init__(self, database: FakeDatabase) -> None:
-        self._database = database
-
-    async def __aenter__(self) -> FakeUnitOfWork:
-        self._working = copy.deepcopy(self._database.committed)
-        self.rotations = FakeRotationRepository(self._working)
-        self.integrations = FakeIntegrationRepository(self._working)
-        self.sync_status = FakeSyncStatusRepository(self._working)
-        self.user_provisioning = FakeUserProvisioningRepository(self._working)
-        self.outbox = FakeOutbox(self._working)
-        return self
-
-    async def first_time(self, consumer: str, event_id: uuid.UUID) -> bool:
-        seen = (consumer, event_id) in self._working.processed
-        self._working.processed.add((consumer, event_id))
-        return not seen
-
-    async def commit(self) -> None:
-        self._database.committed = self._working
-        self._database.commits += 1
-        self._working = copy.deepcopy(self._working)
-
-    async def rollback(self) -> None:
-        self._working = copy.deepcopy(self._database.committed)
+class FakeUnitOfWork(InMemoryUnitOfWork[InMemoryState], UnitOfWork):
+    def attach(self, working: InMemoryState) -> None:
+        self.rotations = FakeRotationRepository(working)
+        self.integrations = FakeIntegrationRepository(working)
+        self.sync_status = FakeSyncStatusRepository(working)
+        self.user_provisioning = FakeUserProvisioningRepository(working)
+        self.outbox = FakeOutbox(working)
 
 
-class FakeDatabase:
+class FakeDatabase(InMemoryDatabase[InMemoryState]):
     """The committed state; `unit_of_work` is the factory the services take."""
 
     def __init__(self) -> None:
-        self.committed = InMemoryState()
-        self.commits = 0
+        super().__init__(InMemoryState())
 
     def unit_of_work(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self)

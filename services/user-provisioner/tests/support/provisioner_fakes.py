@@ -7,12 +7,12 @@ unit of work works on a copy of the committed state and replaces it on commit; c
 
 from __future__ import annotations
 
-import copy
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from oncall_contracts import SealedCredential
+from oncall_testing.unit_of_work import InMemoryDatabase, InMemoryUnitOfWork
 from user_provisioner.domain.model import (
     Account,
     AccountRejected,
@@ -103,38 +103,21 @@ class InMemoryRotationState:
         )
 
 
-class InMemoryUnitOfWork(UnitOfWork):
-    def __init__(self, store: InMemoryProvisionerStore) -> None:
-        self._store = store
-
-    async def __aenter__(self) -> InMemoryUnitOfWork:
-        self._working = copy.deepcopy(self._store.committed)
-        self.rotations = InMemoryRotationState(self._working)
-        return self
-
-    async def first_time(self, consumer: str, event_id: uuid.UUID) -> bool:
-        seen = (consumer, event_id) in self._working.processed
-        self._working.processed.add((consumer, event_id))
-        return not seen
-
-    async def commit(self) -> None:
-        self._store.committed = self._working
-        self._working = copy.deepcopy(self._working)
-
-    async def rollback(self) -> None:
-        self._working = copy.deepcopy(self._store.committed)
+class FoldingUnitOfWork(InMemoryUnitOfWork[State], UnitOfWork):
+    def attach(self, working: State) -> None:
+        self.rotations = InMemoryRotationState(working)
 
 
-class InMemoryProvisionerStore:
+class InMemoryProvisionerStore(InMemoryDatabase[State]):
     """The `WorkQueue` port (each call its own transaction) and the units of work that fold events."""
 
     def __init__(self) -> None:
-        self.committed = State()
+        super().__init__(State())
         self.published: list[tuple[str, str]] = []  # the announcements, written with their outcomes
         self.failures: list[tuple[str, str, bool]] = []
 
-    def unit_of_work(self) -> InMemoryUnitOfWork:
-        return InMemoryUnitOfWork(self)
+    def unit_of_work(self) -> FoldingUnitOfWork:
+        return FoldingUnitOfWork(self)
 
     async def accounts_with_due_work(self, now: datetime) -> list[str]:
         return sorted({key for (key, _), work in self.committed.pending.items() if work.claimable(now)})

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import abc
-import uuid
 from collections.abc import Callable
-from types import TracebackType
-from typing import Self
 
+from oncall_platform import unit_of_work
 from pd_sync_service.service_layer.ports import (
     AwaitedUserRepository,
     IntegrationRepository,
@@ -19,8 +16,8 @@ from pd_sync_service.service_layer.ports import (
 )
 
 
-class UnitOfWork(abc.ABC):
-    """`async with uow:` opens a transaction; nothing is kept unless `commit()` is awaited."""
+class UnitOfWork(unit_of_work.UnitOfWork):
+    """The repositories the folding and the reconciler work with, and the results they publish."""
 
     rotations: RotationRepository
     shifts: ShiftRepository
@@ -29,28 +26,6 @@ class UnitOfWork(abc.ABC):
     awaited: AwaitedUserRepository
     targets: TargetRepository
     outbox: ResultOutbox
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.rollback()
-
-    @abc.abstractmethod
-    async def first_time(self, consumer: str, event_id: uuid.UUID) -> bool:
-        """Records that `consumer` applied the event; False when it had before (skip it)."""
-
-    @abc.abstractmethod
-    async def commit(self) -> None: ...
-
-    @abc.abstractmethod
-    async def rollback(self) -> None:
-        """Drops whatever was not committed (a no-op after `commit`)."""
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from types import TracebackType
-from typing import Self
 
 from sqlalchemy import ColumnElement, Table, and_, delete, exists, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from oncall_contracts import SealedCredential, limits
+from oncall_platform import unit_of_work
 from oncall_platform.database import insert_ignore, upsert
-from oncall_platform.inbox import record_once
 from oncall_platform.outbox import Outbox
 from user_provisioner.adapters import results
 from user_provisioner.adapters.tables import Membership, PendingUser, ProvisionedUser, RotationAccount
@@ -119,38 +116,11 @@ class FoldedState:
         return found.first() is not None
 
 
-class SqlUnitOfWork(UnitOfWork):
-    """One transaction on its own connection."""
+class SqlUnitOfWork(unit_of_work.SqlUnitOfWork, UnitOfWork):
+    """Folds one event; its outcomes are written by the store, so it adds no events of its own."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-
-    async def __aenter__(self) -> Self:
-        self._conn = await self._engine.connect()
-        self._transaction: AsyncTransaction = await self._conn.begin()
-        self.rotations = FoldedState(self._conn)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        try:
-            await self.rollback()
-        finally:
-            await self._conn.close()
-
-    async def first_time(self, consumer: str, event_id: uuid.UUID) -> bool:
-        return await record_once(self._conn, consumer, event_id)
-
-    async def commit(self) -> None:
-        await self._transaction.commit()
-
-    async def rollback(self) -> None:
-        if self._transaction.is_active:
-            await self._transaction.rollback()
+    async def attach(self, session: AsyncSession) -> None:
+        self.rotations = FoldedState(await session.connection())
 
 
 class ProvisionerStore:
@@ -162,11 +132,12 @@ class ProvisionerStore:
         self, engine: AsyncEngine, outbox: Outbox, wake_relay: Callable[[], None] = lambda: None
     ) -> None:
         self._engine = engine
+        self._sessions = async_sessionmaker(engine)
         self._outbox = outbox
         self._wake_relay = wake_relay
 
     def unit_of_work(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._engine)
+        return SqlUnitOfWork(self._sessions)
 
     async def accounts_with_due_work(self, now: datetime) -> list[str]:
         async with self._engine.connect() as conn:
