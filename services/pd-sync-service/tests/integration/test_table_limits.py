@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from oncall_platform.tables import schema
 from oncall_testing.databases import declared_text_lengths, text_column_lengths
-from pd_sync_service.adapters.orm import RotationRow
+from pd_sync_service.adapters.orm import Table
 from pd_sync_service.migrate import upgrade_database
 
 pytestmark = pytest.mark.integration
@@ -15,7 +16,7 @@ async def test_every_text_column_has_the_declared_maximum_length(database_url: s
     await upgrade_database(database_url)
 
     migrated = await text_column_lengths(database_url)
-    declared = declared_text_lengths(RotationRow.metadata)
+    declared = declared_text_lengths(schema(Table.metadata))
 
     assert migrated.pop("alembic_version.version_num") == 32
     assert {column: declared.get(column) for column in migrated} == migrated

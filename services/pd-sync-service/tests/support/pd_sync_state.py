@@ -12,7 +12,7 @@ from typing import Any
 from pd_sync_fakes import FakeDatabase
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import SQLModel, col
+from sqlmodel import col
 
 from oncall_contracts import (
     CredentialSealer,
@@ -24,8 +24,8 @@ from oncall_contracts import (
     registry,
 )
 from oncall_platform.database import make_async_engine
-from oncall_platform.inbox import ProcessedEvent
-from oncall_platform.outbox import Outbox
+from oncall_platform.outbox import Outbox, OutboxMessage
+from oncall_platform.tables import schema
 from oncall_testing.databases import create_database, drop_database
 from pd_sync_service.adapters import orm, repositories
 from pd_sync_service.adapters.unit_of_work import SqlUnitOfWork
@@ -37,7 +37,6 @@ ACCOUNT = PagerDutyAccount(subdomain="acme", region="us")
 SEALER = CredentialSealer({"k1": bytes(range(32))}, "k1")
 NOW = datetime(2026, 3, 20, 10, tzinfo=UTC)
 MONDAY = datetime(2026, 3, 23, 9, tzinfo=UTC)
-_TABLES = (orm.RotationRow, orm.TargetRow, ProcessedEvent)  # imported for SQLModel.metadata
 
 
 @contextlib.asynccontextmanager
@@ -61,7 +60,7 @@ async def postgres_sessions(server_url: str) -> AsyncIterator[async_sessionmaker
 async def _sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     engine = make_async_engine(database_url)
     async with engine.begin() as connection:
-        await connection.run_sync(SQLModel.metadata.create_all)
+        await connection.run_sync(schema(orm.Table.metadata).create_all)
     try:
         yield async_sessionmaker(engine, expire_on_commit=False)
     finally:
@@ -96,7 +95,7 @@ class SqlState:
 
     async def published(self) -> list[Any]:
         async with self.sessions() as session:
-            rows = await session.scalars(select(orm.OutboxMessage).order_by(col(orm.OutboxMessage.id)))
+            rows = await session.scalars(select(OutboxMessage).order_by(col(OutboxMessage.id)))
             return [registry.decode(row.value, row.headers).payload for row in rows]
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from oncall_contracts import registry
 from oncall_contracts.topics import Topics
-from rotation_service.adapters.tables import metadata
+from rotation_service.adapters.tables import Table
 from rotation_service.bootstrap import Container
 
 pytestmark = pytest.mark.integration
@@ -179,7 +179,7 @@ async def test_the_api_key_never_appears_in_plaintext(
     assert any(span.kind.name == "SERVER" and "pagerduty" in span.name for span in spans)
     assert all(API_KEY not in span_text(span) for span in spans)
     async with container.engine.connect() as connection:
-        for table in metadata.sorted_tables:
+        for table in Table.metadata.sorted_tables:
             rows = (await connection.execute(text(f'SELECT * FROM "{table.name}"'))).all()
             assert all(API_KEY not in repr(row) and needle not in repr(row).encode() for row in rows), (
                 table.name

@@ -14,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from oncall_contracts import CredentialSealer, Topics, generate_key, limits
 from oncall_platform.database import make_async_engine
 from oncall_platform.outbox import Outbox
+from oncall_platform.tables import schema
 from oncall_testing.databases import declared_text_lengths, text_column_lengths
 from user_provisioner.adapters.store import ProvisionerStore
-from user_provisioner.adapters.tables import Membership
+from user_provisioner.adapters.tables import Table
 from user_provisioner.domain.model import Account, Member, PagerDutyUser
 from user_provisioner.migrate import upgrade
 
@@ -42,7 +43,7 @@ async def test_every_text_column_has_the_declared_maximum_length(
     engine: AsyncEngine, database_url: str
 ) -> None:
     migrated = await text_column_lengths(database_url)
-    declared = declared_text_lengths(Membership.metadata)
+    declared = declared_text_lengths(schema(Table.metadata))
 
     assert migrated.pop("alembic_version.version_num") == 32
     assert {column: declared.get(column) for column in migrated} == migrated

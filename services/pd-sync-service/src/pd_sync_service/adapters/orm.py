@@ -9,7 +9,7 @@ from sqlalchemy import JSON, DateTime, Index, String
 from sqlmodel import Field, SQLModel
 
 from oncall_contracts import limits
-from oncall_platform.outbox import OutboxMessage
+from oncall_platform.tables import service_registry
 
 _ROTATION_ID = String(limits.ID)
 _EMAIL = String(limits.EMAIL)
@@ -19,10 +19,12 @@ _TIME_ZONE = String(limits.TIME_ZONE)
 _TIME_OF_DAY = String(limits.TIME_OF_DAY)
 _TRACE_CONTEXT = String(limits.TRACE_CONTEXT)
 
-__all__ = ["OutboxMessage"]  # the platform's outbox table is part of this service's schema
+
+class Table(SQLModel, registry=service_registry()):
+    """The base of this service's tables (a registry of their own)."""
 
 
-class RotationRow(SQLModel, table=True):
+class RotationRow(Table, table=True):
     """A rotation's settings as the latest IntegrationConfigured or Rotation* event gave them."""
 
     __tablename__ = "rotations"
@@ -35,7 +37,7 @@ class RotationRow(SQLModel, table=True):
     backup: bool = False
 
 
-class ShiftRow(SQLModel, table=True):
+class ShiftRow(Table, table=True):
     """The latest ShiftChanged of one shift (higher revisions replace lower ones)."""
 
     __tablename__ = "shifts"
@@ -50,7 +52,7 @@ class ShiftRow(SQLModel, table=True):
     cancelled: bool = False
 
 
-class IntegrationRow(SQLModel, table=True):
+class IntegrationRow(Table, table=True):
     """A rotation's PagerDuty integration; `active` is False after IntegrationRemoved.
 
     `credential` is the sealed API key (never the plaintext).
@@ -72,7 +74,7 @@ class IntegrationRow(SQLModel, table=True):
     configured_at: datetime = Field(sa_type=DateTime(timezone=True))
 
 
-class PagerDutyUserRow(SQLModel, table=True):
+class PagerDutyUserRow(Table, table=True):
     __tablename__ = "pagerduty_users"
 
     account_key: str = Field(primary_key=True, sa_type=_KEY)
@@ -80,7 +82,7 @@ class PagerDutyUserRow(SQLModel, table=True):
     user_id: str = Field(sa_type=String(limits.ID))
 
 
-class AwaitedUserRow(SQLModel, table=True):
+class AwaitedUserRow(Table, table=True):
     """An e-mail without a PagerDuty user that a target schedule needs: its sync waits for it."""
 
     __tablename__ = "awaited_users"
@@ -92,7 +94,7 @@ class AwaitedUserRow(SQLModel, table=True):
     role: str = Field(primary_key=True, sa_type=_ENUM)
 
 
-class TargetRow(SQLModel, table=True):
+class TargetRow(Table, table=True):
     """One PagerDuty schedule we manage: a target rotation's primary or backup schedule.
 
     `dirty_seq` grows whenever its inputs change; the reconciler records the `synced_seq` it wrote for,

@@ -5,19 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, MetaData
-from sqlalchemy.orm import registry
+from sqlalchemy import JSON, Column, DateTime, Index
 from sqlmodel import Field, SQLModel
 
 from oncall_contracts import limits
+from oncall_platform.tables import service_registry
 from rotation_service.adapters.column_types import AUTO_ID, UtcDateTime
 
-# A registry of our own, so other services' tables imported into the same process never collide.
-metadata = MetaData()
 
-
-class Table(SQLModel, registry=registry(metadata=metadata)):
-    pass
+class Table(SQLModel, registry=service_registry()):
+    """The base of this service's tables (a registry of their own)."""
 
 
 def _utc(**kwargs: Any) -> Any:

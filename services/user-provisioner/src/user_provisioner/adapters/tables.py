@@ -8,8 +8,7 @@ from sqlalchemy import DateTime, String
 from sqlmodel import Field, SQLModel
 
 from oncall_contracts import limits
-from oncall_platform.inbox import ProcessedEvent
-from oncall_platform.outbox import OutboxMessage
+from oncall_platform.tables import service_registry
 
 _ROTATION_ID = String(limits.ID)
 _EMAIL = String(limits.EMAIL)
@@ -17,17 +16,12 @@ _KEY = String(limits.ACCOUNT_KEY)
 _NAME = String(limits.PERSON_NAME)
 _TIME_ZONE = String(limits.TIME_ZONE)
 
-__all__ = [
-    "Membership",
-    "OutboxMessage",
-    "PendingUser",
-    "ProcessedEvent",
-    "ProvisionedUser",
-    "RotationAccount",
-]
+
+class Table(SQLModel, registry=service_registry()):
+    """The base of this service's tables (a registry of their own)."""
 
 
-class Membership(SQLModel, table=True):
+class Membership(Table, table=True):
     """Who is a member of which rotation (folded from MemberAdded / MemberRemoved)."""
 
     __tablename__ = "memberships"
@@ -38,7 +32,7 @@ class Membership(SQLModel, table=True):
     time_zone: str = Field(sa_type=_TIME_ZONE)
 
 
-class RotationAccount(SQLModel, table=True):
+class RotationAccount(Table, table=True):
     """The PagerDuty account a rotation syncs into, with its API key sealed (never plaintext)."""
 
     __tablename__ = "rotation_accounts"
@@ -54,7 +48,7 @@ class RotationAccount(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=DateTime(timezone=True))
 
 
-class PendingUser(SQLModel, table=True):
+class PendingUser(Table, table=True):
     """Durable intent: this (account, e-mail) must be provisioned. Deleted once it is.
 
     `state` is "due" (the worker picks it when `next_attempt_at` has passed and no live claim holds it)
@@ -74,7 +68,7 @@ class PendingUser(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=String(limits.REASON))
 
 
-class ProvisionedUser(SQLModel, table=True):
+class ProvisionedUser(Table, table=True):
     """The mapping (account, e-mail) -> PagerDuty user id; the primary key makes it unique."""
 
     __tablename__ = "provisioned_users"
