@@ -12,6 +12,8 @@ when the run started; kept assignments move only towards the members named in `r
 (the aggregate names the new member on a join, and everybody on a horizon roll), latest shifts first.
 
 Consequences (asserted by the property tests):
+- started shifts never change, but the empty roles of the one in progress are filled (a rotation
+  created after its first shift began gets its members later: that shift is the one on call now);
 - a member leaving changes only the future shifts that member held;
 - a member becoming unavailable changes only the shifts that member held during the unavailability;
 - a member joining changes only shifts that the newcomer then holds, no more than their fair share;
@@ -56,7 +58,8 @@ def allocate(
 ) -> list[Shift]:
     """The complete shift list, from the earliest current shift to `horizon_end`, in time order.
 
-    Shifts of `current` that started before `now` are returned unchanged; future ones whose slot no
+    Shifts of `current` that started before `now` are returned unchanged, except that the empty roles
+    of the one in progress are filled (its people and its slot stay); future ones whose slot no
     longer exists (after a settings change) are dropped; slots that ended unplanned before `now` (the
     plan was not rolled for longer than the horizon) are not invented afterwards. `horizon_end`
     defaults to `now` plus the rotation's horizon. Kept assignments move to another person only to
@@ -66,8 +69,13 @@ def allocate(
     end = horizon_end if horizon_end is not None else now + timedelta(days=spec.horizon_days)
     started = sorted((shift for shift in current if shift.start < now), key=lambda shift: shift.start)
     roster = Roster(members)
+    running = _running_with_vacancy(spec, started, roster, now)
+    if running is not None:
+        started.remove(running)
     future = {shift.id: shift for shift in current if shift.start >= now}
     drafts = _drafts(spec, started, future, roster, now, end)
+    if running is not None:
+        drafts[0] = _running_draft(running, drafts[0].weight, spec.roles)
     welcome = _never_assigned(roster, current) if rebalance_towards is None else set(rebalance_towards)
     ledgers = {role: Ledger.of(drafts, role, roster) for role in spec.roles}
     before = {role: started[-1].person(role) if started else None for role in spec.roles}
@@ -97,6 +105,30 @@ def _drafts(
         _draft(slot, max(slot.start, floor) if started else slot.start, future.get(slot.id), spec, roster)
         for slot in shift_slots(spec, max(now, floor), end)
     ]
+
+
+def _running_with_vacancy(
+    spec: RotationSpec, started: list[Shift], roster: Roster, now: datetime
+) -> Shift | None:
+    """The shift in progress when one of its roles is empty, members exist and its slot is unchanged:
+    people expect it filled (a rotation created after its first shift began gets its members later)."""
+    if not started or not roster or started[-1].end <= now:
+        return None
+    running = started[-1]
+    if all(running.person(role) is not None for role in spec.roles):
+        return None
+    slots = shift_slots(spec, now, now + timedelta(microseconds=1))
+    if not slots or (slots[0].id, slots[0].start, slots[0].end) != (running.id, running.start, running.end):
+        return None
+    return running
+
+
+def _running_draft(running: Shift, weight: int, roles: tuple[Role, ...]) -> Draft:
+    """The shift in progress as a draft: whoever holds a role keeps it (even after leaving: it is
+    history), only its empty roles are filled."""
+    people: dict[Role, str | None] = {"primary": running.primary, "backup": running.backup}
+    kept = {role for role in roles if people[role] is not None}
+    return Draft(running.id, running.start, running.end, weight, people, kept, running.pinned, started=True)
 
 
 def _draft(slot: Slot, start: datetime, previous: Shift | None, spec: RotationSpec, roster: Roster) -> Draft:

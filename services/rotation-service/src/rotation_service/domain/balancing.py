@@ -115,7 +115,7 @@ def _movable_shift(
     best_weight = 0
     for index in reversed(context.ledger.holdings[donor]):
         draft = context.drafts[index]
-        if draft.pinned or draft.weight >= gap or draft.weight <= best_weight:
+        if draft.fixed or draft.weight >= gap or draft.weight <= best_weight:
             continue
         if floor is not None and loads[donor] - draft.weight < max(
             floor, loads[receiver] + draft.weight - context.longest_shift

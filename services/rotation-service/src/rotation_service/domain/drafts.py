@@ -12,7 +12,7 @@ from rotation_service.domain.model import Member, Role, Shift
 
 @dataclass
 class Draft:
-    """A future shift under allocation.
+    """A future shift (or the one in progress, `started`) under allocation.
 
     `kept` are the roles whose assignment in the current plan is still valid and was kept; the other
     roles were vacant when this run started (new slot, or the holder left, is away or conflicts).
@@ -25,6 +25,12 @@ class Draft:
     people: dict[Role, str | None]
     kept: set[Role] = field(default_factory=set)
     pinned: bool = False
+    started: bool = False  # the shift in progress: its vacancies are filled, nothing else moves
+
+    @property
+    def fixed(self) -> bool:
+        """Nothing in it moves to someone else (its vacancies are still filled)."""
+        return self.pinned or self.started
 
     def was_vacant(self, role: Role) -> bool:
         return role not in self.kept
@@ -75,7 +81,7 @@ class Ledger:
         ledger = cls({email: 0 for email in roster.members}, {email: [] for email in roster.members})
         for index, draft in enumerate(drafts):
             person = draft.people[role]
-            if person is not None:
+            if person in ledger.loads and person is not None:  # not one who left (the shift in progress)
                 ledger.loads[person] += draft.weight
                 ledger.holdings[person].append(index)
         return ledger

@@ -49,7 +49,7 @@ def space_out(
 def _respace(context: _Context, index: int, role: Role, same_role_only: bool) -> bool:
     draft = context.drafts[index]
     holder = draft.people[role]
-    if holder is None or draft.pinned or not draft.was_vacant(role):
+    if holder is None or draft.fixed or not draft.was_vacant(role):
         return False
     if not _too_close(context, index, role, holder, same_role_only):
         return False
@@ -91,7 +91,7 @@ def _exchange(context: _Context, index: int, role: Role, holder: str) -> bool:
             continue
         for other in reversed(list(ledger.holdings[partner])):
             draft = drafts[other]
-            if other == index or draft.pinned or not draft.was_vacant(role):
+            if other == index or draft.fixed or not draft.was_vacant(role):
                 continue
             ledger.give(drafts, index, role, partner)
             ledger.give(drafts, other, role, holder)

@@ -138,6 +138,37 @@ def test_started_shifts_never_change_even_when_their_person_left():
     assert all(s.primary == "b@x.io" for s in after[3:])
 
 
+def test_the_shift_in_progress_gets_its_empty_roles_filled_when_members_join():
+    # A rotation created after its first shift began is planned before it has members: that shift is
+    # the one on call now, and people expect it assigned once they join, not "unassigned" until it ends.
+    empty = allocate(weekly(backup=True), [], [], NOW - WEEK)
+    now = empty[0].start + timedelta(days=2)
+    team = people("a", "b", "c")
+
+    after = allocate(weekly(backup=True), team, empty, now)
+
+    running = after[0]
+    assert (running.id, running.start, running.end) == (empty[0].id, empty[0].start, empty[0].end)
+    assert running.primary is not None
+    assert running.backup is not None
+    assert not running.conflict
+    assert max(counts(after).values()) - min(counts(after).values()) <= 1  # it counts towards fairness
+
+
+def test_the_shift_in_progress_keeps_its_people_and_only_fills_the_empty_role():
+    team = people("a", "b", "c")
+    half = [replace(s, backup=None) for s in allocate(weekly(backup=True), team[:1], [], NOW)]
+    now = half[0].start + timedelta(hours=5)
+
+    after = allocate(weekly(backup=True), team, half, now)
+
+    assert after[0].primary == half[0].primary == "a@x.io"  # kept, and never moved to a newcomer
+    assert after[0].backup in {"b@x.io", "c@x.io"}
+    gone = allocate(weekly(backup=True), team[1:], half, now)  # a left: history keeps them on it
+    assert gone[0].primary == "a@x.io"
+    assert gone[0].backup in {"b@x.io", "c@x.io"}
+
+
 def test_pinned_assignments_are_kept_while_the_person_is_a_member():
     team = people("a", "b", "c")
     before = allocate(weekly(), team, [], NOW)

@@ -81,7 +81,13 @@ def check_invariants(
     assert shifts[-1].end >= now + timedelta(days=rotation.spec.horizon_days)
     for old in previous.values():
         if old.start < now:
-            assert rotation.shifts[old.id] == old, "a started shift changed"
+            kept = rotation.shifts[old.id]
+            if old.end <= now or all(person(old, role) is not None for role in roles(rotation)):
+                assert kept == old, "a started shift changed"
+            else:  # the shift in progress: its people stay, its empty roles may be filled
+                assert (kept.start, kept.end) == (old.start, old.end)
+                for role in roles(rotation):
+                    assert person(old, role) in (None, person(kept, role)), "a started assignment moved"
     members = rotation.members
     for old in previous.values():
         if old.pinned and old.start >= now and old.id in rotation.shifts and old.id not in by_hand:
@@ -112,9 +118,13 @@ def check_fair(rotation: Rotation, before: dict[str, Shift], now: datetime) -> N
     """Per role: shift counts differ by at most one (equal shifts) or hours by at most the longest shift.
 
     Load is wall-clock length, as the allocation module states (a week is a week over DST). Counted are
-    the shifts this allocation could still assign: all but those already started before it (a late
-    roll may plan the slot in progress, which then counts)."""
-    frozen = {i for i, s in before.items() if s.start < now}
+    the shifts this allocation could still assign: all but those already started before it, except the
+    one in progress with an empty role (a late roll may plan the slot in progress, which then counts)."""
+    frozen = {
+        i
+        for i, s in before.items()
+        if s.start < now and (s.end <= now or all(person(s, role) for role in roles(rotation)))
+    }
     upcoming = [s for s in rotation.shifts.values() if s.end > now and s.id not in frozen]
     if not rotation.members or not upcoming:
         return

@@ -236,3 +236,19 @@ async def test_rolling_horizons_saves_only_the_rotations_that_changed(db: FakeDa
     now[0] = NOW + timedelta(weeks=2)
     assert await rotations.roll_horizons() == 1
     assert db.commits == commits + 1
+
+
+async def test_a_rotation_created_after_its_first_shift_began_assigns_that_shift_to_its_members(
+    db: FakeDatabase,
+) -> None:
+    later = NOW + 2 * DAY  # the first shift (Monday 09:00 Paris) is two days old
+    rotations = RotationService(db.unit_of_work, lambda: later)
+    rotation = await rotations.create(ADMIN, "Payments", WEEKLY)
+    await rotations.add_member(rotation.id, ADMIN, "ada@example.com", "Ada", "Europe/Paris")
+
+    current = next(s for s in (await rotations.get(rotation.id)).shifts.values() if s.start <= later < s.end)
+
+    assert current.primary == "ada@example.com"
+    assert not current.conflict
+    changed = [p for p in db.published() if isinstance(p, v1.ShiftChanged) and p.shift_id == current.id]
+    assert [p.primary for p in changed] == ["ada@example.com"]  # so PagerDuty shows her on call now
