@@ -70,6 +70,11 @@ def test_the_registry_knows_every_v1_event() -> None:
         "ScheduleSynced",
         "ScheduleSyncFailed",
         "ScheduleSyncWaiting",
+        "ShiftRequested",
+        "ShiftRequestAccepted",
+        "ShiftRequestDeclined",
+        "ShiftRequestCancelled",
+        "ShiftRequestExpired",
     }
     assert model_for("ShiftChanged", 1) is ShiftChanged
 

@@ -26,6 +26,11 @@ from oncall_contracts import (
     ScheduleSyncFailed,
     ScheduleSyncWaiting,
     ShiftChanged,
+    ShiftRequestAccepted,
+    ShiftRequestCancelled,
+    ShiftRequestDeclined,
+    ShiftRequested,
+    ShiftRequestExpired,
     UserProvisioningFailed,
     all_events,
     decode,
@@ -130,6 +135,27 @@ def integrations(draw: st.DrawFn) -> IntegrationConfigured:
     )
 
 
+@st.composite
+def shift_requests(draw: st.DrawFn) -> dict[str, Any]:
+    asker, asked = draw(st.lists(emails, min_size=2, max_size=2, unique_by=str.lower))
+    kind = draw(st.sampled_from(["hand_over", "swap"]))
+    return {
+        "rotation_id": draw(rotation_ids),
+        "request_id": draw(rotation_ids),
+        "kind": kind,
+        "shift_id": draw(texts),
+        "other_shift_id": draw(texts) if kind == "swap" else None,
+        "role": draw(st.sampled_from(["primary", "backup"])),
+        "requested_by": asker,
+        "requested_of": asked,
+        "expires_at": draw(instants),
+    }
+
+
+def _decided(fields: dict[str, Any]) -> dict[str, Any]:
+    return {**fields, "decided_by": fields["requested_of"], "forced": False}
+
+
 PAYLOADS: dict[type[Payload], st.SearchStrategy[Any]] = {
     RotationCreated: rotation_settings().map(lambda fields: RotationCreated(**fields)),
     RotationUpdated: rotation_settings().map(lambda fields: RotationUpdated(**fields)),
@@ -139,6 +165,11 @@ PAYLOADS: dict[type[Payload], st.SearchStrategy[Any]] = {
     ShiftChanged: shifts(),
     IntegrationConfigured: integrations(),
     IntegrationRemoved: st.builds(IntegrationRemoved, rotation_id=rotation_ids, revision=revisions),
+    ShiftRequested: shift_requests().map(lambda fields: ShiftRequested(**fields)),
+    ShiftRequestAccepted: shift_requests().map(lambda fields: ShiftRequestAccepted(**_decided(fields))),
+    ShiftRequestDeclined: shift_requests().map(lambda fields: ShiftRequestDeclined(**_decided(fields))),
+    ShiftRequestCancelled: shift_requests().map(lambda fields: ShiftRequestCancelled(**_decided(fields))),
+    ShiftRequestExpired: shift_requests().map(lambda fields: ShiftRequestExpired(**fields)),
     PagerDutyUserProvisioned: st.builds(
         PagerDutyUserProvisioned, account=accounts, email=emails, user_id=texts, name=texts
     ),

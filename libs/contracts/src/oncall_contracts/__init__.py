@@ -21,6 +21,11 @@ from oncall_contracts.rotation.v1 import (
     RotationDeleted,
     RotationUpdated,
     ShiftChanged,
+    ShiftRequestAccepted,
+    ShiftRequestCancelled,
+    ShiftRequestDeclined,
+    ShiftRequested,
+    ShiftRequestExpired,
 )
 from oncall_contracts.topics import Topics, TopicSpec, key_for
 from oncall_contracts.values import CoverageWindow, PagerDutyAccount, Region, Role, SealedCredential
@@ -50,6 +55,11 @@ __all__ = [
     "ScheduleSynced",
     "SealedCredential",
     "ShiftChanged",
+    "ShiftRequestAccepted",
+    "ShiftRequestCancelled",
+    "ShiftRequestDeclined",
+    "ShiftRequestExpired",
+    "ShiftRequested",
     "TopicSpec",
     "Topics",
     "UserProvisioningFailed",

@@ -106,6 +106,9 @@ about 60 ms on one idle core."""
 MEMBERS_PER_ROTATION = 50
 """People in one rotation."""
 
+OPEN_SHIFT_REQUESTS_PER_PERSON = 20
+"""Undecided hand-over and swap requests one person may have made in one rotation."""
+
 TIME_RANGE_DAYS = HORIZON_DAYS + 1
 """The longest ``since``/``until`` range a listing of shifts or on-call entries answers."""
 

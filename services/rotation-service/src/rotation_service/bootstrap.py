@@ -21,6 +21,7 @@ from rotation_service.entrypoints.api.auth import JwksVerifier, SharedSecretVeri
 from rotation_service.entrypoints.consumer import subscribe_sync_results
 from rotation_service.service_layer.pagerduty import PagerDutyService
 from rotation_service.service_layer.rotations import RotationService
+from rotation_service.service_layer.shift_requests import ShiftRequestService
 from rotation_service.service_layer.sync_status import SyncStatusRecorder
 from rotation_service.settings import RotationServiceSettings
 
@@ -34,6 +35,7 @@ class Container:
     sessions: async_sessionmaker[AsyncSession]
     rotations: RotationService
     pagerduty: PagerDutyService
+    shift_requests: ShiftRequestService
     relay: OutboxRelay
     sync_results: SyncStatusRecorder
     clock: Clock
@@ -47,6 +49,7 @@ class Container:
             ApiServices(
                 rotations=self.rotations,
                 pagerduty=self.pagerduty,
+                shift_requests=self.shift_requests,
                 clock=self.clock,
                 readiness=self.readiness,
                 token_verifier=self.token_verifier,
@@ -124,6 +127,7 @@ def bootstrap(
         sessions=sessions,
         rotations=RotationService(unit_of_work, clock),
         pagerduty=PagerDutyService(unit_of_work, clock, settings.credential_sealer()),
+        shift_requests=ShiftRequestService(unit_of_work, clock),
         relay=relay,
         sync_results=SyncStatusRecorder(unit_of_work, clock),
         clock=clock,

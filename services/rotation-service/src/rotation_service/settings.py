@@ -25,6 +25,7 @@ class RotationServiceSettings(ServiceSettings):
     outbox_poll_interval_seconds: float = 0.5
     outbox_batch_size: int = 200
     horizon_roll_interval_seconds: float = 3600.0
+    shift_request_expiry_interval_seconds: float = 60.0
 
     @model_validator(mode="after")
     def _refuse_insecure_jwt(self) -> RotationServiceSettings:

@@ -121,9 +121,7 @@ async def test_member_leaving_only_changes_their_future_shifts(client: httpx.Asy
     assert missing.status_code == 404
 
 
-async def test_a_shift_is_reassigned_by_its_holder_or_an_admin_only(
-    client: httpx.AsyncClient, api: Any
-) -> None:
+async def test_only_an_admin_reassigns_a_shift_directly(client: httpx.AsyncClient, api: Any) -> None:
     rotation = await api.create_rotation(OWNER)
     rid = rotation["id"]
     for email in ("ann@example.com", "bob@example.com"):
@@ -135,13 +133,15 @@ async def test_a_shift_is_reassigned_by_its_holder_or_an_admin_only(
     url = f"/v1/rotations/{rid}/shifts/{shift['id']}"
     stranger = await client.patch(url, json={"primary": other}, headers=api.auth("stranger@example.com"))
     assert stranger.status_code == 403
-    handed_on = await client.patch(url, json={"primary": other}, headers=api.auth(holder))
+    holder_alone = await client.patch(url, json={"primary": other}, headers=api.auth(holder))
+    assert holder_alone.status_code == 403  # a holder asks: POST .../shift-requests
+    handed_on = await client.patch(url, json={"primary": other}, headers=api.auth(OWNER))
     assert handed_on.status_code == 200, handed_on.text
     assert handed_on.json()["primary"] == other
     assert handed_on.json()["pinned"] is True
 
 
-async def test_two_future_shifts_are_swapped_by_a_holder_and_nothing_else_moves(
+async def test_two_future_shifts_are_swapped_by_an_admin_and_nothing_else_moves(
     client: httpx.AsyncClient, api: Any
 ) -> None:
     rotation = await api.create_rotation(OWNER)
@@ -160,9 +160,11 @@ async def test_two_future_shifts_are_swapped_by_a_holder_and_nothing_else_moves(
     unknown = await client.post(path, json={"with_shift_id": "no-such-shift"}, headers=api.auth(OWNER))
     assert unknown.status_code in {404, 422}
 
-    swapped = await client.post(
+    holder_alone = await client.post(
         path, json={"with_shift_id": second["id"]}, headers=api.auth("ann@example.com")
     )
+    assert holder_alone.status_code == 403  # a holder asks: POST .../shift-requests
+    swapped = await client.post(path, json={"with_shift_id": second["id"]}, headers=api.auth(OWNER))
     assert swapped.status_code == 200, swapped.text
     after = {
         s["id"]: s for s in (await client.get(f"/v1/rotations/{rid}/shifts", headers=api.auth(OWNER))).json()

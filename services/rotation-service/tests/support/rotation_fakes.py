@@ -18,6 +18,7 @@ from oncall_testing.unit_of_work import InMemoryDatabase, InMemoryUnitOfWork
 from rotation_service.domain.integration import Integration, SyncStatus, UserProvisioning
 from rotation_service.domain.listing import ListingPosition, RotationOverview, RotationSummary
 from rotation_service.domain.rotation import Rotation
+from rotation_service.domain.shift_requests import ShiftRequest
 from rotation_service.service_layer.unit_of_work import UnitOfWork
 
 
@@ -34,6 +35,7 @@ class InMemoryState:
     integrations: dict[str, Integration] = field(default_factory=dict)
     statuses: dict[tuple[str, str], SyncStatus] = field(default_factory=dict)
     user_provisioning: dict[tuple[str, str], UserProvisioning] = field(default_factory=dict)
+    shift_requests: dict[str, ShiftRequest] = field(default_factory=dict)
     outbox: list[Envelope[Any]] = field(default_factory=list)
     processed: set[tuple[str, uuid.UUID]] = field(default_factory=set)
 
@@ -195,6 +197,33 @@ class FakeUserProvisioningRepository:
         return {outcome.email: outcome for outcome in found if outcome is not None}
 
 
+class FakeShiftRequestRepository:
+    def __init__(self, state: InMemoryState) -> None:
+        self._state = state
+
+    async def get(self, request_id: str) -> ShiftRequest | None:
+        return self._state.shift_requests.get(request_id)
+
+    async def put(self, request: ShiftRequest) -> None:
+        self._state.shift_requests[request.id] = request
+
+    async def pending(self, rotation_id: str, involving: str | None = None) -> list[ShiftRequest]:
+        found = [
+            r
+            for r in self._state.shift_requests.values()
+            if r.rotation_id == rotation_id
+            and r.state == "pending"
+            and (involving is None or r.involves(involving))
+        ]
+        return sorted(found, key=lambda r: (r.created_at, r.id))
+
+    async def due(self, now: datetime, limit: int) -> list[ShiftRequest]:
+        found = [
+            r for r in self._state.shift_requests.values() if r.state == "pending" and r.expires_at <= now
+        ]
+        return sorted(found, key=lambda r: r.expires_at)[:limit]
+
+
 class FakeOutbox:
     def __init__(self, state: InMemoryState) -> None:
         self._state = state
@@ -209,6 +238,7 @@ class FakeUnitOfWork(InMemoryUnitOfWork[InMemoryState], UnitOfWork):
         self.integrations = FakeIntegrationRepository(working)
         self.sync_status = FakeSyncStatusRepository(working)
         self.user_provisioning = FakeUserProvisioningRepository(working)
+        self.shift_requests = FakeShiftRequestRepository(working)
         self.outbox = FakeOutbox(working)
 
 

@@ -19,7 +19,7 @@ from oncall_contracts.fields import (
     UtcDatetime,
 )
 from oncall_contracts.payload import RotationPayload
-from oncall_contracts.values import CoverageWindow, PagerDutyAccount, SealedCredential
+from oncall_contracts.values import CoverageWindow, PagerDutyAccount, Role, SealedCredential
 
 
 class _RotationSettings(RotationPayload):
@@ -146,6 +146,74 @@ class IntegrationRemoved(RotationPayload):
     revision: Revision
 
 
+class _ShiftRequest(RotationPayload):
+    """A request that shifts change hands, as it stands after the step the event reports.
+
+    ``kind == "hand_over"``: ``requested_by`` gives their ``role`` of ``shift_id`` to ``requested_of``.
+    ``kind == "swap"``: ``requested_by`` (the ``role`` of ``shift_id``) and ``requested_of`` (the same
+    role of ``other_shift_id``) exchange those shifts. Shifts change only when a request is accepted,
+    and then a ShiftChanged follows. Every event of one request carries the whole request, so a
+    consumer (a notifier, say) needs no other state to tell both people what happened.
+    """
+
+    request_id: Identifier
+    kind: Literal["hand_over", "swap"]
+    shift_id: Identifier
+    other_shift_id: Identifier | None = None
+    role: Role
+    requested_by: Email
+    requested_of: Email
+    expires_at: UtcDatetime
+
+    @model_validator(mode="after")
+    def _kind_matches_shifts(self) -> _ShiftRequest:
+        if (self.kind == "swap") != (self.other_shift_id is not None):
+            raise ValueError("a swap names other_shift_id, and only a swap does")
+        if self.requested_by == self.requested_of:
+            raise ValueError("a request asks someone else")
+        return self
+
+
+class _DecidedShiftRequest(_ShiftRequest):
+    decided_by: Email
+    forced: bool = Field(
+        default=False, description="decided by an administrator of the rotation instead of the person asked"
+    )
+
+
+class ShiftRequested(_ShiftRequest):
+    """``requested_by`` asks ``requested_of``; it stays open until ``expires_at``."""
+
+    EVENT_TYPE: ClassVar[str] = "ShiftRequested"
+    EVENT_VERSION: ClassVar[int] = 1
+
+
+class ShiftRequestAccepted(_DecidedShiftRequest):
+    """The shifts changed hands (a ShiftChanged with the new people follows in the same stream)."""
+
+    EVENT_TYPE: ClassVar[str] = "ShiftRequestAccepted"
+    EVENT_VERSION: ClassVar[int] = 1
+
+
+class ShiftRequestDeclined(_DecidedShiftRequest):
+    EVENT_TYPE: ClassVar[str] = "ShiftRequestDeclined"
+    EVENT_VERSION: ClassVar[int] = 1
+
+
+class ShiftRequestCancelled(_DecidedShiftRequest):
+    """Withdrawn by the person who asked (or an administrator)."""
+
+    EVENT_TYPE: ClassVar[str] = "ShiftRequestCancelled"
+    EVENT_VERSION: ClassVar[int] = 1
+
+
+class ShiftRequestExpired(_ShiftRequest):
+    """Nobody decided before ``expires_at`` (at the latest, when the first shift involved starts)."""
+
+    EVENT_TYPE: ClassVar[str] = "ShiftRequestExpired"
+    EVENT_VERSION: ClassVar[int] = 1
+
+
 ROTATION_EVENTS_V1: tuple[type[RotationPayload], ...] = (
     RotationCreated,
     RotationUpdated,
@@ -155,4 +223,9 @@ ROTATION_EVENTS_V1: tuple[type[RotationPayload], ...] = (
     ShiftChanged,
     IntegrationConfigured,
     IntegrationRemoved,
+    ShiftRequested,
+    ShiftRequestAccepted,
+    ShiftRequestDeclined,
+    ShiftRequestCancelled,
+    ShiftRequestExpired,
 )

@@ -134,3 +134,25 @@ class UserProvisioningRow(Table, table=True):
     reason: str | None = Field(default=None, max_length=limits.REASON)
     retryable: bool | None = None
     at: datetime = _utc()
+
+
+class ShiftRequestRow(Table, table=True):
+    """A hand-over or swap request and where it stands."""
+
+    __tablename__ = "shift_requests"
+    __table_args__ = (Index("ix_shift_requests_pending", "state", "expires_at"),)
+
+    id: str = Field(primary_key=True, max_length=limits.UUID_TEXT)
+    rotation_id: str = _rotation_id(index=True)
+    kind: str = Field(max_length=limits.ENUM)  # "hand_over" | "swap"
+    shift_id: str = Field(max_length=limits.ID)
+    other_shift_id: str | None = Field(default=None, max_length=limits.ID)
+    role: str = Field(max_length=limits.ENUM)
+    requested_by: str = Field(max_length=limits.EMAIL)
+    requested_of: str = Field(max_length=limits.EMAIL)
+    state: str = Field(max_length=limits.ENUM)
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc()
+    decided_by: str | None = Field(default=None, max_length=limits.EMAIL)
+    decided_at: datetime | None = _utc(default=None, nullable=True)
+    forced: bool = False

@@ -11,6 +11,7 @@ from rotation_service.adapters.integration_repository import (
     SqlUserProvisioningRepository,
 )
 from rotation_service.adapters.rotation_repository import SqlRotationRepository
+from rotation_service.adapters.shift_request_repository import SqlShiftRequestRepository
 from rotation_service.service_layer.unit_of_work import UnitOfWork
 
 
@@ -20,4 +21,5 @@ class SqlUnitOfWork(unit_of_work.SqlUnitOfWork, UnitOfWork):
         self.integrations = SqlIntegrationRepository(session)
         self.sync_status = SqlSyncStatusRepository(session)
         self.user_provisioning = SqlUserProvisioningRepository(session)
+        self.shift_requests = SqlShiftRequestRepository(session)
         self.outbox = self.events

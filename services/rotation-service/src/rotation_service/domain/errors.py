@@ -40,3 +40,11 @@ class UnknownShift(DomainError):
 
 class NotAllowed(DomainError):
     """The command is well-formed but breaks a rule (past shift, deleted rotation, ...)."""
+
+
+class NotYours(DomainError):
+    """The person may not do this: not their shift role, not their request to decide."""
+
+
+class RequestClosed(DomainError):
+    """The shift request was decided, expired, or the shifts it names changed hands since."""

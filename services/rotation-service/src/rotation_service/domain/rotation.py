@@ -29,7 +29,7 @@ from rotation_service.domain.events import (
     ShiftAssignmentChanged,
     UnavailabilityAdded,
 )
-from rotation_service.domain.model import Interval, Member, RotationSpec, Shift, require_utc
+from rotation_service.domain.model import Interval, Member, Role, RotationSpec, Shift, require_utc
 
 MAX_NAME_LENGTH = 200
 
@@ -146,6 +146,26 @@ class Rotation:
         self._check_assignable(updated)
         self._reallocate(now, edited=[updated])
 
+    def hand_over(self, shift_id: str, role: Role, to: str, now: datetime) -> None:
+        """Give `role` of one future shift to the member `to`; the shift gets pinned."""
+        self._ensure_alive()
+        self._reallocate(now, edited=[self._handed_over(shift_id, role, to, now)])
+
+    def check_hand_over(self, shift_id: str, role: Role, to: str, now: datetime) -> None:
+        """Raise what `hand_over` would raise, changing nothing."""
+        self._ensure_alive()
+        self._handed_over(shift_id, role, to, now)
+
+    def swap_role(self, shift_id: str, other_shift_id: str, role: Role, now: datetime) -> None:
+        """Exchange the people in `role` of two future shifts; both get pinned."""
+        self._ensure_alive()
+        self._reallocate(now, edited=self._role_swapped(shift_id, other_shift_id, role, now))
+
+    def check_swap_role(self, shift_id: str, other_shift_id: str, role: Role, now: datetime) -> None:
+        """Raise what `swap_role` would raise, changing nothing."""
+        self._ensure_alive()
+        self._role_swapped(shift_id, other_shift_id, role, now)
+
     def swap_shifts(self, shift_id: str, other_shift_id: str, now: datetime) -> None:
         """Exchange the people (primary and backup together) of two future shifts; both get pinned."""
         self._ensure_alive()
@@ -186,6 +206,29 @@ class Rotation:
         if shift.start < now:
             raise NotAllowed(f"shift {shift_id} has already started")
         return shift
+
+    def _check_role(self, role: Role) -> None:
+        if role == "backup" and not self.spec.backup:
+            raise InvalidRotation("role", "this rotation has no backup pattern")
+
+    def _handed_over(self, shift_id: str, role: Role, to: str, now: datetime) -> Shift:
+        self._check_role(role)
+        self._member(to)
+        shift = self._future_shift(shift_id, now)
+        updated = replace(shift.with_person(role, to), pinned=True)
+        self._check_assignable(updated)
+        return updated
+
+    def _role_swapped(self, shift_id: str, other_shift_id: str, role: Role, now: datetime) -> list[Shift]:
+        self._check_role(role)
+        if shift_id == other_shift_id:
+            raise InvalidRotation("other_shift_id", "a shift cannot be swapped with itself")
+        first, second = self._future_shift(shift_id, now), self._future_shift(other_shift_id, now)
+        new_first = replace(first.with_person(role, second.person(role)), pinned=True)
+        new_second = replace(second.with_person(role, first.person(role)), pinned=True)
+        self._check_assignable(new_first)
+        self._check_assignable(new_second)
+        return [new_first, new_second]
 
     def _check_assignable(self, shift: Shift) -> None:
         if shift.primary is not None and shift.primary == shift.backup:

@@ -26,11 +26,26 @@ async def roll_horizons(container: Container, stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), interval)
 
 
+async def expire_shift_requests(container: Container, stop: asyncio.Event) -> None:
+    """Every SHIFT_REQUEST_EXPIRY_INTERVAL_SECONDS: pending requests past their expiry are marked
+    expired (ShiftRequestExpired), in batches."""
+    interval = container.settings.shift_request_expiry_interval_seconds
+    while not stop.is_set():
+        try:
+            while await container.shift_requests.expire_due() and not stop.is_set():
+                pass
+        except Exception:
+            logger.exception("shift request expiry failed; retrying at the next interval")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)
+
+
 def background(container: Container) -> dict[str, Background]:
     # The relay is at least once: a publish cut short is published again after the restart.
     return {
         "outbox relay": cancelled_on_stop(container.relay.run),
         "horizon roll": lambda stop: roll_horizons(container, stop),
+        "shift request expiry": lambda stop: expire_shift_requests(container, stop),
     }
 
 

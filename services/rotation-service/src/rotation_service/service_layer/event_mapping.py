@@ -14,6 +14,7 @@ from oncall_contracts.values import CoverageWindow
 from rotation_service.domain import events
 from rotation_service.domain.events import DomainEvent
 from rotation_service.domain.model import RotationSpec
+from rotation_service.domain.shift_requests import ShiftRequest
 
 PRODUCER = "rotation-service"
 
@@ -84,3 +85,30 @@ def domain_envelopes(
 ) -> list[Envelope[Any]]:
     payloads = [p for p in (to_payload(e) for e in domain_events) if p is not None]
     return envelopes(payloads, now, correlation_id)
+
+
+_REQUEST_EVENTS: dict[str, type[Payload]] = {
+    "pending": v1.ShiftRequested,
+    "accepted": v1.ShiftRequestAccepted,
+    "declined": v1.ShiftRequestDeclined,
+    "cancelled": v1.ShiftRequestCancelled,
+    "expired": v1.ShiftRequestExpired,
+}
+
+
+def request_payload(request: ShiftRequest) -> Payload:
+    """The event that reports `request` in its current state (ShiftRequested while pending)."""
+    fields: dict[str, Any] = {
+        "rotation_id": request.rotation_id,
+        "request_id": request.id,
+        "kind": request.kind,
+        "shift_id": request.shift_id,
+        "other_shift_id": request.other_shift_id,
+        "role": request.role,
+        "requested_by": request.requested_by,
+        "requested_of": request.requested_of,
+        "expires_at": request.expires_at,
+    }
+    if request.decided_by is not None:
+        fields |= {"decided_by": request.decided_by, "forced": request.forced}
+    return _REQUEST_EVENTS[request.state].model_validate(fields)

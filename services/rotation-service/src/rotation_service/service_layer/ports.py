@@ -10,6 +10,7 @@ from oncall_contracts.envelope import Envelope
 from rotation_service.domain.integration import Integration, SyncStatus, UserProvisioning
 from rotation_service.domain.listing import ListingPosition, RotationOverview, RotationSummary
 from rotation_service.domain.rotation import Rotation
+from rotation_service.domain.shift_requests import ShiftRequest
 
 
 class RotationRepository(Protocol):
@@ -94,6 +95,23 @@ class UserProvisioningRepository(Protocol):
 
     async def for_emails(self, account_key: str, emails: Iterable[str]) -> dict[str, UserProvisioning]:
         """The recorded outcomes in the account, by e-mail (e-mails never reported are absent)."""
+        ...
+
+
+class ShiftRequestRepository(Protocol):
+    async def get(self, request_id: str) -> ShiftRequest | None: ...
+
+    async def put(self, request: ShiftRequest) -> None:
+        """Adds or replaces the request."""
+        ...
+
+    async def pending(self, rotation_id: str, involving: str | None = None) -> list[ShiftRequest]:
+        """The rotation's undecided requests (expired ones too, until marked), oldest first; with
+        `involving`, only those that person made or is asked."""
+        ...
+
+    async def due(self, now: datetime, limit: int) -> list[ShiftRequest]:
+        """Up to `limit` undecided requests of any rotation whose expiry is at or before `now`."""
         ...
 
 

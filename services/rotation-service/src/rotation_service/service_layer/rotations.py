@@ -159,12 +159,9 @@ class RotationService:
     async def reassign_shift(
         self, rotation_id: str, actor: str, shift_id: str, changes: dict[str, str | None]
     ) -> Shift:
-        """Administrators, and the people holding the shift, may hand it to someone else."""
+        """Administrators hand-assign a shift (forcing it); holders ask instead (ShiftRequestService)."""
 
         def reassign(rotation: Rotation, now: datetime) -> Shift:
-            shift = rotation.shifts.get(shift_id)
-            if shift is None or not shift.holds(actor.lower()):
-                require_admin(rotation, actor)
             primary, backup = changes.get("primary"), changes.get("backup")
             rotation.reassign_shift(
                 shift_id,
@@ -174,21 +171,18 @@ class RotationService:
             )
             return rotation.shifts[shift_id]
 
-        return await self.change(rotation_id, actor, reassign, admin_only=False)
+        return await self.change(rotation_id, actor, reassign)
 
     async def swap_shifts(
         self, rotation_id: str, actor: str, shift_id: str, other_shift_id: str
     ) -> list[Shift]:
-        """Administrators, and the people holding either shift, may swap two future shifts."""
+        """Administrators swap the people of two future shifts (forcing it); holders ask instead."""
 
         def swap(rotation: Rotation, now: datetime) -> list[Shift]:
-            involved = [rotation.shifts.get(shift_id), rotation.shifts.get(other_shift_id)]
-            if not any(shift is not None and shift.holds(actor.lower()) for shift in involved):
-                require_admin(rotation, actor)
             rotation.swap_shifts(shift_id, other_shift_id, now)
             return [rotation.shifts[shift_id], rotation.shifts[other_shift_id]]
 
-        return await self.change(rotation_id, actor, swap, admin_only=False)
+        return await self.change(rotation_id, actor, swap)
 
     async def roll_horizons(self) -> int:
         """Extends every rotation's allocation to its horizon; returns how many rotations changed."""

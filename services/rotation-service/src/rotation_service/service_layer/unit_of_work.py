@@ -9,6 +9,7 @@ from rotation_service.service_layer.ports import (
     EventOutbox,
     IntegrationRepository,
     RotationRepository,
+    ShiftRequestRepository,
     SyncStatusRepository,
     UserProvisioningRepository,
 )
@@ -21,6 +22,7 @@ class UnitOfWork(unit_of_work.UnitOfWork):
     integrations: IntegrationRepository
     sync_status: SyncStatusRepository
     user_provisioning: UserProvisioningRepository
+    shift_requests: ShiftRequestRepository
     outbox: EventOutbox
 
 

@@ -105,12 +105,16 @@ async def test_a_settings_change_reallocates_and_publishes_the_changed_shifts(
     assert changed <= published
 
 
-async def test_a_holder_of_either_shift_may_swap_them(db: FakeDatabase, rotations: RotationService) -> None:
+async def test_an_admin_may_swap_two_shifts_without_asking(
+    db: FakeDatabase, rotations: RotationService
+) -> None:
     rotation = await staffed(rotations, "ann@example.com", "bob@example.com")
     first, second = list(rotation.shifts.values())[1:3]
     assert {first.primary, second.primary} == {"ann@example.com", "bob@example.com"}
+    with pytest.raises(Forbidden):  # a holder asks instead: ShiftRequestService.ask_swap
+        await rotations.swap_shifts(rotation.id, str(first.primary), first.id, second.id)
 
-    swapped = await rotations.swap_shifts(rotation.id, str(first.primary), first.id, second.id)
+    swapped = await rotations.swap_shifts(rotation.id, ADMIN, first.id, second.id)
 
     assert [s.primary for s in swapped] == [second.primary, first.primary]
     kept = (await rotations.get(rotation.id)).shifts
@@ -193,19 +197,18 @@ def _held(*shifts: Shift) -> set[str | None]:
     return {person for shift in shifts for person in (shift.primary, shift.backup)}
 
 
-async def test_a_holder_may_hand_their_shift_on_and_the_result_is_pinned(
+async def test_only_an_admin_reassigns_a_shift_directly_and_the_result_is_pinned(
     db: FakeDatabase, rotations: RotationService
 ) -> None:
     rotation = await staffed(rotations, "ann@example.com", "bob@example.com", "cat@example.com")
     shift = next(s for s in list(rotation.shifts.values())[1:] if s.primary == "ann@example.com")
 
-    with pytest.raises(Forbidden):
-        await rotations.reassign_shift(
-            rotation.id, "bob@example.com", shift.id, {"primary": "bob@example.com"}
-        )
-    handed = await rotations.reassign_shift(
-        rotation.id, "Ann@Example.com", shift.id, {"primary": "Cat@Example.com"}
-    )
+    for holder_or_not in ("bob@example.com", "Ann@Example.com"):  # holders ask: a hand-over request
+        with pytest.raises(Forbidden):
+            await rotations.reassign_shift(
+                rotation.id, holder_or_not, shift.id, {"primary": "cat@example.com"}
+            )
+    handed = await rotations.reassign_shift(rotation.id, ADMIN, shift.id, {"primary": "Cat@Example.com"})
 
     assert (handed.primary, handed.pinned) == ("cat@example.com", True)
     assert (await rotations.get(rotation.id)).shifts[shift.id].primary == "cat@example.com"

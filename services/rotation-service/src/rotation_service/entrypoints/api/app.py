@@ -11,11 +11,12 @@ from opentelemetry.trace import TracerProvider
 from oncall_platform.clock import Clock
 from oncall_platform.http_limits import RequestBodyLimit
 from oncall_platform.probes import LIVENESS_PATH, READINESS_PATH, ReadinessProbe
-from rotation_service.entrypoints.api import health, pagerduty, rotations, shifts
+from rotation_service.entrypoints.api import health, pagerduty, rotations, shift_requests, shifts
 from rotation_service.entrypoints.api.auth import TokenVerifier
 from rotation_service.entrypoints.api.errors import install_error_handlers
 from rotation_service.service_layer.pagerduty import PagerDutyService
 from rotation_service.service_layer.rotations import RotationService
+from rotation_service.service_layer.shift_requests import ShiftRequestService
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class ApiServices:
 
     rotations: RotationService
     pagerduty: PagerDutyService
+    shift_requests: ShiftRequestService
     clock: Clock
     readiness: ReadinessProbe
     token_verifier: TokenVerifier
@@ -35,10 +37,17 @@ def create_app(services: ApiServices) -> FastAPI:
     app = FastAPI(title="rotation-service", version="1", summary="On-call rotations that PagerDuty follows")
     app.state.rotations = services.rotations
     app.state.pagerduty = services.pagerduty
+    app.state.shift_requests = services.shift_requests
     app.state.clock = services.clock
     app.state.readiness = services.readiness
     app.state.token_verifier = services.token_verifier
-    for router in (health.router, rotations.router, shifts.router, pagerduty.router):
+    for router in (
+        health.router,
+        rotations.router,
+        shifts.router,
+        shift_requests.router,
+        pagerduty.router,
+    ):
         app.include_router(router)
     install_error_handlers(app)
     app.add_middleware(RequestBodyLimit, max_bytes=services.max_request_bytes)

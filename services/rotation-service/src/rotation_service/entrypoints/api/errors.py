@@ -18,6 +18,8 @@ from rotation_service.domain.errors import (
     DuplicateMember,
     InvalidRotation,
     NotAllowed,
+    NotYours,
+    RequestClosed,
     UnknownMember,
     UnknownShift,
 )
@@ -85,4 +87,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Forbidden, _status(status.HTTP_403_FORBIDDEN))
     app.add_exception_handler(DuplicateMember, _status(status.HTTP_409_CONFLICT))
     app.add_exception_handler(Conflict, _status(status.HTTP_409_CONFLICT))
+    app.add_exception_handler(NotYours, _status(status.HTTP_403_FORBIDDEN))
+    app.add_exception_handler(RequestClosed, _status(status.HTTP_409_CONFLICT))
     app.add_exception_handler(DBAPIError, _database_connection_lost)

@@ -11,6 +11,7 @@ from oncall_contracts import limits
 from rotation_service.domain.listing import RotationOverview
 from rotation_service.domain.model import CoverageWindow, Member, RotationSpec, Shift
 from rotation_service.domain.rotation import Rotation
+from rotation_service.domain.shift_requests import ShiftRequest
 
 
 class Coverage(BaseModel):
@@ -163,6 +164,8 @@ class ShiftOut(BaseModel):
 
 
 class ShiftPatch(BaseModel):
+    """An administrator's hand-assignment (holders ask with a shift request instead)."""
+
     model_config = ConfigDict(extra="forbid")
 
     primary: str | None = Field(default=None, max_length=limits.EMAIL)
@@ -170,7 +173,7 @@ class ShiftPatch(BaseModel):
 
 
 class ShiftSwap(BaseModel):
-    """Exchange the people of this shift with those of another future shift of the rotation."""
+    """An administrator exchanges the people of this shift with those of another future shift."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -279,3 +282,62 @@ class MergedRotation(BaseModel):
     backup: bool
     admins: list[str]
     merged_at: datetime
+
+
+class HandOverRequest(BaseModel):
+    """Ask `to` to take your `role` of the shift."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["hand_over"]
+    shift_id: str = Field(max_length=limits.ID)
+    role: Literal["primary", "backup"] = "primary"
+    to: str = Field(max_length=limits.EMAIL)
+
+
+class SwapRequest(BaseModel):
+    """Ask whoever holds `role` of `with_shift_id` to exchange it with your `role` of `shift_id`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["swap"]
+    shift_id: str = Field(max_length=limits.ID)
+    role: Literal["primary", "backup"] = "primary"
+    with_shift_id: str = Field(max_length=limits.ID)
+
+
+ShiftRequestCreate = Annotated[HandOverRequest | SwapRequest, Field(discriminator="kind")]
+
+
+class ShiftRequestOut(BaseModel):
+    id: str
+    kind: str
+    shift_id: str
+    other_shift_id: str | None
+    role: str
+    requested_by: str
+    requested_of: str
+    state: str
+    created_at: datetime
+    expires_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    forced: bool
+
+    @classmethod
+    def of(cls, request: ShiftRequest, now: datetime) -> ShiftRequestOut:
+        return cls(
+            id=request.id,
+            kind=request.kind,
+            shift_id=request.shift_id,
+            other_shift_id=request.other_shift_id,
+            role=request.role,
+            requested_by=request.requested_by,
+            requested_of=request.requested_of,
+            state=request.state_at(now),
+            created_at=request.created_at,
+            expires_at=request.expires_at,
+            decided_by=request.decided_by,
+            decided_at=request.decided_at,
+            forced=request.forced,
+        )
