@@ -16,8 +16,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from opentelemetry.trace import TracerProvider
 
-from oncall_contracts import Envelope, registry
-from oncall_contracts.topics import Topics, TopicSpec
+from oncall_contracts.topics import TopicSpec
 from oncall_platform.settings import DEFAULT_SHUTDOWN_GRACE_SECONDS
 
 logger = logging.getLogger(__name__)
@@ -77,14 +76,3 @@ async def ensure_topics(bootstrap_servers: str, specs: Iterable[TopicSpec]) -> l
         return created
     finally:
         await admin.close()
-
-
-async def publish_event(broker: KafkaBroker, topics: Topics, envelope: Envelope[Any]) -> None:
-    """Encode `envelope` with the contracts registry and publish it to its topic, keyed by subject."""
-    encoded = registry.encode(envelope)
-    await broker.publish(
-        encoded.value,
-        topic=topics.topic_for(envelope),
-        key=encoded.key,
-        headers=encoded.headers,
-    )

@@ -3,6 +3,8 @@ commands), started and stopped in the same order everywhere.
 
 `serve` starts, in order: telemetry and JSON logs, the declared Kafka topics, the database engine, the
 Kafka brokers (consumers and producers), the background tasks (relays, workers, loops), and last HTTP.
+A process without Kafka or a database (the web UI) skips those stages: its settings declare no topics
+(`ProcessSettings`), its parts hold no engine and no broker, and it has no `migrate`.
 It stops in reverse on SIGTERM or SIGINT: HTTP stops accepting connections and finishes the requests in
 flight, background tasks are told to stop and finish the work in hand, brokers stop fetching and wait for
 the handler in progress, then resources close and the spans are flushed. All of it shares one deadline,
@@ -24,7 +26,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import uvicorn
 from faststream.kafka import KafkaBroker
@@ -34,12 +36,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from oncall_platform import migrations, runtime
 from oncall_platform.kafka import ensure_topics
-from oncall_platform.settings import ServiceSettings
+from oncall_platform.settings import ProcessSettings
 from oncall_platform.telemetry import setup_telemetry
 
 logger = logging.getLogger(__name__)
 
-S = TypeVar("S", bound=ServiceSettings)
+S = TypeVar("S", bound=ProcessSettings)
 ASGIApp = Callable[..., Awaitable[None]]
 # A background task runs until `stop` is set, then finishes the work in hand and returns.
 Background = Callable[[asyncio.Event], Awaitable[None]]
@@ -47,13 +49,26 @@ Close = Callable[[], Awaitable[None]]
 STARTUP_RETRY_SECONDS = 2.0
 
 
+class Relay(Protocol):
+    """An outbox relay (`oncall_platform.relay.OutboxRelay`) as far as the lifecycle is concerned."""
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Relay until `stop` is set, then make one last round."""
+
+    async def close(self) -> None:
+        """Stop its producer (after `run` returned)."""
+
+
 @dataclass
 class Parts:
     """What a service's composition root hands `serve`, each part in the stage it starts in."""
 
-    engine: AsyncEngine
+    engine: AsyncEngine | None = None  # None: a process without a database (the web UI)
     http: ASGIApp | None = None  # None: a process without HTTP (e.g. `rotation-service relay`)
     brokers: Sequence[KafkaBroker] = ()
+    # Outbox relays (each with a producer of its own) start before the brokers and stop after them and
+    # after the background tasks, with one last round: what the work in hand committed goes out.
+    relays: Sequence[Relay] = ()
     background: Mapping[str, Background] = field(default_factory=dict)
     close: Sequence[Close] = ()  # clients to close once the background tasks are done (before the engine)
 
@@ -73,16 +88,23 @@ class Command(Generic[S]):
 
 
 @dataclass(frozen=True)
+class Migrations(Generic[S]):
+    """A service's Alembic folder and the database it migrates."""
+
+    folder: Path
+    database_url: Callable[[S], str]
+
+
+@dataclass(frozen=True)
 class ServiceDefinition(Generic[S]):
     """How to run one service: its settings, migrations, composition root and HTTP address."""
 
     name: str
     description: str
     settings: Callable[[], S]
-    migrations: Path
     build: Build[S]
     address: Callable[[S], tuple[str, int]]
-    database_url: Callable[[S], str] = lambda settings: settings.database_url
+    migrations: Migrations[S] | None = None  # None: no database, no `migrate` command
     commands: Mapping[str, Command[S]] = field(default_factory=dict)
 
 
@@ -90,8 +112,9 @@ def main(service: ServiceDefinition[S], argv: Sequence[str] | None = None) -> No
     """The console entry point of `service`: parse `argv` and run the command."""
     parser = argparse.ArgumentParser(prog=service.name, description=service.description)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="run the service until SIGTERM (migrate first)")
-    commands.add_parser("migrate", help="upgrade the database schema to the latest revision, then exit")
+    commands.add_parser("serve", help="run the service until SIGTERM (migrate first, if it has a database)")
+    if service.migrations is not None:
+        commands.add_parser("migrate", help="upgrade the database schema to the latest revision, then exit")
     for name, command in service.commands.items():
         command.arguments(commands.add_parser(name, help=command.help))
     arguments = parser.parse_args(argv)
@@ -104,8 +127,8 @@ def main(service: ServiceDefinition[S], argv: Sequence[str] | None = None) -> No
         service.name, otlp_endpoint=settings.otel_exporter_otlp_endpoint, log_level=settings.log_level
     )
     try:
-        if arguments.command == "migrate":
-            migrations.upgrade(service.migrations, service.database_url(settings))
+        if arguments.command == "migrate" and service.migrations is not None:
+            migrations.upgrade(service.migrations.folder, service.migrations.database_url(settings))
             logger.info("database schema is up to date")
         else:
             build = own.serves if own is not None and own.serves is not None else service.build
@@ -119,18 +142,24 @@ async def serve(settings: S, provider: TracerProvider, build: Build[S], address:
     stopping = _Stopping(settings.shutdown_grace_seconds)
     stopping.install()
     async with contextlib.AsyncExitStack() as stages:
-        if not await _until_done(
-            stopping,
-            "Kafka topics",
-            lambda: ensure_topics(settings.kafka_bootstrap_servers, settings.topics().specs()),
-        ):
-            return
+        declared = settings.declared_topics()
+        if declared is not None:
+            servers, specs = declared
+            if not await _until_done(stopping, "Kafka topics", lambda: ensure_topics(servers, specs)):
+                return
         parts = build(settings, provider)
-        stages.push_async_callback(parts.engine.dispose)
-        if not await _until_done(stopping, "the database", lambda: _select_one(parts.engine)):
-            return
+        engine = parts.engine
+        if engine is not None:
+            stages.push_async_callback(engine.dispose)
+            if not await _until_done(stopping, "the database", lambda: _select_one(engine)):
+                return
         for close in parts.close:
             stages.push_async_callback(close)
+        for relay in parts.relays:
+            stages.push_async_callback(relay.close)
+        relaying = _BackgroundTasks(_relay_tasks(parts.relays))
+        stages.push_async_callback(relaying.stop, stopping)
+        relaying.start()
         for broker in parts.brokers:
             stages.push_async_callback(_stop_broker, broker)
             if not await _until_done(stopping, "the Kafka broker", broker.start):
@@ -140,14 +169,14 @@ async def serve(settings: S, provider: TracerProvider, build: Build[S], address:
         background.start()
         if parts.http is None:
             logger.info("started")
-            await stopping.wait_or(*background.tasks)
+            await stopping.wait_or(*relaying.tasks, *background.tasks)
             logger.info("stopping", extra={"grace_seconds": settings.shutdown_grace_seconds})
         else:
             host, port = address
             server = _Server(_http_config(parts.http, host, port, settings.shutdown_grace_seconds))
             http = asyncio.create_task(server.serve(), name="http")
             logger.info("started", extra={"host": host, "port": port})
-            await stopping.wait_or(http, *background.tasks)
+            await stopping.wait_or(http, *relaying.tasks, *background.tasks)
             logger.info("stopping", extra={"grace_seconds": settings.shutdown_grace_seconds})
             server.should_exit = True
             await _within(stopping.remaining(), http)
@@ -236,22 +265,10 @@ async def _until_done(stopping: _Stopping, what: str, attempt: Callable[[], Awai
     return False
 
 
-def cancelled_on_stop(run: Callable[[], Awaitable[None]]) -> Background:
-    """A background task for a loop that only stops by cancellation: cancelled when the stop comes.
-    Only for loops whose every step is safe to cut (e.g. an at-least-once relay)."""
-
-    async def until_stopped(stop: asyncio.Event) -> None:
-        task = asyncio.ensure_future(run())
-        waiter = asyncio.ensure_future(stop.wait())
-        try:
-            await asyncio.wait([task, waiter], return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            waiter.cancel()
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    return until_stopped
+def _relay_tasks(relays: Sequence[Relay]) -> dict[str, Background]:
+    if len(relays) == 1:
+        return {"outbox relay": relays[0].run}
+    return {f"outbox relay {number}": relay.run for number, relay in enumerate(relays, start=1)}
 
 
 async def _select_one(engine: AsyncEngine) -> None:

@@ -14,7 +14,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from oncall_contracts.credentials import CredentialError, CredentialSealer, parse_keys
-from oncall_contracts.topics import Topics
+from oncall_contracts.topics import Topics, TopicSpec
 from oncall_platform.consumer import ConsumerOptions
 from oncall_platform.http_limits import DEFAULT_MAX_REQUEST_BYTES
 
@@ -28,20 +28,31 @@ DEFAULT_SHUTDOWN_GRACE_SECONDS = 20.0
 Environment = Literal["development", "test", "production"]
 
 
-class ServiceSettings(BaseSettings):
-    """Settings every service reads from its environment."""
+class ProcessSettings(BaseSettings):
+    """What every process the lifecycle runs reads: the services and the web UI."""
 
     model_config = SettingsConfigDict(extra="ignore", env_nested_delimiter="__")
 
     environment: Environment  # ENVIRONMENT, required: no silent default to development
     log_level: str = "INFO"
+    otel_exporter_otlp_endpoint: str | None = None
+    max_request_bytes: int = Field(default=DEFAULT_MAX_REQUEST_BYTES, gt=0)
+    """MAX_REQUEST_BYTES: HTTP request bodies over it are answered 413 (``RequestBodyLimit``)."""
+    # After SIGTERM: how long the requests, messages and writes in flight may take to finish.
+    shutdown_grace_seconds: float = Field(DEFAULT_SHUTDOWN_GRACE_SECONDS, ge=0)
+
+    def declared_topics(self) -> tuple[str, list[TopicSpec]] | None:
+        """The Kafka servers and the topics `serve` creates before it starts: none (no Kafka)."""
+        return None
+
+
+class ServiceSettings(ProcessSettings):
+    """Settings every service on Kafka and a database reads from its environment."""
+
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_topic_prefix: str = ""
     database_url: str = ""
     credential_keys: SecretStr = SecretStr(DEVELOPMENT_CREDENTIAL_KEYS)
-    otel_exporter_otlp_endpoint: str | None = None
-    max_request_bytes: int = Field(default=DEFAULT_MAX_REQUEST_BYTES, gt=0)
-    """MAX_REQUEST_BYTES: HTTP request bodies over it are answered 413 (``RequestBodyLimit``)."""
     # Consuming (oncall_platform.consumer): an event failing this many times is dead-lettered.
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_retry_backoff_ms: int = Field(default=100, ge=0)
@@ -49,8 +60,6 @@ class ServiceSettings(BaseSettings):
     # How long the broker may hold a fetch of idle partitions (Kafka's 500 ms default delays events
     # of other partitions: aiokafka sends one fetch per broker at a time).
     kafka_fetch_max_wait_ms: int = Field(default=100, ge=0)
-    # After SIGTERM: how long the requests, messages and writes in flight may take to finish.
-    shutdown_grace_seconds: float = Field(DEFAULT_SHUTDOWN_GRACE_SECONDS, ge=0)
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> ServiceSettings:
@@ -65,6 +74,9 @@ class ServiceSettings(BaseSettings):
 
     def topics(self) -> Topics:
         return Topics(prefix=self.kafka_topic_prefix)
+
+    def declared_topics(self) -> tuple[str, list[TopicSpec]] | None:
+        return self.kafka_bootstrap_servers, list(self.topics().specs())
 
     def consumer_options(self) -> ConsumerOptions:
         return ConsumerOptions(

@@ -11,7 +11,8 @@ from opentelemetry.trace import SpanKind
 
 from oncall_contracts import Envelope, MemberAdded, decode
 from oncall_contracts.topics import Topics
-from oncall_platform.kafka import make_broker, publish_event
+from oncall_platform.kafka import make_broker
+from oncall_testing.kafka import publish_event
 
 pytestmark = pytest.mark.integration
 

@@ -8,8 +8,12 @@ import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
+from faststream.kafka import KafkaBroker
+
+from oncall_contracts import Envelope, Topics, registry
 
 
 async def broker_answers(bootstrap_servers: str, timeout_s: float = 10.0) -> bool:
@@ -73,3 +77,12 @@ class PrivateKafka:
 
     def stop(self) -> None:
         self._run("stop")
+
+
+async def publish_event(broker: KafkaBroker, topics: Topics, envelope: Envelope[Any]) -> None:
+    """Publish `envelope` as a producing service would: encoded with the contracts registry, to its
+    payload's topic, keyed by its subject (services publish through the outbox, never like this)."""
+    encoded = registry.encode(envelope)
+    await broker.publish(
+        encoded.value, topic=topics.topic_for(envelope), key=encoded.key, headers=encoded.headers
+    )

@@ -21,24 +21,28 @@ SERVICE_NAME = "pd-sync-service"
 
 
 def background(service: Service) -> dict[str, lifecycle.Background]:
-    """The long-running tasks; each stops when its event is set, after the write in hand."""
+    """The long-running tasks besides the outbox relay; each stops when its event is set, after the
+    write in hand."""
     return {
         "reconciler": service.reconciler.run,
-        "outbox relay": service.relay.run,
         "periodic reconcile": lambda stop: _periodic(service, stop),
     }
 
 
 @contextlib.asynccontextmanager
 async def running(service: Service) -> AsyncIterator[None]:
-    """Run the background tasks for the duration of the block (tests; `serve` runs them itself)."""
-    stop = asyncio.Event()
+    """Run the background tasks and the relay for the duration of the block (tests; `serve` runs them
+    itself), stopped in the same order: the relay last, after one more round."""
+    stop, relay_stop = asyncio.Event(), asyncio.Event()
+    relay = asyncio.ensure_future(service.relay.run(relay_stop))
     tasks = [asyncio.ensure_future(run(stop)) for run in background(service).values()]
     try:
         yield
     finally:
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
+        relay_stop.set()
+        await asyncio.gather(relay, return_exceptions=True)
         await service.relay.close()
         await service.pagerduty_clients.aclose()
         await service.engine.dispose()
@@ -69,6 +73,7 @@ def parts(settings: PdSyncSettings, tracer_provider: TracerProvider) -> lifecycl
         http=probe_app(service.broker, service.engine),
         engine=service.engine,
         brokers=[service.broker],
+        relays=[service.relay],
         background=background(service),
         close=[service.pagerduty_clients.aclose],
     )
@@ -78,10 +83,9 @@ SERVICE = lifecycle.ServiceDefinition(
     name=SERVICE_NAME,
     description="Folds rotation events into PagerDuty schedules and layers.",
     settings=PdSyncSettings,
-    migrations=MIGRATIONS,
+    migrations=lifecycle.Migrations(MIGRATIONS, PdSyncSettings.effective_database_url),
     build=parts,
     address=lambda settings: (settings.host, settings.port),
-    database_url=PdSyncSettings.effective_database_url,
 )
 
 

@@ -29,7 +29,8 @@ from oncall_contracts import (
     Topics,
     registry,
 )
-from oncall_platform.kafka import make_broker, publish_event
+from oncall_platform.kafka import make_broker
+from oncall_testing.kafka import publish_event
 from pd_sync_service.service_layer.folding import HANDLED_EVENTS
 from pd_sync_service.settings import PdSyncSettings
 

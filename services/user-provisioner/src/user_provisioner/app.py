@@ -22,8 +22,9 @@ def parts(settings: ProvisionerSettings, tracer_provider: TracerProvider) -> lif
         http=probe_app(provisioner.broker, provisioner.engine),
         engine=provisioner.engine,
         brokers=[provisioner.broker],
-        background={"provisioning worker and outbox relay": provisioner.run},
-        close=[provisioner.relay.close, provisioner.directories.aclose],
+        relays=[provisioner.relay],  # stops after the worker: the outcomes of its writes go out
+        background={"provisioning worker": provisioner.worker.run},
+        close=[provisioner.directories.aclose],
     )
 
 
@@ -31,7 +32,7 @@ SERVICE = lifecycle.ServiceDefinition(
     name=SERVICE_NAME,
     description="Creates rotation members as PagerDuty users.",
     settings=ProvisionerSettings,
-    migrations=MIGRATIONS,
+    migrations=lifecycle.Migrations(MIGRATIONS, lambda settings: settings.database_url),
     build=parts,
     address=lambda settings: (settings.user_provisioner_host, settings.user_provisioner_port),
 )

@@ -27,6 +27,8 @@ class Container:
 
     async def close(self) -> None:
         await self.http.aclose()
+        if self.oidc is not None:
+            await self.oidc.aclose()
 
 
 def bootstrap(

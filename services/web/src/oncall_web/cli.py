@@ -1,50 +1,31 @@
-"""The `oncall-web` console command: `oncall-web serve`."""
+"""The `oncall-web` console command: `oncall-web serve`, on the platform's one service lifecycle (no
+Kafka and no database: HTTP, then the API and OpenID Connect clients closed after it)."""
 
 from __future__ import annotations
 
-import argparse
-import signal
+from collections.abc import Sequence
 
-import uvicorn
+from opentelemetry.sdk.trace import TracerProvider
 
-from oncall_platform import runtime
-from oncall_platform.telemetry import setup_telemetry
-from oncall_web.bootstrap import SERVICE_NAME, Container, bootstrap
+from oncall_platform import lifecycle
+from oncall_web.bootstrap import SERVICE_NAME, bootstrap
 from oncall_web.settings import WebSettings
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="oncall-web", description="The on-call scheduler's web UI.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="serve the UI (on WEB_HOST:WEB_PORT), talking to ROTATION_API_URL")
-    return parser
+def parts(settings: WebSettings, tracer_provider: TracerProvider) -> lifecycle.Parts:
+    """The UI's app; its clients close once HTTP has stopped."""
+    container = bootstrap(settings, tracer_provider=tracer_provider)
+    return lifecycle.Parts(http=container.app(), close=[container.close])
 
 
-async def _serve(container: Container) -> None:
-    settings = container.settings
-    config = uvicorn.Config(
-        container.app(),
-        host=settings.web_host,
-        port=settings.web_port,
-        log_config=None,
-        lifespan="on",
-        http=runtime.UVICORN_HTTP,
-    )
-    try:
-        await uvicorn.Server(config).serve()
-    finally:
-        await container.close()
+SERVICE = lifecycle.ServiceDefinition(
+    name=SERVICE_NAME,
+    description="The on-call scheduler's web UI, on the rotation service's API (ROTATION_API_URL).",
+    settings=WebSettings,
+    build=parts,
+    address=lambda settings: (settings.web_host, settings.web_port),
+)
 
 
-def _exit_cleanly(signum: int, frame: object) -> None:
-    raise SystemExit(0)  # uvicorn re-raises SIGTERM after its graceful shutdown
-
-
-def main(argv: list[str] | None = None) -> None:
-    _parser().parse_args(argv)
-    settings = WebSettings()
-    provider = setup_telemetry(
-        SERVICE_NAME, otlp_endpoint=settings.otel_exporter_otlp_endpoint, log_level=settings.log_level
-    )
-    signal.signal(signal.SIGTERM, _exit_cleanly)
-    runtime.run(_serve(bootstrap(settings, tracer_provider=provider)))
+def main(argv: Sequence[str] | None = None) -> None:
+    lifecycle.main(SERVICE, argv)

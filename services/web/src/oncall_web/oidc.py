@@ -55,6 +55,9 @@ class OidcClient:
         self._metadata: dict[str, Any] | None = None
         self._jwks: JwksKeys | None = None
 
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
     async def metadata(self) -> dict[str, Any]:
         if self._metadata is None:
             response = await self._http.get(f"{self._issuer}/.well-known/openid-configuration")

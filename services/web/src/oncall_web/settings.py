@@ -6,25 +6,18 @@ session cookies and, in production, the organisation's OpenID Connect provider.
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import SecretStr, model_validator
 
-from oncall_platform.http_limits import DEFAULT_MAX_REQUEST_BYTES
-from oncall_platform.settings import Environment
+from oncall_platform.settings import ProcessSettings
 from oncall_platform.tokens import DEVELOPMENT_JWT_SECRET, MIN_SECRET_LENGTH
 
 DEVELOPMENT_SESSION_SECRET = "development-only-web-session-secret-0123456789"
 
 
-class WebSettings(BaseSettings):
-    """Env vars: ROTATION_API_URL, WEB_HOST/WEB_PORT, SESSION_SECRET, OIDC_* (production), ..."""
+class WebSettings(ProcessSettings):
+    """Env vars: ROTATION_API_URL, WEB_HOST/WEB_PORT, SESSION_SECRET, OIDC_* (production), and the
+    platform's ENVIRONMENT, LOG_LEVEL, MAX_REQUEST_BYTES, SHUTDOWN_GRACE_SECONDS, ..."""
 
-    model_config = SettingsConfigDict(extra="ignore")
-
-    environment: Environment  # ENVIRONMENT, required: no silent default to development
-    log_level: str = "INFO"
-    otel_exporter_otlp_endpoint: str | None = None
-    max_request_bytes: int = Field(default=DEFAULT_MAX_REQUEST_BYTES, gt=0)  # larger bodies: 413
     web_host: str = "127.0.0.1"
     web_port: int = 8083
     web_public_url: str | None = None  # where browsers reach the UI (OIDC redirect); default host:port

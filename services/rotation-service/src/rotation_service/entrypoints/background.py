@@ -1,5 +1,6 @@
-"""The long-running tasks of `serve`: the outbox relay and the horizon roll (the platform's lifecycle
-runs them; the sync-result consumer is a broker the lifecycle starts)."""
+"""The long-running tasks of `serve` besides the outbox relay: the horizon roll and the shift-request
+expiry (the platform's lifecycle runs them, and the relay; the sync-result consumer is a broker the
+lifecycle starts)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 import contextlib
 import logging
 
-from oncall_platform.lifecycle import Background, cancelled_on_stop
+from oncall_platform.lifecycle import Background
 from rotation_service.bootstrap import Container
 
 logger = logging.getLogger(__name__)
@@ -41,13 +42,7 @@ async def expire_shift_requests(container: Container, stop: asyncio.Event) -> No
 
 
 def background(container: Container) -> dict[str, Background]:
-    # The relay is at least once: a publish cut short is published again after the restart.
     return {
-        "outbox relay": cancelled_on_stop(container.relay.run),
         "horizon roll": lambda stop: roll_horizons(container, stop),
         "shift request expiry": lambda stop: expire_shift_requests(container, stop),
     }
-
-
-def relay_only(container: Container) -> dict[str, Background]:
-    return {"outbox relay": cancelled_on_stop(container.relay.run)}

@@ -11,27 +11,25 @@ from oncall_platform import lifecycle
 from rotation_service.adapters.migrations import MIGRATIONS
 from rotation_service.bootstrap import SERVICE_NAME, bootstrap
 from rotation_service.entrypoints.api.auth import mint_token
-from rotation_service.entrypoints.background import background, relay_only
+from rotation_service.entrypoints.background import background
 from rotation_service.settings import RotationServiceSettings
 
 
 def serve_parts(settings: RotationServiceSettings, tracer_provider: TracerProvider) -> lifecycle.Parts:
     """The API, the outbox relay's producer, the sync-result consumer and the horizon roll."""
     container = bootstrap(settings, tracer_provider=tracer_provider)
-    container.consumer_broker()  # joins container.brokers, after the relay's producer
     return lifecycle.Parts(
         engine=container.engine,
         http=container.app(),
-        brokers=list(container.brokers),
+        brokers=[container.consumer_broker()],
+        relays=[container.relay],
         background=background(container),
     )
 
 
 def relay_parts(settings: RotationServiceSettings, tracer_provider: TracerProvider) -> lifecycle.Parts:
     container = bootstrap(settings, tracer_provider=tracer_provider)
-    return lifecycle.Parts(
-        engine=container.engine, brokers=list(container.brokers), background=relay_only(container)
-    )
+    return lifecycle.Parts(engine=container.engine, relays=[container.relay])
 
 
 def _token(settings: RotationServiceSettings, arguments: argparse.Namespace) -> None:
@@ -43,10 +41,9 @@ SERVICE = lifecycle.ServiceDefinition(
     name=SERVICE_NAME,
     description="On-call rotations that PagerDuty follows: the REST API and its outbox.",
     settings=RotationServiceSettings,
-    migrations=MIGRATIONS,
+    migrations=lifecycle.Migrations(MIGRATIONS, RotationServiceSettings.effective_database_url),
     build=serve_parts,
     address=lambda settings: (settings.rotation_service_host, settings.rotation_service_port),
-    database_url=RotationServiceSettings.effective_database_url,
     commands={
         "relay": lifecycle.Command(help="run only the outbox relay", serves=relay_parts),
         "token": lifecycle.Command(
