@@ -66,6 +66,7 @@ def test_the_registry_knows_every_v1_event() -> None:
         "IntegrationConfigured",
         "IntegrationRemoved",
         "PagerDutyUserProvisioned",
+        "PagerDutyUserMissing",
         "UserProvisioningFailed",
         "ScheduleSynced",
         "ScheduleSyncFailed",

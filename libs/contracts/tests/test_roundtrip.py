@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
-from typing import Any
+from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,12 +11,14 @@ from hypothesis import strategies as st
 
 from oncall_contracts import (
     CredentialSealer,
+    DriftRepair,
     Envelope,
     IntegrationConfigured,
     IntegrationRemoved,
     MemberAdded,
     MemberRemoved,
     PagerDutyAccount,
+    PagerDutyUserMissing,
     PagerDutyUserProvisioned,
     Payload,
     RotationCreated,
@@ -173,6 +175,9 @@ PAYLOADS: dict[type[Payload], st.SearchStrategy[Any]] = {
     PagerDutyUserProvisioned: st.builds(
         PagerDutyUserProvisioned, account=accounts, email=emails, user_id=texts, name=texts
     ),
+    PagerDutyUserMissing: st.builds(
+        PagerDutyUserMissing, account=accounts, email=emails, user_id=texts, reason=texts
+    ),
     UserProvisioningFailed: st.builds(
         UserProvisioningFailed, account=accounts, email=emails, reason=texts, retryable=st.booleans()
     ),
@@ -186,6 +191,7 @@ PAYLOADS: dict[type[Payload], st.SearchStrategy[Any]] = {
         synced_until=instants,
         requests_spent=st.integers(min_value=0, max_value=10_000),
         drift_repaired=st.booleans(),
+        repairs=st.lists(st.sampled_from(list(get_args(DriftRepair))), max_size=3),
     ),
     ScheduleSyncFailed: st.builds(
         ScheduleSyncFailed,

@@ -4,6 +4,8 @@ from oncall_contracts.credentials import CredentialError, CredentialSealer, gene
 from oncall_contracts.envelope import Envelope
 from oncall_contracts.errors import ContractError
 from oncall_contracts.pagerduty.v1 import (
+    DriftRepair,
+    PagerDutyUserMissing,
     PagerDutyUserProvisioned,
     ScheduleSynced,
     ScheduleSyncFailed,
@@ -35,6 +37,7 @@ __all__ = [
     "CoverageWindow",
     "CredentialError",
     "CredentialSealer",
+    "DriftRepair",
     "EncodedEvent",
     "Envelope",
     "EventRegistry",
@@ -43,6 +46,7 @@ __all__ = [
     "MemberAdded",
     "MemberRemoved",
     "PagerDutyAccount",
+    "PagerDutyUserMissing",
     "PagerDutyUserProvisioned",
     "Payload",
     "Region",

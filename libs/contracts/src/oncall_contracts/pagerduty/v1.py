@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -35,6 +35,19 @@ class PagerDutyUserProvisioned(_AccountPayload):
     name: PersonName
 
 
+class PagerDutyUserMissing(_AccountPayload):
+    """PagerDuty no longer has the user last provisioned for `email` (`user_id`): it was deleted, or its
+    e-mail was changed. The sync asks for the user again; the provisioner finds it by e-mail or creates
+    it and announces `PagerDutyUserProvisioned`, then the sync writes the schedules again."""
+
+    EVENT_TYPE: ClassVar[str] = "PagerDutyUserMissing"
+    EVENT_VERSION: ClassVar[int] = 1
+
+    email: Email
+    user_id: Identifier
+    reason: Reason
+
+
 class UserProvisioningFailed(_AccountPayload):
     EVENT_TYPE: ClassVar[str] = "UserProvisioningFailed"
     EVENT_VERSION: ClassVar[int] = 1
@@ -42,6 +55,16 @@ class UserProvisioningFailed(_AccountPayload):
     email: Email
     reason: Reason
     retryable: bool
+
+
+DriftRepair = Literal[
+    "layers_edited",  # a layer's users, turns, times or restrictions were changed by hand
+    "layer_added",  # a layer nobody asked for showed up
+    "layer_deleted",  # a layer the sync owns was deleted or ended
+    "schedule_deleted",  # created again
+    "schedule_renamed",
+    "time_zone_changed",
+]
 
 
 class ScheduleSynced(_SchedulePayload):
@@ -56,6 +79,7 @@ class ScheduleSynced(_SchedulePayload):
     synced_until: UtcDatetime
     requests_spent: int = Field(ge=0)
     drift_repaired: bool = False
+    repairs: list[DriftRepair] = Field(default_factory=list)  # what was repaired, when drift_repaired
 
 
 class ScheduleSyncFailed(_SchedulePayload):
@@ -83,6 +107,7 @@ class ScheduleSyncWaiting(_SchedulePayload):
 
 PAGERDUTY_EVENTS_V1: tuple[type[Payload], ...] = (
     PagerDutyUserProvisioned,
+    PagerDutyUserMissing,
     UserProvisioningFailed,
     ScheduleSynced,
     ScheduleSyncFailed,
