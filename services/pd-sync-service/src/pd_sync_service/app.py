@@ -26,6 +26,7 @@ def background(service: Service) -> dict[str, lifecycle.Background]:
     return {
         "reconciler": service.reconciler.run,
         "periodic reconcile": lambda stop: _periodic(service, stop),
+        "user check": lambda stop: _check_users(service, stop),
     }
 
 
@@ -65,6 +66,19 @@ async def _periodic(service: Service, stop: asyncio.Event) -> None:
             await service.reconciler.request_drift_check(service.settings.drift_checks_per_interval)
         except Exception:
             logger.exception("periodic reconcile failed")
+
+
+async def _check_users(service: Service, stop: asyncio.Event) -> None:
+    """Every USER_CHECK_INTERVAL_SECONDS, find the users PagerDuty no longer has and ask for them again."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), service.settings.user_check_interval_seconds)
+        if stop.is_set():
+            return
+        try:
+            await service.user_check.run_once()
+        except Exception:
+            logger.exception("checking PagerDuty users failed")
 
 
 def parts(settings: PdSyncSettings, tracer_provider: TracerProvider) -> lifecycle.Parts:

@@ -20,6 +20,7 @@ from oncall_platform.relay import OutboxRelay
 from pd_sync_service.adapters.pagerduty_clients import PagerDutyClients
 from pd_sync_service.adapters.unit_of_work import SqlUnitOfWork
 from pd_sync_service.entrypoints.consumers import CONSUMER_GROUP, register_consumers
+from pd_sync_service.service_layer.missing_users import UserCheck
 from pd_sync_service.service_layer.reconciler import PagerDutyFactory, Reconciler, ReconcilerConfig
 from pd_sync_service.settings import PdSyncSettings
 
@@ -30,6 +31,7 @@ class Service:
     engine: AsyncEngine
     broker: KafkaBroker
     reconciler: Reconciler
+    user_check: UserCheck
     relay: OutboxRelay
     pagerduty_clients: PagerDutyClients
 
@@ -81,6 +83,13 @@ def bootstrap(
         ReconcilerConfig(debounce=timedelta(milliseconds=settings.debounce_ms)),
         tracer_provider=tracer_provider,
     )
+    user_check = UserCheck(
+        unit_of_work,
+        clients,
+        settings.credential_sealer(),
+        pagerduty_clock or system_clock,
+        on_marked=reconciler.wake,
+    )
     register_consumers(
         broker,
         topics,
@@ -89,4 +98,4 @@ def bootstrap(
         on_folded=reconciler.wake,
         tracer_provider=tracer_provider,
     )
-    return Service(settings, engine, broker, reconciler, relay, clients)
+    return Service(settings, engine, broker, reconciler, user_check, relay, clients)

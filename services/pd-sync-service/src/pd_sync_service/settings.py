@@ -18,6 +18,9 @@ class PdSyncSettings(ServiceSettings):
     # of a key's 960 requests a minute, and 1,350 schedules are each read about every 2 hours.
     drift_checks_per_interval: int = Field(50, ge=1)
     debounce_ms: int = 50
+    # How often the users the schedules use are compared with PagerDuty's (one GET per 100 users of an
+    # account): a user deleted while on call is asked for again and back in its schedules within a minute.
+    user_check_interval_seconds: float = Field(30.0, gt=0)
 
     def effective_database_url(self) -> str:
         return self.database_url or DEFAULT_DATABASE_URL

@@ -99,6 +99,13 @@ class FakeIntegrations:
             if i.account_key == account_key and i.rotation_id in shown_in
         }
 
+    async def one_per_account(self) -> list[IntegrationRecord]:
+        latest: dict[str, IntegrationRecord] = {}
+        for i in sorted(self._state.integrations.values(), key=lambda i: i.configured_at, reverse=True):
+            if i.mode == "own" and i.active:
+                latest.setdefault(i.account_key, i)
+        return list(latest.values())
+
     async def owners_checked_longest_ago(self, limit: int | None) -> list[str]:
         def last_checked(rotation_id: str) -> tuple[bool, datetime | None, str]:
             checks = [
@@ -127,6 +134,26 @@ class FakeUsers:
 
     async def user_ids(self, account_key: str, emails: set[str]) -> dict[str, str]:
         return {e: u for (key, e), u in self._state.users.items() if key == account_key and e in emails}
+
+    async def forget(self, account_key: str, user_id: str) -> list[str]:
+        gone = sorted(e for (key, e), u in self._state.users.items() if key == account_key and u == user_id)
+        for email in gone:
+            del self._state.users[account_key, email]
+        return gone
+
+    async def in_use(self, account_key: str, ending_after: datetime) -> dict[str, str]:
+        active = {
+            i.rotation_id
+            for i in self._state.integrations.values()
+            if i.account_key == account_key and i.active
+        }
+        emails = {
+            (email or "").lower()
+            for s in self._state.shifts.values()
+            if s.rotation_id in active and s.end > ending_after and not s.cancelled
+            for email in (s.primary_email, s.backup_email)
+        }
+        return await self.user_ids(account_key, emails)
 
 
 class FakeAwaitedUsers:

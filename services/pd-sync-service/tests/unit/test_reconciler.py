@@ -27,6 +27,7 @@ from pd_sync_state import (
 from oncall_contracts import IntegrationRemoved, ScheduleSyncWaiting
 from oncall_pagerduty import PagerDutyClient, RetryPolicy
 from pagerduty_sim.testing import RunningSimulator, run_simulator
+from pd_sync_service.service_layer.missing_users import UserCheck
 from pd_sync_service.service_layer.reconciler import Reconciler
 from pd_sync_service.service_layer.sources import as_utc
 from pd_sync_service.service_layer.writer import PagerDutyApi
@@ -249,3 +250,78 @@ async def test_a_schedule_of_the_same_name_made_by_hand_is_never_adopted(state, 
     await reconciler.sync_target(OWN, "primary")
     assert _schedule_requests(sim) == ["POST", "GET", "POST"]  # the hand-made one, the look-up, ours
     assert [s["name"] for s in _schedules(sim)] == [name, name]
+
+
+def _delete_user(sim: RunningSimulator, user_id: str) -> None:
+    """An admin deletes the user in PagerDuty."""
+    headers = {"Authorization": f"Token token={KEY}"}
+    httpx.delete(f"{sim.base_url}/users/{user_id}", headers=headers).raise_for_status()
+
+
+async def test_a_write_refused_for_a_deleted_user_asks_for_it_again_and_waits(state, sim) -> None:
+    await _configured(state, sim)
+    reconciler = _reconciler(state, sim)
+    await reconciler.sync_target(OWN, "primary")
+    ada = (await state.published())[-1]
+    deleted = _user_id_of(sim, "ada@example.com")
+    _delete_user(sim, deleted)
+
+    await apply(state, shift(OWN, 1, "ada@example.com", revision=2))
+    await reconciler.sync_target(OWN, "primary")  # the PUT is refused: User ... not found
+    missing, failed = (await _outbox(state))[-2:]
+    assert (type(missing).__name__, missing.email, missing.user_id) == (
+        "PagerDutyUserMissing",
+        "ada@example.com",
+        deleted,
+    )
+    assert (type(failed).__name__, failed.retryable) == ("ScheduleSyncFailed", True)
+    assert as_utc((await target(state, OWN)).last_dirty_at) <= datetime.now(UTC)  # due again at once
+    await reconciler.sync_target(OWN, "primary")  # it now waits for the user
+    status = (await _outbox(state))[-1]
+    assert (type(status).__name__, status.waiting_for) == ("ScheduleSyncWaiting", ["ada@example.com"])
+
+    await apply(state, provisioned("ada@example.com", _user(sim, "ada@example.com")))
+    await reconciler.sync_target(OWN, "primary")
+    synced = (await _outbox(state))[-1]
+    assert (type(synced).__name__, synced.schedule_id) == ("ScheduleSynced", ada.schedule_id)
+    assert _user_id_of(sim, "ada@example.com") in str(sim.requests()[-1]["body"])
+
+
+def _change_email(sim: RunningSimulator, user_id: str, email: str) -> None:
+    """An admin gives the user another e-mail in PagerDuty."""
+    headers = {"Authorization": f"Token token={KEY}"}
+    body = {"user": {"type": "user", "name": email.split("@")[0], "email": email}}
+    httpx.put(f"{sim.base_url}/users/{user_id}", json=body, headers=headers).raise_for_status()
+
+
+def _user_id_of(sim: RunningSimulator, email: str) -> str:
+    [user] = [u for u in sim.users(KEY) if u["email"] == email]
+    return user["id"]
+
+
+async def test_the_user_check_asks_again_for_users_deleted_or_whose_e_mail_changed(state, sim) -> None:
+    await _configured(state, sim)
+    await apply(state, shift(OWN, 1, "bob@example.com", revision=2))
+    await apply(state, provisioned("bob@example.com", _user(sim, "bob@example.com")))
+    await _reconciler(state, sim).sync_target(OWN, "primary")
+    check = UserCheck(state.unit_of_work, _client_factory(sim), SEALER, sim.now)
+    assert await check.run_once() == 0  # two requests' worth: nothing is missing
+
+    ada, bob = _user_id_of(sim, "ada@example.com"), _user_id_of(sim, "bob@example.com")
+    _delete_user(sim, ada)
+    _change_email(sim, bob, "robert@example.com")
+    before = (await target(state, OWN)).dirty_seq
+
+    assert await check.run_once() == 2
+    asked = [e for e in await _outbox(state) if type(e).__name__ == "PagerDutyUserMissing"]
+    assert sorted((e.email, e.user_id) for e in asked) == [("ada@example.com", ada), ("bob@example.com", bob)]
+    assert "changed" in next(e.reason for e in asked if e.email == "bob@example.com")
+    assert (await target(state, OWN)).dirty_seq > before  # its schedule waits for them now
+    assert await check.run_once() == 0  # asked once: the mappings are gone until the users come back
+
+
+def _client_factory(sim: RunningSimulator) -> Any:
+    def client(api_key: str, region: str) -> PagerDutyApi:
+        return PagerDutyClient(api_key, base_url=sim.base_url, retry=RetryPolicy(max_attempts=1))
+
+    return client

@@ -96,6 +96,18 @@ class InMemoryRotationState:
             if not self._wanted_elsewhere(account_key, email):
                 self._state.pending.pop((account_key, email), None)
 
+    async def forget_user(self, account_key: str, email: str, user_id: str) -> None:
+        if self._state.provisioned.get((account_key, email)) == user_id:
+            del self._state.provisioned[account_key, email]
+
+    async def member_on_account(self, account_key: str, email: str) -> Member | None:
+        for rotation_id in sorted(self._state.memberships):
+            link = self._state.accounts.get(rotation_id)
+            member = self._state.memberships[rotation_id].get(email)
+            if link is not None and link.account.key == account_key and member is not None:
+                return member
+        return None
+
     def _wanted_elsewhere(self, account_key: str, email: str) -> bool:
         return any(
             link.account.key == account_key and email in self._state.memberships.get(rotation_id, {})

@@ -20,6 +20,7 @@ from oncall_contracts import (
     MemberAdded,
     MemberRemoved,
     PagerDutyAccount,
+    PagerDutyUserMissing,
     Payload,
     Topics,
     generate_key,
@@ -247,3 +248,33 @@ async def test_each_outcome_is_announced_in_the_transaction_that_records_it(
     assert (retrying.email, retrying.reason, retrying.retryable) == ("p2@example.com", "PagerDuty 503", True)
     assert (failed.email, failed.reason, failed.retryable) == ("p2@example.com", "PagerDuty 400", False)
     assert await sql_store.provisioned_user_id(ACME.key, "p1@example.com") == "PX1"
+
+
+def missing(user_id: str, email: str = "p1@example.com") -> PagerDutyUserMissing:
+    return PagerDutyUserMissing(
+        account=PagerDutyAccount(subdomain="acme", region="us"),
+        email=email,
+        user_id=user_id,
+        reason="deleted",
+    )
+
+
+async def test_a_user_pagerduty_lost_is_forgotten_and_provisioned_again(store: Store) -> None:
+    rotation = rotation_id()
+    await apply(store, configured(rotation), added(rotation, 1))
+    await due_emails(store)
+    await store.complete(ACME, P1, PagerDutyUser("PX1", "p1@example.com", "P 1"), NOW)
+    assert await due_emails(store) == []
+
+    await apply(store, missing("PX0"))  # an id that is not the mapping's any more: nothing to forget
+    assert await store.provisioned_user_id("us:acme", "p1@example.com") == "PX1"
+    assert await due_emails(store) == []
+
+    await apply(store, missing("PX1"))
+    assert await store.provisioned_user_id("us:acme", "p1@example.com") is None
+    assert await due_emails(store) == ["p1@example.com"]
+
+
+async def test_a_lost_user_nobody_on_the_account_needs_is_only_forgotten(store: Store) -> None:
+    await apply(store, missing("PX9", "nobody@example.com"))
+    assert await store.accounts_with_due_work(NOW) == []

@@ -63,6 +63,14 @@ class PagerDutyView:
             for e in body["entries"]
         ]
 
+    def delete_user(self, user_id: str) -> None:
+        """An admin deletes the user in PagerDuty (off-boarding, a clean-up)."""
+        self._ok(self._http.delete(f"/users/{user_id}"))
+
+    def faults(self, **settings: Any) -> None:
+        """Replace the simulator's injected faults (`faults()` clears them); see `pagerduty_sim` Faults."""
+        self._ok(self._http.post("/_sim/faults", json=settings))
+
     def requests(self) -> list[dict[str, Any]]:
         """Every request served on PagerDuty paths: time, method, path, query, status, account, body."""
         entries: list[dict[str, Any]] = self._ok(self._http.get("/_sim/requests"))["requests"]

@@ -163,6 +163,17 @@ class SqlIntegrationRepository:
         )
         return set(targets)
 
+    async def one_per_account(self) -> list[IntegrationRecord]:
+        rows = await self._session.scalars(
+            select(IntegrationRow)
+            .where(col(IntegrationRow.mode) == "own", col(IntegrationRow.active).is_(True))
+            .order_by(col(IntegrationRow.account_key), col(IntegrationRow.configured_at).desc())
+        )
+        latest: dict[str, IntegrationRecord] = {}
+        for row in rows:
+            latest.setdefault(row.account_key, _integration(row))
+        return list(latest.values())
+
     async def owners_checked_longest_ago(self, limit: int | None) -> list[str]:
         last_checked = func.min(TargetRow.drift_checked_at)
         query = (
@@ -207,6 +218,34 @@ class SqlUserRepository:
                 col(PagerDutyUserRow.account_key) == account_key,
                 col(PagerDutyUserRow.email).in_(sorted(emails)),
             )
+        )
+        return {str(email): str(user_id) for email, user_id in rows}
+
+    async def forget(self, account_key: str, user_id: str) -> list[str]:
+        emails = await self._session.scalars(
+            delete(PagerDutyUserRow)
+            .where(col(PagerDutyUserRow.account_key) == account_key, col(PagerDutyUserRow.user_id) == user_id)
+            .returning(col(PagerDutyUserRow.email))
+        )
+        return sorted(emails)
+
+    async def in_use(self, account_key: str, ending_after: datetime) -> dict[str, str]:
+        on_shift = or_(
+            func.lower(ShiftRow.primary_email) == PagerDutyUserRow.email,
+            func.lower(ShiftRow.backup_email) == PagerDutyUserRow.email,
+        )
+        rows = await self._session.execute(
+            select(col(PagerDutyUserRow.email), col(PagerDutyUserRow.user_id))
+            .join(ShiftRow, on_shift)
+            .join(IntegrationRow, col(IntegrationRow.rotation_id) == ShiftRow.rotation_id)
+            .where(
+                col(PagerDutyUserRow.account_key) == account_key,
+                col(IntegrationRow.account_key) == account_key,
+                col(IntegrationRow.active).is_(True),
+                col(ShiftRow.end) > ending_after,
+                col(ShiftRow.cancelled).is_(False),
+            )
+            .distinct()
         )
         return {str(email): str(user_id) for email, user_id in rows}
 

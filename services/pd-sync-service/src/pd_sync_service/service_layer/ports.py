@@ -45,6 +45,11 @@ class IntegrationRepository(Protocol):
         (ignoring case)."""
         ...
 
+    async def one_per_account(self) -> list[IntegrationRecord]:
+        """For each account with an active own-schedule integration, the one configured last (whose key
+        reads the account's users)."""
+        ...
+
     async def owners_checked_longest_ago(self, limit: int | None) -> list[str]:
         """Up to `limit` (all when None) active own-schedule rotations, those whose schedules were
         compared with PagerDuty longest ago (or never) first."""
@@ -63,6 +68,16 @@ class UserRepository(Protocol):
 
     async def user_ids(self, account_key: str, emails: set[str]) -> dict[str, str]:
         """The known users among `emails` (lower-case), by e-mail."""
+        ...
+
+    async def forget(self, account_key: str, user_id: str) -> list[str]:
+        """Drop the mappings to a user PagerDuty no longer has; returns their e-mails (none when the
+        mapping has moved on to another user meanwhile)."""
+        ...
+
+    async def in_use(self, account_key: str, ending_after: datetime) -> dict[str, str]:
+        """The known users (by e-mail) of the people on shifts ending after `ending_after` of the
+        account's active integrations."""
         ...
 
 

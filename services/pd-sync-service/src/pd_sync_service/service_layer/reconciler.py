@@ -17,8 +17,9 @@ from oncall_platform.clock import Clock, system_clock
 from pd_sync_service.domain.model import Layer
 from pd_sync_service.domain.records import TargetSchedule
 from pd_sync_service.service_layer.folding import await_users, mark_target_dirty
+from pd_sync_service.service_layer.missing_users import ask_again, users_refused
 from pd_sync_service.service_layer.sources import TargetInputs, as_utc, load_inputs
-from pd_sync_service.service_layer.unit_of_work import UnitOfWorkFactory
+from pd_sync_service.service_layer.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from pd_sync_service.service_layer.writer import PagerDutyApi, wanted_schedule, write_schedule
 
 logger = logging.getLogger(__name__)
@@ -150,16 +151,16 @@ class Reconciler:
                     )
                     if waiting != inputs.unknown_emails:  # users arrived while the inputs were read
                         inputs = await load_inputs(uow, target_rotation_id, role, self._pd_now())
-                retry = False
+                retry_at: datetime | None = None
                 if inputs is not None and not waiting and (inputs.sources or target.schedule_id):
                     span.set_attribute("rotation.sources", [s.rotation_id for s in inputs.sources])
-                    events, retry = await self._sync(target, inputs)
+                    events, retry_at = await self._sync(uow, target, inputs)
                 if target.schedule_id:
                     span.set_attribute("pagerduty.schedule.id", target.schedule_id)
-                span.set_attribute("reconcile.retry", retry)
+                span.set_attribute("reconcile.retry", retry_at is not None)
                 span.set_attribute("reconcile.awaited_users", len(waiting))
-                if retry:
-                    _postpone(target, self._now() + self._config.retry_after)
+                if retry_at is not None:
+                    _postpone(target, retry_at)
                 elif waiting:
                     # Woken when the last awaited user is provisioned; the late check is a safety net
                     # for a wake-up skipped while a sync of this target failed.
@@ -173,7 +174,10 @@ class Reconciler:
                 uow.outbox.add(events)  # in the span: the relay's publish continues its trace
             await uow.commit()
 
-    async def _sync(self, target: TargetSchedule, inputs: TargetInputs) -> tuple[list[Any], bool]:
+    async def _sync(
+        self, uow: UnitOfWork, target: TargetSchedule, inputs: TargetInputs
+    ) -> tuple[list[Any], datetime | None]:
+        """Write the schedule; returns the results to publish and when to try again (None: done)."""
         owner = inputs.owner
         api_key = self._sealer.open(owner.credential, owner.account_key)
         client = _CountingApi(self._pagerduty(api_key, owner.region))
@@ -183,16 +187,28 @@ class Reconciler:
         except PagerDutyError as error:
             # A write that timed out may have been applied: read PagerDuty before the next write.
             target.check_drift = True
+            retry_at = self._now() + self._config.retry_after if error.retryable else None
+            refused = users_refused(error)
+            if refused:  # the next pass waits for the users asked for again (or has their new ids)
+                reason = f"PagerDuty refused the schedule: {error.describe()}"
+                await ask_again(
+                    uow,
+                    owner,
+                    dict.fromkeys(refused, reason),
+                    self._now(),
+                    syncing=target.target_rotation_id,
+                )
+                retry_at = self._now()
             failed = [
                 ScheduleSyncFailed(
                     rotation_id=s.rotation_id,
                     role=target.role,
                     reason=str(error)[:500] or "PagerDuty error",
-                    retryable=error.retryable,
+                    retryable=retry_at is not None,
                 )
                 for s in inputs.sources
             ]
-            return failed, error.retryable
+            return failed, retry_at
         target.layers, target.check_drift = layers, False
         if compares:
             target.drift_checked_at = self._now()
@@ -211,7 +227,7 @@ class Reconciler:
             )
             for source in inputs.sources
         ]
-        return synced, False
+        return synced, None
 
     async def _write(
         self, client: PagerDutyApi, target: TargetSchedule, inputs: TargetInputs

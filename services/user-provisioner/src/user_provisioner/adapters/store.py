@@ -107,6 +107,27 @@ class FoldedState:
             )
         )
 
+    async def forget_user(self, account_key: str, email: str, user_id: str) -> None:
+        await self._conn.execute(
+            delete(PROVISIONED).where(
+                PROVISIONED.c.account_key == account_key,
+                PROVISIONED.c.email == email,
+                PROVISIONED.c.user_id == user_id,
+            )
+        )
+
+    async def member_on_account(self, account_key: str, email: str) -> Member | None:
+        row = (
+            await self._conn.execute(
+                select(MEMBERSHIPS.c.email, MEMBERSHIPS.c.name, MEMBERSHIPS.c.time_zone)
+                .join(ACCOUNTS, ACCOUNTS.c.rotation_id == MEMBERSHIPS.c.rotation_id)
+                .where(ACCOUNTS.c.account_key == account_key, MEMBERSHIPS.c.email == email)
+                .order_by(MEMBERSHIPS.c.rotation_id)
+                .limit(1)
+            )
+        ).first()
+        return None if row is None else Member(email=row.email, name=row.name, time_zone=row.time_zone)
+
     async def _is_provisioned(self, account_key: str, email: str) -> bool:
         found = await self._conn.execute(
             select(PROVISIONED.c.user_id).where(

@@ -1,4 +1,5 @@
-"""The Kafka entrypoint: fold rotation events into the database, then wake the worker.
+"""The Kafka entrypoint: fold rotation events (and the sync's requests for users PagerDuty lost) into
+the database, then wake the worker.
 
 Consuming goes through `oncall_platform.consumer`: the events of a fetch are folded in one
 transaction with their inbox records, offsets are committed after it, and an event that cannot be
@@ -49,7 +50,7 @@ def register_rotation_consumer(
         broker,
         topics,
         consumer,
-        sources=[topics.rotation],
+        sources=[topics.rotation, topics.pagerduty],  # PagerDutyUserMissing: the sync asks again
         options=options,
         group_id=group_id,
         tracer_provider=tracer_provider,

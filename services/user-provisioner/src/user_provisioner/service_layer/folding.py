@@ -5,12 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from oncall_contracts import Envelope, IntegrationConfigured, IntegrationRemoved, MemberAdded, MemberRemoved
+from oncall_contracts import (
+    Envelope,
+    IntegrationConfigured,
+    IntegrationRemoved,
+    MemberAdded,
+    MemberRemoved,
+    PagerDutyUserMissing,
+)
 from user_provisioner.domain.model import Account, Member
 from user_provisioner.service_layer.ports import RotationState
 from user_provisioner.service_layer.unit_of_work import UnitOfWork
 
-HANDLED_EVENTS = (MemberAdded, MemberRemoved, IntegrationConfigured, IntegrationRemoved)
+HANDLED_EVENTS = (MemberAdded, MemberRemoved, IntegrationConfigured, IntegrationRemoved, PagerDutyUserMissing)
 
 
 async def fold_event(uow: UnitOfWork, envelope: Envelope[Any], now: datetime) -> None:
@@ -28,6 +35,18 @@ async def fold(state: RotationState, payload: Any, now: datetime) -> None:
         await _integration_configured(state, payload, now)
     elif isinstance(payload, IntegrationRemoved):
         await _integration_removed(state, payload)
+    elif isinstance(payload, PagerDutyUserMissing):
+        await _user_missing(state, payload, now)
+
+
+async def _user_missing(state: RotationState, event: PagerDutyUserMissing, now: datetime) -> None:
+    """The sync found the user gone from PagerDuty: forget it and provision the member again (the worker
+    finds the user by e-mail, or creates it, and announces it)."""
+    account_key = event.account.key
+    await state.forget_user(account_key, event.email, event.user_id)
+    member = await state.member_on_account(account_key, event.email)
+    if member is not None:
+        await state.want_user(account_key, member, now)
 
 
 async def _member_added(state: RotationState, event: MemberAdded, now: datetime) -> None:

@@ -57,6 +57,14 @@ class RotationState(Protocol):
         """Drop queued work no rotation on the account needs any more."""
         ...
 
+    async def forget_user(self, account_key: str, email: str, user_id: str) -> None:
+        """Drop the mapping of `email` if it still names `user_id` (PagerDuty no longer has that user)."""
+        ...
+
+    async def member_on_account(self, account_key: str, email: str) -> Member | None:
+        """The member with this e-mail on a rotation syncing into the account, if any."""
+        ...
+
 
 class Directories(Protocol):
     """Opens an account's sealed key and gives its user directory; raises `AccountRejected` if it cannot."""
