@@ -7,7 +7,8 @@ scheduler's timeline from now to the horizon, to the second.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -15,12 +16,14 @@ from localsystem.api import RotationApi
 from localsystem.convergence import Comparison, ScheduleFeed, wait_until_converged
 from localsystem.pagerduty import PagerDutyView
 from localsystem.system import LocalSystem
+from localsystem.timelines import parse_instant
 from localsystem.walkthrough import (
     add_members,
     future_shift,
     last_monday_0900,
     split_primary_backup,
     swap_primary_and_backup,
+    swappable_shifts,
     wait_for_new_schedules,
     wait_for_reported_schedules,
 )
@@ -71,6 +74,10 @@ def writes_to(pagerduty: PagerDutyView, schedule_ids: set[str], after_index: int
     ]
 
 
+def _span(*shifts: dict[str, Any]) -> tuple[datetime, datetime]:
+    return min(parse_instant(s["start"]) for s in shifts), max(parse_instant(s["end"]) for s in shifts)
+
+
 def test_the_integration_walkthrough(
     local_system: LocalSystem, api: RotationApi, pagerduty: PagerDutyView
 ) -> None:
@@ -110,10 +117,28 @@ def test_the_integration_walkthrough(
     assert emails.count("gus@example.com") == 1
     assert len(emails) == len(set(emails)), "no PagerDuty user is duplicated"
 
-    # 4. A swap shows up in PagerDuty.
-    shift = future_shift(api, europe, not_before=timedelta(days=2))
-    swap_primary_and_backup(api, europe, shift)
+    # 4. A swap one holder asks for shows up in PagerDuty once the other holder accepts it.
+    mine, theirs = swappable_shifts(api, europe, not_before=timedelta(days=2))
+    asker = RotationApi(local_system.api_url, local_system.token(mine["primary"]))
+    asked = RotationApi(local_system.api_url, local_system.token(theirs["primary"]))
+    request = asker.ask_swap(europe, mine["id"], theirs["id"])
+    assert [r["id"] for r in asked.shift_requests(europe)] == [request["id"]]
+    assert_in_step(api, pagerduty, [merged_primary, merged_backup])  # nothing changed hands yet
+    asked.decide_request(europe, request["id"], "accept")
+    swapped = {s["id"]: s["primary"] for s in api.shifts(europe, *_span(mine, theirs))}
+    assert (swapped[mine["id"]], swapped[theirs["id"]]) == (theirs["primary"], mine["primary"])
     assert_in_step(api, pagerduty, [merged_primary, merged_backup])
+    asker.close()
+    asked.close()
+
+    # 4b. Europe's administrator ends the merge: the shared schedule shows Europe alone again.
+    assert [m["rotation_id"] for m in api.merges(europe)] == [americas]
+    api.end_merge(europe, americas)
+    assert_in_step(
+        api,
+        pagerduty,
+        [ScheduleFeed(primary, ((europe, "primary"),)), ScheduleFeed(backup, ((europe, "backup"),))],
+    )
 
     # 5. Changing the configuration: the Americas rotation leaves the shared schedule for its own.
     known = {s["id"] for s in pagerduty.schedules()}

@@ -77,6 +77,22 @@ class RotationApi:
     def reassign_shift(self, rotation_id: str, shift_id: str, **people: str | None) -> Any:
         return self._call("PATCH", f"/v1/rotations/{rotation_id}/shifts/{shift_id}", json=people)
 
+    def ask_swap(self, rotation_id: str, shift_id: str, with_shift_id: str, role: str = "primary") -> Any:
+        """Ask whoever holds `role` of the other shift to swap it with ours (nothing changes yet)."""
+        body = {"kind": "swap", "shift_id": shift_id, "with_shift_id": with_shift_id, "role": role}
+        return self._call("POST", f"/v1/rotations/{rotation_id}/shift-requests", json=body)
+
+    def ask_hand_over(self, rotation_id: str, shift_id: str, to: str, role: str = "primary") -> Any:
+        body = {"kind": "hand_over", "shift_id": shift_id, "to": to, "role": role}
+        return self._call("POST", f"/v1/rotations/{rotation_id}/shift-requests", json=body)
+
+    def shift_requests(self, rotation_id: str) -> list[dict[str, Any]]:
+        return self._call("GET", f"/v1/rotations/{rotation_id}/shift-requests")  # type: ignore[no-any-return]
+
+    def decide_request(self, rotation_id: str, request_id: str, step: str) -> Any:
+        """`step`: accept, decline or cancel."""
+        return self._call("POST", f"/v1/rotations/{rotation_id}/shift-requests/{request_id}/{step}")
+
     def oncall(self, rotation_id: str, role: str, since: datetime, until: datetime) -> list[Entry]:
         params = {"role": role, "since": since.isoformat(), "until": until.isoformat()}
         rows = self._call("GET", f"/v1/rotations/{rotation_id}/oncall", params=params)
@@ -103,6 +119,12 @@ class RotationApi:
 
     def integration(self, rotation_id: str) -> dict[str, Any]:
         return self._call("GET", f"/v1/rotations/{rotation_id}/pagerduty")  # type: ignore[no-any-return]
+
+    def merges(self, rotation_id: str) -> list[dict[str, Any]]:
+        return self._call("GET", f"/v1/rotations/{rotation_id}/pagerduty/merges")  # type: ignore[no-any-return]
+
+    def end_merge(self, rotation_id: str, merged_rotation_id: str) -> None:
+        self._call("DELETE", f"/v1/rotations/{rotation_id}/pagerduty/merges/{merged_rotation_id}")
 
     def remove_integration(self, rotation_id: str) -> None:
         self._call("DELETE", f"/v1/rotations/{rotation_id}/pagerduty")

@@ -58,8 +58,22 @@ def future_shift(
     return later[index]
 
 
+def swappable_shifts(api: RotationApi, rotation_id: str, *, not_before: timedelta) -> tuple[Any, Any]:
+    """Two future shifts whose primaries can swap (neither is the other shift's backup)."""
+    now = datetime.now(UTC)
+    shifts = api.shifts(rotation_id, now, now + timedelta(days=60))
+    later = [s for s in shifts if parse_instant(s["start"]) >= now + not_before and s["primary"]]
+    return next(
+        (a, b)
+        for a in later
+        for b in later
+        if a["primary"] != b["primary"] and a["primary"] != b["backup"] and b["primary"] != a["backup"]
+    )
+
+
 def swap_primary_and_backup(api: RotationApi, rotation_id: str, shift: dict[str, Any]) -> Any:
-    """Swap a shift by hand: the backup takes the primary's turn and the other way round."""
+    """An administrator swaps a shift by hand: the backup takes the primary's turn and the other way
+    round (holders cannot: they ask, and the person asked accepts)."""
     return api.reassign_shift(rotation_id, shift["id"], primary=shift["backup"], backup=shift["primary"])
 
 
