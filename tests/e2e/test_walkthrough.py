@@ -27,6 +27,7 @@ from localsystem.walkthrough import (
     wait_for_new_schedules,
     wait_for_reported_schedules,
 )
+from oncall_platform.tokens import DEVELOPMENT_JWT_SECRET, mint_token
 
 pytestmark = pytest.mark.e2e
 
@@ -119,8 +120,9 @@ def test_the_integration_walkthrough(
 
     # 4. A swap one holder asks for shows up in PagerDuty once the other holder accepts it.
     mine, theirs = swappable_shifts(api, europe, not_before=timedelta(days=2))
-    asker = RotationApi(local_system.api_url, local_system.token(mine["primary"]))
-    asked = RotationApi(local_system.api_url, local_system.token(theirs["primary"]))
+    secret = local_system.config.jwt_secret or DEVELOPMENT_JWT_SECRET
+    asker = RotationApi(local_system.api_url, mint_token(secret, mine["primary"]))
+    asked = RotationApi(local_system.api_url, mint_token(secret, theirs["primary"]))
     request = asker.ask_swap(europe, mine["id"], theirs["id"])
     assert [r["id"] for r in asked.shift_requests(europe)] == [request["id"]]
     assert_in_step(api, pagerduty, [merged_primary, merged_backup])  # nothing changed hands yet

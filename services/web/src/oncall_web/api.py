@@ -72,6 +72,18 @@ class RotationApi:
             "PATCH", f"/v1/rotations/{_seg(rotation_id)}/shifts/{_seg(shift_id)}", json=body
         )
 
+    async def shift_requests(self, rotation_id: str) -> list[dict[str, Any]]:
+        """The open hand-over and swap requests the caller made or is asked (an admin: all)."""
+        return await self._list("GET", f"/v1/rotations/{_seg(rotation_id)}/shift-requests")
+
+    async def ask_shift_request(self, rotation_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return await self._object("POST", f"/v1/rotations/{_seg(rotation_id)}/shift-requests", json=body)
+
+    async def decide_shift_request(self, rotation_id: str, request_id: str, step: str) -> dict[str, Any]:
+        """`step`: accept, decline or cancel."""
+        path = f"/v1/rotations/{_seg(rotation_id)}/shift-requests/{_seg(request_id)}/{_seg(step)}"
+        return await self._object("POST", path)
+
     async def oncall(
         self, rotation_id: str, role: str, since: datetime, until: datetime
     ) -> list[dict[str, Any]]:

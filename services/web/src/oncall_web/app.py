@@ -24,7 +24,7 @@ from oncall_web.oidc import OidcClient
 from oncall_web.security import SECURITY_HEADERS
 from oncall_web.session import COOKIE_NAME, SessionCodec
 from oncall_web.settings import WebSettings
-from oncall_web.views import auth, rotations, settings
+from oncall_web.views import auth, rotations, settings, shift_requests
 from oncall_web.views.common import NotSignedIn, redirect, render, session_of
 
 PACKAGE = Path(__file__).resolve().parent
@@ -76,7 +76,7 @@ def create_app(container: AppParts) -> FastAPI:
             response.headers["Cache-Control"] = "no-store"
         return response
 
-    for router in (auth.router, rotations.router, settings.router):
+    for router in (auth.router, rotations.router, shift_requests.router, settings.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")
     _probes(app, container.http)
