@@ -22,8 +22,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
-def bench_system(accounts: int = 1) -> Iterator[LocalSystem]:
-    """`accounts` simulator accounts (each with its own API key and rate limit)."""
+def bench_system(accounts: int = 1, services: tuple[str, ...] | None = None) -> Iterator[LocalSystem]:
+    """`accounts` simulator accounts (each with its own API key and rate limit); `services` the processes
+    to start (default: the three services, not the web UI)."""
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     server_url = os.environ.get("DATABASE_URL")
     if not server_url:
@@ -41,7 +42,7 @@ def bench_system(accounts: int = 1) -> Iterator[LocalSystem]:
             database_urls=urls,
             topic_prefix=topics.prefix,
             log_level="WARNING",
-            services=tuple(s.name for s in DATABASE_SERVICES),  # the web UI is not benchmarked here
+            services=services or tuple(s.name for s in DATABASE_SERVICES),
             extra_accounts=tuple(DemoAccount(subdomain=f"demo{n}") for n in range(2, accounts + 1)),
         )
     )

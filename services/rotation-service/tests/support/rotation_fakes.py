@@ -17,6 +17,7 @@ from oncall_contracts.envelope import Envelope
 from oncall_testing.unit_of_work import InMemoryDatabase, InMemoryUnitOfWork
 from rotation_service.domain.integration import Integration, SyncStatus, UserProvisioning
 from rotation_service.domain.listing import ListingPosition, RotationOverview, RotationSummary
+from rotation_service.domain.model import Shift
 from rotation_service.domain.rotation import Rotation
 from rotation_service.domain.shift_requests import ShiftRequest
 from rotation_service.service_layer.unit_of_work import UnitOfWork
@@ -40,6 +41,17 @@ class InMemoryState:
     processed: set[tuple[str, uuid.UUID]] = field(default_factory=set)
 
 
+def _overview(stored: StoredRotation) -> RotationOverview:
+    return RotationOverview(
+        id=stored.rotation.id,
+        name=stored.rotation.name,
+        spec=stored.rotation.spec,
+        members=dict(stored.rotation.members),
+        admins=frozenset(stored.rotation.admins),
+        position=ListingPosition(stored.created_at, stored.rotation.id),
+    )
+
+
 class FakeRotationRepository:
     def __init__(self, state: InMemoryState) -> None:
         self._state = state
@@ -47,6 +59,17 @@ class FakeRotationRepository:
     async def get(self, rotation_id: str, *, for_update: bool = True) -> Rotation | None:
         stored = self._state.rotations.get(rotation_id)
         return None if stored is None else copy.deepcopy(stored.rotation)
+
+    async def overview(self, rotation_id: str) -> RotationOverview | None:
+        stored = self._state.rotations.get(rotation_id)
+        return None if stored is None else _overview(stored)
+
+    async def shifts_between(
+        self, rotation_id: str, since: datetime | None, until: datetime | None
+    ) -> list[Shift]:
+        stored = self._state.rotations.get(rotation_id)
+        shifts = [] if stored is None else sorted(stored.rotation.shifts.values(), key=lambda s: s.start)
+        return [s for s in shifts if (since is None or s.end > since) and (until is None or s.start < until)]
 
     async def list(self) -> list[RotationSummary]:
         rotations = sorted((s.rotation for s in self._state.rotations.values()), key=lambda r: (r.name, r.id))
@@ -59,17 +82,7 @@ class FakeRotationRepository:
         listed = sorted(self._state.rotations.values(), key=position)
         if after is not None:
             listed = [s for s in listed if position(s) > (after.created_at, after.rotation_id)]
-        return [
-            RotationOverview(
-                id=s.rotation.id,
-                name=s.rotation.name,
-                spec=s.rotation.spec,
-                members=dict(s.rotation.members),
-                admins=frozenset(s.rotation.admins),
-                position=ListingPosition(s.created_at, s.rotation.id),
-            )
-            for s in listed[:limit]
-        ]
+        return [_overview(s) for s in listed[:limit]]
 
     async def next_integration_revision(self, rotation_id: str) -> int:
         stored = self._state.rotations.get(rotation_id)

@@ -91,6 +91,35 @@ class SqlRotationRepository:
             shift_revision=row.shift_revision,
         )
 
+    async def overview(self, rotation_id: str) -> RotationOverview | None:
+        row = await self._session.get(RotationRow, rotation_id)
+        if row is None:
+            return None
+        members, admins = await self._members_of([rotation_id]), await self._admins_of([rotation_id])
+        return RotationOverview(
+            id=row.id,
+            name=row.name,
+            spec=_spec_of(row),
+            members=members[rotation_id],
+            admins=admins[rotation_id],
+            position=ListingPosition(row.created_at, row.id),
+        )
+
+    async def shifts_between(
+        self, rotation_id: str, since: datetime | None, until: datetime | None
+    ) -> list[Shift]:
+        shifts = _table(ShiftRow)
+        statement = select(shifts).where(shifts.c.rotation_id == rotation_id).order_by(shifts.c.start)
+        if since is not None:
+            statement = statement.where(shifts.c.end > since)
+        if until is not None:
+            statement = statement.where(shifts.c.start < until)
+        rows = await self._session.execute(statement)
+        return [
+            Shift(r.id, r.start, r.end, r.primary, r.backup, conflict=r.conflict, pinned=r.pinned)
+            for r in rows
+        ]
+
     async def list(self) -> list[RotationSummary]:
         rows = (
             await self._session.execute(

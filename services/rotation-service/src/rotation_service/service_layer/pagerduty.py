@@ -60,7 +60,9 @@ class PagerDutyService:
 
     async def view(self, rotation_id: str) -> IntegrationView:
         async with self._uow() as uow:
-            rotation = await load(uow, rotation_id, for_update=False)
+            rotation = await uow.rotations.overview(rotation_id)
+            if rotation is None:
+                raise NotFound(f"rotation {rotation_id}")
             integration = await uow.integrations.get(rotation_id)
             if integration is None:
                 raise NotFound(f"PagerDuty integration of rotation {rotation_id}")

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from oncall_contracts.envelope import Envelope
 from rotation_service.domain.integration import Integration, SyncStatus, UserProvisioning
 from rotation_service.domain.listing import ListingPosition, RotationOverview, RotationSummary
+from rotation_service.domain.model import Shift
 from rotation_service.domain.rotation import Rotation
 from rotation_service.domain.shift_requests import ShiftRequest
 
@@ -18,6 +19,17 @@ class RotationRepository(Protocol):
 
     async def get(self, rotation_id: str, *, for_update: bool = True) -> Rotation | None:
         """The aggregate; `for_update` locks it so concurrent changes to one rotation serialise."""
+        ...
+
+    async def overview(self, rotation_id: str) -> RotationOverview | None:
+        """Settings, members and administrators without the shifts, read only: for reads that
+        show them (no lock, and `save` never sees it)."""
+        ...
+
+    async def shifts_between(
+        self, rotation_id: str, since: datetime | None, until: datetime | None
+    ) -> list[Shift]:
+        """The rotation's shifts overlapping `[since, until)` (unbounded where None), in time order."""
         ...
 
     async def list(self) -> list[RotationSummary]: ...

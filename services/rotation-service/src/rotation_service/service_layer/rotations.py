@@ -66,6 +66,25 @@ class RotationService:
         async with self._uow() as uow:
             return await load(uow, rotation_id, for_update=False)
 
+    async def overview(self, rotation_id: str) -> RotationOverview:
+        """Settings, members and administrators, without reading the shifts."""
+        async with self._uow() as uow:
+            found = await uow.rotations.overview(rotation_id)
+        if found is None:
+            raise NotFound(f"rotation {rotation_id}")
+        return found
+
+    async def plan(
+        self, rotation_id: str, since: datetime | None, until: datetime | None
+    ) -> tuple[RotationOverview, list[Shift]]:
+        """The rotation and its shifts overlapping `[since, until)` (unbounded where None), in time
+        order; only those shifts are read."""
+        async with self._uow() as uow:
+            found = await uow.rotations.overview(rotation_id)
+            if found is None:
+                raise NotFound(f"rotation {rotation_id}")
+            return found, await uow.rotations.shifts_between(rotation_id, since, until)
+
     async def page(self, after: ListingPosition | None, limit: int) -> RotationPage:
         """Up to `limit` (at least 1) rotations after `after` in listing order, and where the next
         page starts; one page at a time, so listing costs the same whatever the number of rotations."""

@@ -50,7 +50,7 @@ async def list_rotations(
 
 @router.get("/{rotation_id}")
 async def get_rotation(rotation_id: str, user: CurrentUser, rotations: Rotations) -> RotationOut:
-    return RotationOut.of(await rotations.get(rotation_id))
+    return RotationOut.of(await rotations.overview(rotation_id))
 
 
 @router.patch("/{rotation_id}")
@@ -75,7 +75,7 @@ async def add_member(
 
 @router.get("/{rotation_id}/members")
 async def list_members(rotation_id: str, user: CurrentUser, rotations: Rotations) -> list[MemberOut]:
-    return [MemberOut.of(m) for m in (await rotations.get(rotation_id)).members.values()]
+    return [MemberOut.of(m) for m in (await rotations.overview(rotation_id)).members.values()]
 
 
 @router.delete("/{rotation_id}/members/{email}", status_code=status.HTTP_204_NO_CONTENT)
@@ -99,7 +99,7 @@ async def add_unavailability(
 
 @router.get("/{rotation_id}/admins")
 async def get_admins(rotation_id: str, user: CurrentUser, rotations: Rotations) -> list[str]:
-    return sorted((await rotations.get(rotation_id)).admins)
+    return sorted((await rotations.overview(rotation_id)).admins)
 
 
 @router.put("/{rotation_id}/admins")

@@ -38,13 +38,8 @@ async def list_shifts(
 ) -> list[ShiftOut]:
     if since is not None and until is not None:
         _bounded(since, until)
-    rotation = await rotations.get(rotation_id)
-    shifts = sorted(rotation.shifts.values(), key=lambda s: s.start)
-    return [
-        ShiftOut.of(s)
-        for s in shifts
-        if (since is None or s.end > since) and (until is None or s.start < until)
-    ]
+    _, shifts = await rotations.plan(rotation_id, since, until)
+    return [ShiftOut.of(s) for s in shifts]
 
 
 @router.patch("/shifts/{shift_id}")
@@ -73,9 +68,11 @@ async def oncall(
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
 ) -> list[OnCallOut]:
-    rotation = await rotations.get(rotation_id)
     start = since or clock()
+    if until is not None:
+        _bounded(start, until)
+    rotation, shifts = await rotations.plan(rotation_id, start, until)
     end = until or start + timedelta(days=rotation.spec.horizon_days)
     _bounded(start, end)
-    entries = oncall_timeline(list(rotation.shifts.values()), rotation.spec, role, start, end)
+    entries = oncall_timeline(shifts, rotation.spec, role, start, end)
     return [OnCallOut(start=e.start, end=e.end, email=e.email) for e in entries]
