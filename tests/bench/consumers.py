@@ -8,6 +8,8 @@ import time
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
+from oncall_testing.eventually import eventually
+
 
 async def _lag(admin: AIOKafkaAdminClient, probe: AIOKafkaConsumer, prefix: str) -> int:
     """Messages not yet committed by the consumer groups under `prefix`, over all their partitions."""
@@ -28,13 +30,17 @@ async def _wait(bootstrap: str, prefix: str, timeout_s: float) -> float:
     await admin.start()
     await probe.start()
     started = time.monotonic()
+    quiet_checks = 0
+
+    async def quiet_twice() -> bool:  # twice in a row: nothing in flight between two looks either
+        nonlocal quiet_checks
+        quiet_checks = quiet_checks + 1 if await _lag(admin, probe, prefix) == 0 else 0
+        return quiet_checks >= 2
+
     try:
-        quiet_checks = 0
-        while quiet_checks < 2:  # twice in a row: nothing in flight between two looks either
-            if time.monotonic() - started > timeout_s:
-                raise TimeoutError(f"the consumers under {prefix!r} did not catch up in {timeout_s:.0f} s")
-            quiet_checks = quiet_checks + 1 if await _lag(admin, probe, prefix) == 0 else 0
-            await asyncio.sleep(1.0)
+        await eventually(
+            quiet_twice, within=timeout_s, what=f"the consumers under {prefix!r} to catch up", interval=1.0
+        )
         return time.monotonic() - started
     finally:
         await probe.stop()

@@ -17,7 +17,6 @@ import platform
 import resource
 import signal
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,6 +34,7 @@ from localsystem.convergence import ScheduleFeed, wait_until_converged
 from localsystem.pagerduty import PagerDutyView
 from localsystem.system import LocalSystem
 from localsystem.walkthrough import add_members, last_monday_0900
+from oncall_testing.eventually import eventually_sync
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 RATE_LIMIT_PER_MIN = 960
@@ -88,13 +88,16 @@ def latency_targets(system: LocalSystem, api: RotationApi, count: int) -> list[T
 
 
 def _schedule_id(api: RotationApi, rotation_id: str, timeout_s: float = 120.0) -> str:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = [s["schedule_id"] for s in api.integration(rotation_id)["schedules"] if s.get("schedule_id")]
-        if found:
-            return str(found[0])
-        time.sleep(0.5)
-    raise TimeoutError(f"no PagerDuty schedule reported for rotation {rotation_id}")
+    def reported() -> list[str]:
+        return [s["schedule_id"] for s in api.integration(rotation_id)["schedules"] if s.get("schedule_id")]
+
+    found = eventually_sync(
+        reported,
+        within=timeout_s,
+        what=f"a PagerDuty schedule reported for rotation {rotation_id}",
+        interval=0.5,
+    )
+    return str(found[0])
 
 
 def measure_latency(

@@ -3,7 +3,6 @@ service processes."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -20,6 +19,7 @@ from localsystem.walkthrough import (
     split_primary_backup,
     wait_for_new_schedules,
 )
+from oncall_testing.eventually import eventually_sync
 from oncall_testing.otlp import OtlpReceiver, ReceivedSpan
 
 pytestmark = pytest.mark.e2e
@@ -55,8 +55,7 @@ def test_a_swap_is_one_trace_from_the_api_to_pagerduty(
     comparisons = wait_until_converged(api, pagerduty, [feed], timedelta(days=26))
     assert comparisons[0].matches, comparisons[0].explain()
 
-    trace = _wait_for_trace(otlp_receiver, shift["id"], required=_complete_for(rotation, schedule))
-    _assert_complete(trace, rotation, schedule)
+    _wait_for_trace(otlp_receiver, shift["id"], rotation, schedule)
 
 
 def _other(email: str) -> str:
@@ -74,36 +73,23 @@ def _is_swap_request(span: ReceivedSpan, shift_id: str) -> bool:
     )
 
 
-def _complete_for(rotation: str, schedule: str) -> object:
-    def complete(spans: list[ReceivedSpan]) -> bool:
-        try:
-            _assert_complete(spans, rotation, schedule)
-        except AssertionError:
-            return False
-        return True
-
-    return complete
-
-
 def _wait_for_trace(
-    receiver: OtlpReceiver, shift_id: str, required: object, timeout_s: float = 30.0
+    receiver: OtlpReceiver, shift_id: str, rotation: str, schedule: str, timeout_s: float = 30.0
 ) -> list[ReceivedSpan]:
-    """The spans of the trace started by the PATCH of `shift_id`, once `required` holds (or at timeout)."""
-    deadline = time.monotonic() + timeout_s
-    trace: list[ReceivedSpan] = []
-    while time.monotonic() < deadline:
+    """The spans of the trace started by the PATCH of `shift_id`, once it is complete (on timeout the
+    failure says what the trace lacked)."""
+
+    def complete_trace() -> list[ReceivedSpan]:
         spans = receiver.spans()
         roots = [s for s in spans if _is_swap_request(s, shift_id)]
-        assert len({s.trace_id for s in roots}) <= 1, "the swap request started more than one trace"
-        if roots:
-            trace = [s for s in spans if s.trace_id == roots[0].trace_id]
-            if required(trace):  # type: ignore[operator]
-                return trace
-        time.sleep(0.5)
-    assert trace, (
-        f"no server span of the PATCH request; services seen: {sorted({s.service for s in receiver.spans()})}"
-    )
-    return trace
+        seen = sorted({s.service for s in spans})
+        assert roots, f"no server span of the PATCH request; services seen: {seen}"
+        assert len({s.trace_id for s in roots}) == 1, "the swap request started more than one trace"
+        trace = [s for s in spans if s.trace_id == roots[0].trace_id]
+        _assert_complete(trace, rotation, schedule)
+        return trace
+
+    return eventually_sync(complete_trace, within=timeout_s, what="the swap's whole trace", interval=0.5)
 
 
 def _assert_complete(trace: list[ReceivedSpan], rotation: str, schedule: str) -> None:

@@ -33,6 +33,7 @@ from localsystem.pagerduty import PagerDutyView
 from localsystem.system import LocalSystem
 from localsystem.walkthrough import future_shift, split_primary_backup, wait_for_new_schedules
 from oncall_platform.tokens import DEVELOPMENT_JWT_SECRET, mint_token
+from oncall_testing.eventually import eventually_sync
 
 pytestmark = pytest.mark.e2e
 
@@ -142,13 +143,12 @@ def schedule_links(page: Page) -> dict[str, str]:
 
 def wait_for_schedule_links(page: Page, roles: set[str], timeout_s: float = 60) -> dict[str, str]:
     """Without reloading: the status fragment polls the API and shows the links once the sync reports."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+
+    def shown() -> dict[str, str] | None:
         found = schedule_links(page)
-        if roles <= found.keys():
-            return found
-        page.wait_for_timeout(500)  # the browser keeps running its polling meanwhile
-    raise AssertionError(f"the page never showed the {sorted(roles)} schedule links: {schedule_links(page)}")
+        return found if roles <= found.keys() else None
+
+    return eventually_sync(shown, within=timeout_s, what=f"the {sorted(roles)} schedule links", interval=0.5)
 
 
 def test_the_walkthrough_in_a_browser(
@@ -275,13 +275,15 @@ def test_the_walkthrough_in_a_browser(
 
 def quiet_for(pagerduty: PagerDutyView, seconds: float, timeout_s: float = 60) -> None:
     """Until PagerDuty saw no request for `seconds` (the sync has nothing left to do)."""
-    deadline = time.monotonic() + timeout_s
     count, since = len(pagerduty.requests()), time.monotonic()
-    while time.monotonic() < deadline:
-        time.sleep(0.3)
+
+    def quiet() -> bool:
+        nonlocal count, since
         now_count = len(pagerduty.requests())
         if now_count != count:
             count, since = now_count, time.monotonic()
-        elif time.monotonic() - since >= seconds:
-            return
-    raise AssertionError("PagerDuty never became quiet")
+        return time.monotonic() - since >= seconds
+
+    eventually_sync(
+        quiet, within=timeout_s, what=f"PagerDuty to see no request for {seconds:g} s", interval=0.3
+    )

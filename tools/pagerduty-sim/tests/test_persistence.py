@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -17,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from oncall_testing.eventually import eventually_sync
 from pagerduty_sim.testing import run_simulator
 
 KEY = "persist-key"
@@ -214,11 +214,7 @@ def _free_port() -> int:
 
 
 def _wait_until(condition: Any, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail("condition not met in time")
-        time.sleep(0.05)
+    eventually_sync(condition, within=timeout_s, what="the condition", interval=0.05)
 
 
 def test_snapshot_is_plain_json_of_the_data(tmp_path: Path) -> None:

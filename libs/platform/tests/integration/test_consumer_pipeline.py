@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -21,6 +20,7 @@ from oncall_platform.consumer import ConsumerOptions, EventConsumer, subscribe
 from oncall_platform.database import make_async_engine
 from oncall_platform.inbox import ProcessedEvent, record_once
 from oncall_platform.kafka import ensure_topics, make_broker
+from oncall_testing.eventually import eventually
 from oncall_testing.kafka import delete_topics, free_port
 
 pytestmark = pytest.mark.integration
@@ -69,10 +69,11 @@ class World:
             return row.scalar_one_or_none()
 
     async def wait_applied(self, event_id: uuid.UUID, timeout_s: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while await self.applied(event_id) is None:
-            assert time.monotonic() < deadline, f"event {event_id} was not applied in {timeout_s} s"
-            await asyncio.sleep(0.05)
+
+        async def applied() -> bool:
+            return await self.applied(event_id) is not None
+
+        await eventually(applied, within=timeout_s, what=f"event {event_id} to be applied", interval=0.05)
 
     async def dead_letters(self, expected: int, timeout_s: float = 30.0) -> list[ConsumerRecord[Any, Any]]:
         """The dead-letter topic's records once it holds `expected` of them (and never more)."""
@@ -104,10 +105,13 @@ class World:
         return None if meta is None else meta.offset
 
     async def wait_committed(self, partition: int, offset: int, timeout_s: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while (committed := await self.committed(partition)) != offset:
-            assert time.monotonic() < deadline, f"committed {committed}, not {offset}"
-            await asyncio.sleep(0.1)
+
+        async def committed() -> bool:
+            return await self.committed(partition) == offset
+
+        await eventually(
+            committed, within=timeout_s, what=f"offset {offset} committed on partition {partition}"
+        )
 
     def unit_of_work(self, dead: AsyncEngine) -> Callable[[], AbstractAsyncContextManager[Unit]]:
         @asynccontextmanager
@@ -318,10 +322,10 @@ async def test_a_broker_refusing_the_dead_letter_is_retried_without_counting_att
     await world.publish(after)
     await start()
 
-    deadline = time.monotonic() + 60
-    while world.calls.get(poison.event_id, 0) < 2 * MAX_ATTEMPTS:  # given up on, and again
-        assert time.monotonic() < deadline, f"poison event tried {world.calls.get(poison.event_id)} times"
-        await asyncio.sleep(0.05)
+    async def given_up_on_twice() -> bool:  # given up on, and again
+        return world.calls.get(poison.event_id, 0) >= 2 * MAX_ATTEMPTS
+
+    await eventually(given_up_on_twice, within=60, what="the poison event tried twice over", interval=0.05)
     assert await world.applied(after.event_id) is None  # the partition's order holds meanwhile
     await ensure_topics(world.servers, [dead_letter_topic])
 

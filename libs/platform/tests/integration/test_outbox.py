@@ -22,6 +22,7 @@ from oncall_platform.database import make_async_engine
 from oncall_platform.kafka import make_broker
 from oncall_platform.outbox import OUTBOX, Outbox
 from oncall_platform.relay import OutboxRelay
+from oncall_testing.eventually import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -228,10 +229,11 @@ async def test_two_relays_on_one_outbox_publish_every_row_once_in_order_per_key(
             await write(engine, topics, events)
             written.extend(events)
             relays[i % 2].wake()
-        deadline = asyncio.get_running_loop().time() + 60
-        while not all(published for published, _ in (await states(engine)).values()):
-            assert asyncio.get_running_loop().time() < deadline, "not every row was published"
-            await asyncio.sleep(0.1)
+
+        async def all_published() -> bool:
+            return all(published for published, _ in (await states(engine)).values())
+
+        await eventually(all_published, within=60, what="every row to be published", interval=0.1)
     finally:
         stop.set()
         await asyncio.gather(*running)

@@ -7,7 +7,6 @@ compare PagerDuty's final schedule with the scheduler model, second by second.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
@@ -26,6 +25,7 @@ from oncall_contracts import Topics
 from oncall_platform.database import make_async_engine
 from oncall_platform.kafka import ensure_topics
 from oncall_testing.databases import create_database, drop_database
+from oncall_testing.eventually import eventually
 from oncall_testing.kafka import delete_topics
 from pagerduty_sim.testing import RunningSimulator, run_simulator
 from pd_sync_service.app import running
@@ -52,11 +52,11 @@ class World:
 
     async def settle(self, within: float = 30.0) -> None:
         """Wait until the service has applied every event published so far and has nothing to do."""
-        deadline = asyncio.get_running_loop().time() + within
-        while not (await self._quiet() and await self.results.caught_up()):
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError("pd-sync-service did not settle")
-            await asyncio.sleep(0.05)
+
+        async def settled() -> bool:
+            return await self._quiet() and await self.results.caught_up()
+
+        await eventually(settled, within=within, what="pd-sync-service to settle", interval=0.05)
 
     async def _consumed(self) -> bool:
         """The service's consumer group has committed everything on its topics (replays included)."""
@@ -148,11 +148,10 @@ class World:
 
 
 async def _until(check: Any, within: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
+    async def holds() -> bool:
+        return bool(check())
+
+    await eventually(holds, within=within, what="the condition", interval=0.05)
 
 
 @contextlib.asynccontextmanager

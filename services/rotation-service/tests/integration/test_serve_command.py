@@ -15,6 +15,7 @@ import pytest
 from oncall_contracts import registry
 from oncall_contracts.topics import Topics
 from oncall_testing import service_process
+from oncall_testing.eventually import eventually
 from rotation_service.settings import RotationServiceSettings
 
 pytestmark = pytest.mark.integration
@@ -28,17 +29,13 @@ def free_port() -> int:
 
 
 async def wait_healthy(base_url: str, process: subprocess.Popen[bytes], within: float = 90.0) -> None:
-    deadline = time.monotonic() + within
     async with httpx.AsyncClient(base_url=base_url) as http:
-        while time.monotonic() < deadline:
-            assert process.poll() is None, "rotation-service serve exited early"
-            try:
-                if (await http.get("/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    raise AssertionError("rotation-service never became ready")
+
+        async def ready_or_exited() -> bool:
+            return process.poll() is not None or (await http.get("/readyz")).status_code == 200
+
+        await eventually(ready_or_exited, within=within, what="rotation-service serve to be ready")
+    assert process.poll() is None, "rotation-service serve exited early"
 
 
 async def test_serve_serves_publishes_promptly_and_logs_only_json(
