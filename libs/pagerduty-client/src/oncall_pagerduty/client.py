@@ -16,11 +16,13 @@ from oncall_pagerduty.errors import (
     PagerDutyError,
     error_from_response,
     error_from_transport,
+    rate_limit_limit,
     rate_limit_remaining,
     rate_limit_reset,
 )
 from oncall_pagerduty.retry import RetryPolicy
 from oncall_pagerduty.routes import route_template
+from oncall_platform import metrics
 
 Region = Literal["us", "eu"]
 Params = Mapping[str, Any]
@@ -64,6 +66,7 @@ class PagerDutyClient:
         if region not in BASE_URLS:
             raise ValueError(f"region must be one of {sorted(BASE_URLS)}, got {region!r}")
         self.account = account or f"key:{key_fingerprint(api_key)}"
+        self._key_label = key_fingerprint(api_key)  # metrics label the key by its fingerprint only
         self.budget = budget if budget is not None else process_budgets().for_key(api_key)
         self.retry = retry if retry is not None else RetryPolicy()
         self.requests_sent = 0
@@ -184,12 +187,15 @@ class PagerDutyClient:
             set_status_on_exception=False,
         ) as span:
             self.requests_sent += 1
+            sent_at = time.perf_counter()
             try:
                 response = await self._http.send(request)
             except httpx.TransportError as exc:
+                metrics.PAGERDUTY_REQUESTS.labels(request.method, route, "transport_error").inc()
                 transport_error = error_from_transport(exc)
                 _mark_failed(span, type(exc).__name__, transport_error)
                 raise transport_error from exc
+            self._count(request.method, route, response, time.perf_counter() - sent_at)
             span.set_attribute("http.response.status_code", response.status_code)
             self._observe_rate_limit(response)
             if response.is_success:
@@ -197,6 +203,18 @@ class PagerDutyClient:
             error = error_from_response(response)
             _mark_failed(span, str(response.status_code), error)
             raise error
+
+    def _count(self, method: str, route: str, response: httpx.Response, seconds: float) -> None:
+        metrics.PAGERDUTY_REQUESTS.labels(method, route, str(response.status_code)).inc()
+        metrics.PAGERDUTY_REQUEST_DURATION.labels(method).observe(seconds)
+        if response.status_code == 429:
+            metrics.PAGERDUTY_RATE_LIMITED.labels(self._key_label).inc()
+        remaining = rate_limit_remaining(response.headers)
+        if remaining is not None:
+            metrics.PAGERDUTY_RATELIMIT_REMAINING.labels(self._key_label).set(remaining)
+        limit = rate_limit_limit(response.headers)
+        if limit is not None:
+            metrics.PAGERDUTY_RATELIMIT_LIMIT.labels(self._key_label).set(limit)
 
     def _observe_rate_limit(self, response: httpx.Response) -> None:
         reset = rate_limit_reset(response.headers)

@@ -134,6 +134,12 @@ def rate_limit_remaining(headers: httpx.Headers) -> int | None:
     return None if value is None else int(value)
 
 
+def rate_limit_limit(headers: httpx.Headers) -> int | None:
+    """Requests a window allows the key, from `ratelimit-limit`, when present and valid."""
+    value = _non_negative_float(headers.get("ratelimit-limit"))
+    return None if value is None else int(value)
+
+
 def _non_negative_float(raw: str | None) -> float | None:
     if raw is None:
         return None

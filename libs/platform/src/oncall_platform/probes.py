@@ -22,9 +22,13 @@ from faststream.asgi.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from oncall_platform.metrics import METRICS_PATH, HttpMetrics
+
 LIVENESS_PATH = "/healthz"
 READINESS_PATH = "/readyz"
 DEFAULT_TIMEOUT_SECONDS = 2.0
+# What an HTTP app leaves out of its traces (OpenTelemetry's `excluded_urls`): the scrapes and probes.
+UNTRACED_URLS = f"{LIVENESS_PATH},{READINESS_PATH},{METRICS_PATH}"
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +138,8 @@ def asgi_probe_routes(
 
 
 def probe_app(broker: Pingable, engine: AsyncEngine, *, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> ASGIApp:
-    """An ASGI app that serves only `/healthz` and `/readyz` (for a service without an API of its own)."""
+    """An ASGI app that serves only `/healthz`, `/readyz` and `/metrics` (for a service without an API
+    of its own)."""
     routes = dict(asgi_probe_routes(broker, engine, timeout=timeout))
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -146,7 +151,7 @@ def probe_app(broker: Pingable, engine: AsyncEngine, *, timeout: float = DEFAULT
             return
         await route(scope, receive, send)
 
-    return app
+    return HttpMetrics(app, known_paths=routes)
 
 
 def _json(body: Mapping[str, Any], status_code: int) -> AsgiResponse:

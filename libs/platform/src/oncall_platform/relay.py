@@ -19,6 +19,8 @@ idempotent `acks=all` producer, then marks the acknowledged rows published in th
   time and another takes over within a poll once it stops. SQLite (local runs, unit tests) has one relay.
 - Pruning: published rows are kept for `retention` (to answer "did event X go out, when"), then deleted
   in bulk every `prune_interval`.
+- Metrics: each round counts what it published; every `measure_interval` the relay measures the
+  backlog (pending rows, the age of the oldest, parked rows) into `oncall_platform.metrics`.
 - Tracing: each send runs in a PRODUCER span whose parent is the trace context stored with the row;
   the broker's telemetry middleware puts it in the message's `traceparent` header.
 
@@ -45,6 +47,7 @@ from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from oncall_contracts import limits
+from oncall_platform import metrics
 from oncall_platform.outbox import OUTBOX
 
 logger = logging.getLogger(__name__)
@@ -93,6 +96,7 @@ class OutboxRelay:
         max_message_bytes: int = 1_000_000,
         retention: timedelta = timedelta(hours=1),
         prune_interval: float = 60.0,
+        measure_interval: float = 5.0,
     ) -> None:
         self._engine = engine
         self._broker = broker
@@ -103,6 +107,7 @@ class OutboxRelay:
         self._max_message_bytes = max_message_bytes
         self._retention = retention
         self._prune_interval = prune_interval
+        self._measure_interval = measure_interval
         self._wakeup = asyncio.Event()
         self._suspects: set[int] = set()  # rows of a batch the broker refused: re-sent one at a time
         self._unavailable: dict[str, float] = {}  # topic -> monotonic time until which it is skipped
@@ -116,7 +121,7 @@ class OutboxRelay:
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Publish until cancelled (or `stop` is set); broker and database outages are retried."""
         await self._report_parked()
-        next_prune = time.monotonic()
+        next_prune = next_measure = time.monotonic()
         while stop is None or not stop.is_set():
             self._wakeup.clear()  # before reading, so a commit during the round is not missed
             delay = self._poll_interval
@@ -130,6 +135,9 @@ class OutboxRelay:
                 if time.monotonic() >= next_prune:
                     await self.prune()
                     next_prune = time.monotonic() + self._prune_interval
+                if time.monotonic() >= next_measure:
+                    await self.measure()
+                    next_measure = time.monotonic() + self._measure_interval
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -160,6 +168,18 @@ class OutboxRelay:
             statement = select(func.count()).select_from(OUTBOX).where(OUTBOX.c.parked_at.is_not(None))
             return int((await connection.execute(statement)).scalar_one())
 
+    async def measure(self) -> None:
+        """Set the backlog gauges: pending rows, the age of the oldest pending row, parked rows."""
+        pending = OUTBOX.c.published_at.is_(None) & OUTBOX.c.parked_at.is_(None)
+        async with self._engine.connect() as connection:
+            count, oldest = (
+                await connection.execute(select(func.count(), func.min(OUTBOX.c.created_at)).where(pending))
+            ).one()
+        parked = await self.parked_count()
+        metrics.OUTBOX_PENDING.set(int(count))
+        metrics.OUTBOX_OLDEST_PENDING_AGE.set(_age_seconds(oldest))
+        metrics.OUTBOX_PARKED.set(parked)
+
     async def prune(self) -> int:
         """Delete rows published longer than `retention` ago; returns how many."""
         cutoff = datetime.now(UTC) - self._retention
@@ -182,6 +202,7 @@ class OutboxRelay:
             if rows:
                 await self._relay(rows, outcome)
                 await self._record(connection, rows, outcome)
+        metrics.OUTBOX_PUBLISHED.inc(len(outcome.published))  # committed
         if self._producer_broken:
             await self._broker.stop()  # the next round connects a new producer (a new producer id)
             self._connected = self._producer_broken = False
@@ -339,6 +360,14 @@ class OutboxRelay:
         finally:
             for waiter in waiters:
                 waiter.cancel()
+
+
+def _age_seconds(created_at: datetime | None) -> float:
+    if created_at is None:
+        return 0.0
+    if created_at.tzinfo is None:  # SQLite hands back naive UTC
+        created_at = created_at.replace(tzinfo=UTC)
+    return max(0.0, (datetime.now(UTC) - created_at).total_seconds())
 
 
 def _reason(error: BaseException) -> str:

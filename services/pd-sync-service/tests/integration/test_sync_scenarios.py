@@ -1,14 +1,23 @@
 """The product's integration page, scenario by scenario, on the real broker and database against the
-simulator (under both DST readings): PagerDuty equals the scheduler from now to the horizon."""
+simulator (under both DST readings): PagerDuty equals the scheduler from now to the horizon, and the
+service's `/metrics` count the work."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import time
 
+import httpx
 import pytest
+from pd_sync_harness import API_KEY
 from pd_sync_rotas import new_rotation, publish_weeks, reassign
 from pd_sync_world import EMAILS, World
+from prometheus_client import REGISTRY
+
+from oncall_pagerduty.budget import key_fingerprint
+from oncall_platform.metrics import METRICS_PATH
+from oncall_platform.probes import probe_app
+from pd_sync_service.entrypoints.consumers import CONSUMER_GROUP
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 A, B, C, D, E, F = EMAILS[:6]
@@ -169,3 +178,65 @@ async def test_delete_and_stop(world: World) -> None:
     await world.settle()
     assert len(world.requests(schedule)) == requests
     assert world.final(schedule, since, until) == before
+
+
+def _value(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def _sum(name: str, **labels: str) -> float:
+    """The sum over every series of `name` whose labels include `labels`."""
+    return sum(
+        sample.value
+        for metric in REGISTRY.collect()
+        for sample in metric.samples
+        if sample.name == name and labels.items() <= sample.labels.items()
+    )
+
+
+async def test_a_synced_change_moves_the_consumer_pagerduty_and_latency_metrics(world: World) -> None:
+    consumed = _sum("oncall_events_consumed_total", consumer_group=CONSUMER_GROUP)
+    folded = _sum("oncall_events_folded_total", consumer_group=CONSUMER_GROUP, event_type="ShiftChanged")
+    writes = _sum("oncall_pagerduty_requests_total", method="POST") + _sum(
+        "oncall_pagerduty_requests_total", method="PUT"
+    )
+    synced = _value("oncall_change_to_pagerduty_seconds_count", role="primary")
+    published = _value("oncall_outbox_published_total")
+
+    rotation = new_rotation()
+    await world.driver.configure(rotation)
+    await publish_weeks(world.driver, rotation, list(EMAILS[:3]))
+    await world.settle()
+    assert world.differing(rotation) == 0
+
+    assert _sum("oncall_events_consumed_total", consumer_group=CONSUMER_GROUP) >= consumed + 4
+    shifts = _sum("oncall_events_folded_total", consumer_group=CONSUMER_GROUP, event_type="ShiftChanged")
+    assert shifts >= folded + 3
+    assert (
+        _sum("oncall_pagerduty_requests_total", method="POST")
+        + _sum("oncall_pagerduty_requests_total", method="PUT")
+        > writes
+    )
+    assert _value("oncall_change_to_pagerduty_seconds_count", role="primary") > synced
+    assert _value("oncall_outbox_published_total") > published  # the ScheduleSynced results
+    fingerprint = key_fingerprint(API_KEY)
+    assert _value("oncall_pagerduty_ratelimit_remaining_requests", key=fingerprint) > 0
+
+    await world.service.relay.measure()
+    assert _value("oncall_outbox_pending_messages") >= 0
+    app = probe_app(world.service.broker, world.service.engine)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://pd-sync") as http:
+        scrape = await http.get(METRICS_PATH)
+    assert scrape.status_code == 200
+    assert scrape.headers["content-type"].startswith("text/plain")
+    body = scrape.text
+    for name in (
+        "oncall_change_to_pagerduty_seconds_bucket",
+        "oncall_pagerduty_requests_total",
+        "oncall_events_folded_total",
+        "oncall_consumer_lag_records",
+        "oncall_outbox_oldest_pending_age_seconds",
+    ):
+        assert name in body
+    assert f'consumer_group="{CONSUMER_GROUP}"' in body
+    assert API_KEY not in body  # keys appear only as their fingerprint

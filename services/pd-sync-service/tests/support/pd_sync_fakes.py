@@ -188,6 +188,7 @@ class FakeTargets:
         traceparent: str | None,
         drift: bool = False,
         unless_syncing: bool = False,
+        changed_at: datetime | None = None,
     ) -> None:
         for role in ROLES:
             key = (target_rotation_id, role)
@@ -203,6 +204,7 @@ class FakeTargets:
                     last_dirty_at=now,
                     check_drift=drift,
                     traceparent=traceparent,
+                    changed_at=changed_at,
                 )
                 continue
             known.dirty_seq += 1
@@ -210,6 +212,7 @@ class FakeTargets:
             known.last_dirty_at = now
             known.check_drift = known.check_drift or drift
             known.traceparent = traceparent or known.traceparent
+            known.changed_at = known.changed_at or changed_at
 
     async def due(self, now: datetime, debounce: timedelta, max_wait: timedelta) -> list[tuple[str, str]]:
         return [

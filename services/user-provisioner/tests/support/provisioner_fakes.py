@@ -134,6 +134,9 @@ class InMemoryProvisionerStore(InMemoryDatabase[State]):
     async def accounts_with_due_work(self, now: datetime) -> list[str]:
         return sorted({key for (key, _), work in self.committed.pending.items() if work.claimable(now)})
 
+    async def backlog(self) -> int:
+        return sum(1 for work in self.committed.pending.values() if work.state == "due")
+
     async def claim(self, account_key: str, now: datetime, lease: timedelta, limit: int) -> list[ClaimedUser]:
         due = sorted(
             (

@@ -48,6 +48,9 @@ class FakeQueue:
     async def accounts_with_due_work(self, now: datetime) -> list[str]:
         return [ACME.key] if self._due() else []
 
+    async def backlog(self) -> int:
+        return sum(1 for email in self.pending if email not in self.failed)
+
     async def claim(self, account_key: str, now: datetime, lease: timedelta, limit: int) -> list[ClaimedUser]:
         due = self._due()[:limit]
         for m, _ in due:

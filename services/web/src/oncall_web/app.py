@@ -17,7 +17,8 @@ from starlette.exceptions import HTTPException
 
 from oncall_contracts import limits
 from oncall_platform.http_limits import RequestBodyLimit
-from oncall_platform.probes import LIVENESS_PATH, READINESS_PATH
+from oncall_platform.metrics import HttpMetrics
+from oncall_platform.probes import LIVENESS_PATH, READINESS_PATH, UNTRACED_URLS
 from oncall_web import presenters
 from oncall_web.api import ApiError, SignInRequired
 from oncall_web.oidc import OidcClient
@@ -82,8 +83,11 @@ def create_app(container: AppParts) -> FastAPI:
     _probes(app, container.http)
     _error_pages(app)
     app.add_middleware(RequestBodyLimit, max_bytes=container.settings.max_request_bytes)
+    app.add_middleware(HttpMetrics)  # outermost: times every request, serves /metrics
     FastAPIInstrumentor.instrument_app(
-        app, tracer_provider=container.tracer_provider, excluded_urls=f"{LIVENESS_PATH},{READINESS_PATH}"
+        app,
+        tracer_provider=container.tracer_provider,
+        excluded_urls=UNTRACED_URLS,
     )
     return app
 

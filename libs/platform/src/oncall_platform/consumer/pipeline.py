@@ -33,6 +33,7 @@ from opentelemetry.trace import Span, SpanKind, Tracer
 from oncall_contracts import ContractError, Envelope, registry
 from oncall_contracts.payload import Payload
 from oncall_contracts.registry import HEADER_ID, HEADER_TYPE
+from oncall_platform import metrics
 from oncall_platform.consumer.dead_letter import DeadLetter, DeadLetterTopic
 from oncall_platform.consumer.failures import describe, is_transient, qualified_name
 from oncall_platform.consumer.records import Record
@@ -182,11 +183,13 @@ class ConsumerPipeline(Generic[U]):
 
     async def process(self, records: Sequence[Record]) -> Progress:
         progress = Progress(records)
+        for record in records:
+            metrics.EVENTS_CONSUMED.labels(self.consumer.group, record.topic).inc()
         try:
             deliveries, letters = self._triage(records, progress)
             await self._apply(deliveries, progress)
             for record, letter in letters:
-                await self._dead_letters.publish(record, letter)
+                await self._dead_letter(record, letter)
                 progress.finish(record)
         except Exception as error:  # never lose a record: anything unexpected is retried from Kafka
             await self._pause_after(error, progress)
@@ -254,7 +257,7 @@ class ConsumerPipeline(Generic[U]):
                 if is_transient(error):
                     raise
                 if attempt == attempts:
-                    await self._dead_letters.publish(delivery.record, self._letter(delivery, error, attempt))
+                    await self._dead_letter(delivery.record, self._letter(delivery, error, attempt))
                     return
                 delay = self._options.backoff(attempt)
                 logger.warning(
@@ -271,16 +274,22 @@ class ConsumerPipeline(Generic[U]):
 
     async def _commit(self, deliveries: Sequence[Delivery]) -> None:
         """One transaction: the inbox records of `deliveries` and the handling of the new ones."""
-        handled = 0
+        handled: list[str] = []
         async with self.consumer.unit_of_work() as unit:
             for delivery in deliveries:
                 if not await unit.first_time(self.consumer.group, delivery.envelope.event_id):
                     continue  # seen before (redelivered), or twice in this batch
                 with self._span(delivery):
                     await self.consumer.handle(unit, delivery.envelope)
-                handled += 1
+                handled.append(delivery.envelope.type)
+        for event_type in handled:  # counted once committed
+            metrics.EVENTS_FOLDED.labels(self.consumer.group, event_type).inc()
         if handled:
             self.consumer.after_commit()
+
+    async def _dead_letter(self, record: Record, letter: DeadLetter) -> None:
+        await self._dead_letters.publish(record, letter)
+        metrics.EVENTS_DEAD_LETTERED.labels(self.consumer.group, record.topic).inc()
 
     def _span(self, delivery: Delivery) -> AbstractContextManager[Span]:
         record = delivery.record

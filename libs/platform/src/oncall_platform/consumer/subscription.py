@@ -22,6 +22,7 @@ from faststream.kafka.annotations import KafkaMessage
 from opentelemetry.trace import TracerProvider, get_tracer_provider
 
 from oncall_contracts import Topics
+from oncall_platform import metrics
 from oncall_platform.consumer.dead_letter import DeadLetterTopic
 from oncall_platform.consumer.pipeline import ConsumerOptions, ConsumerPipeline, EventConsumer, Progress, U
 from oncall_platform.consumer.records import Record
@@ -54,7 +55,9 @@ def subscribe(
         batch = message.raw_message
         records = [Record.of(raw) for raw in (batch if isinstance(batch, tuple) else (batch,))]
         progress = await pipeline.process(records)
-        await _settle(cast(AIOKafkaConsumer, message.consumer), progress)
+        kafka = cast(AIOKafkaConsumer, message.consumer)
+        await _settle(kafka, progress)
+        metrics.CONSUMER_LAG.processed(consumer.group, kafka, _next_offsets(progress))
 
     broker.subscriber(
         *sources,
@@ -85,6 +88,12 @@ async def _settle(kafka: AIOKafkaConsumer, progress: Progress) -> None:
         # IllegalStateError: no longer assigned to us; its new owner starts from the committed offset
         with contextlib.suppress(IllegalStateError):
             kafka.seek(TopicPartition(topic, partition), offset)
+
+
+def _next_offsets(progress: Progress) -> dict[TopicPartition, int]:
+    """Per partition of the batch, the next offset the group processes (committed, or resumed from)."""
+    offsets = {**progress.commit_offsets(), **progress.resume_from()}
+    return {TopicPartition(topic, partition): offset for (topic, partition), offset in offsets.items()}
 
 
 async def _tolerant_parser(raw: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:

@@ -119,3 +119,4 @@ class TargetRow(Table, table=True):
         default=None, sa_type=_TRACE_CONTEXT
     )  # W3C trace context of the latest event that marked it dirty
     drift_checked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    changed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))

@@ -314,6 +314,7 @@ class SqlTargetRepository:
         traceparent: str | None,
         drift: bool = False,
         unless_syncing: bool = False,
+        changed_at: datetime | None = None,
     ) -> None:
         changes: dict[str, Any] = {
             "dirty_seq": TargetRow.dirty_seq + 1,
@@ -324,6 +325,8 @@ class SqlTargetRepository:
             changes["check_drift"] = True
         if traceparent:
             changes["traceparent"] = traceparent
+        if changed_at is not None:
+            changes["changed_at"] = func.coalesce(TargetRow.changed_at, changed_at)
         of_target = col(TargetRow.target_rotation_id) == target_rotation_id
         if unless_syncing:
             free = select(col(TargetRow.role)).where(of_target).with_for_update(skip_locked=True)
@@ -346,6 +349,7 @@ class SqlTargetRepository:
                 last_dirty_at=now,
                 check_drift=drift,
                 traceparent=traceparent,
+                changed_at=changed_at,
             )
             for role in ROLES
             if role not in existing

@@ -76,3 +76,4 @@ class TargetSchedule:
     synced_until: datetime | None = None
     traceparent: str | None = None
     drift_checked_at: datetime | None = None
+    changed_at: datetime | None = None  # when the earliest change PagerDuty does not show yet was accepted

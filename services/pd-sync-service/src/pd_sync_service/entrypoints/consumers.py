@@ -34,7 +34,7 @@ def register_consumers(
     """
 
     async def handle(uow: UnitOfWork, envelope: Envelope[Any]) -> None:
-        await fold(uow, envelope.payload, system_clock())
+        await fold(uow, envelope.payload, system_clock(), envelope.occurred_at)
 
     consumer = EventConsumer(
         group=CONSUMER_GROUP,

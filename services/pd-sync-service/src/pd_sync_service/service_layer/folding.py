@@ -32,22 +32,23 @@ HANDLED_EVENTS = (
 )
 
 
-async def fold(uow: UnitOfWork, payload: Any, now: datetime) -> None:
-    """Apply one decoded payload; events this service does not need (not in HANDLED_EVENTS) are ignored."""
+async def fold(uow: UnitOfWork, payload: Any, now: datetime, accepted_at: datetime | None = None) -> None:
+    """Apply one decoded payload; events this service does not need (not in HANDLED_EVENTS) are ignored.
+    `accepted_at` (the event's `occurred_at`) is when the change was accepted, for the schedules it marks."""
     if isinstance(payload, ShiftChanged):
         if await _fold_shift(uow, payload):
-            await mark_rotation_dirty(uow, payload.rotation_id, now)
+            await mark_rotation_dirty(uow, payload.rotation_id, now, changed_at=accepted_at)
     elif isinstance(payload, IntegrationConfigured):
-        await _fold_integration(uow, payload, now)
+        await _fold_integration(uow, payload, now, accepted_at)
     elif isinstance(payload, IntegrationRemoved):
-        await _fold_removal(uow, payload, now)
+        await _fold_removal(uow, payload, now, accepted_at)
     elif isinstance(payload, RotationCreated | RotationUpdated):
         await _save_rotation(
             uow, payload.rotation_id, payload.name, payload.time_zone, payload.coverage, payload.backup
         )
-        await mark_rotation_dirty(uow, payload.rotation_id, now)
+        await mark_rotation_dirty(uow, payload.rotation_id, now, changed_at=accepted_at)
     elif isinstance(payload, PagerDutyUserProvisioned):
-        await _fold_user(uow, payload, now)
+        await _fold_user(uow, payload, now, accepted_at)
 
 
 async def _fold_shift(uow: UnitOfWork, event: ShiftChanged) -> bool:
@@ -69,7 +70,9 @@ async def _fold_shift(uow: UnitOfWork, event: ShiftChanged) -> bool:
     return True
 
 
-async def _fold_integration(uow: UnitOfWork, event: IntegrationConfigured, now: datetime) -> None:
+async def _fold_integration(
+    uow: UnitOfWork, event: IntegrationConfigured, now: datetime, accepted_at: datetime | None
+) -> None:
     known = await uow.integrations.get(event.rotation_id)
     if known is not None and known.revision >= event.revision:
         return
@@ -95,16 +98,19 @@ async def _fold_integration(uow: UnitOfWork, event: IntegrationConfigured, now: 
     )
     targets = {event.target_rotation_id} | ({known.target_rotation_id} if known is not None else set())
     for target in sorted(targets):  # the previous target too: the rotation's layer must end there
-        await mark_target_dirty(uow, target, now)
+        await mark_target_dirty(uow, target, now, changed_at=accepted_at)
 
 
-async def _fold_removal(uow: UnitOfWork, event: IntegrationRemoved, now: datetime) -> None:
+async def _fold_removal(
+    uow: UnitOfWork, event: IntegrationRemoved, now: datetime, accepted_at: datetime | None
+) -> None:
     known = await uow.integrations.get(event.rotation_id)
     if known is None or known.revision >= event.revision:
         return
     await uow.integrations.put(replace(known, revision=event.revision, active=False))
     if known.target_rotation_id != known.rotation_id:
-        await mark_target_dirty(uow, known.target_rotation_id, now)  # end its layer in the shared schedule
+        # End its layer in the shared schedule.
+        await mark_target_dirty(uow, known.target_rotation_id, now, changed_at=accepted_at)
 
 
 async def _save_rotation(
@@ -119,7 +125,9 @@ async def _save_rotation(
     await uow.rotations.put(RotationSettings(rotation_id, name, time_zone, window, backup))
 
 
-async def _fold_user(uow: UnitOfWork, event: PagerDutyUserProvisioned, now: datetime) -> None:
+async def _fold_user(
+    uow: UnitOfWork, event: PagerDutyUserProvisioned, now: datetime, accepted_at: datetime | None
+) -> None:
     """Record the user; sync the schedules that waited for it and now wait for no one (a new user),
     or every schedule showing that e-mail (a user whose id changed)."""
     account_key, email = event.account.key, event.email.lower()
@@ -131,10 +139,10 @@ async def _fold_user(uow: UnitOfWork, event: PagerDutyUserProvisioned, now: date
     # A waiting target a sync holds right now is skipped, not waited for: that sync holds or waits for
     # this e-mail's lock, so it sees the user (see await_users), and waiting here could deadlock with it.
     for target in sorted(await uow.awaited.stop_awaiting(account_key, email)):
-        await mark_target_dirty(uow, target, now, unless_syncing=True)
+        await mark_target_dirty(uow, target, now, unless_syncing=True, changed_at=accepted_at)
     if known is not None:
         for target in sorted(await uow.integrations.targets_showing(account_key, email)):
-            await mark_target_dirty(uow, target, now)
+            await mark_target_dirty(uow, target, now, changed_at=accepted_at)
 
 
 async def await_users(
@@ -156,10 +164,12 @@ async def await_users(
     return waiting
 
 
-async def mark_rotation_dirty(uow: UnitOfWork, rotation_id: str, now: datetime) -> None:
+async def mark_rotation_dirty(
+    uow: UnitOfWork, rotation_id: str, now: datetime, *, changed_at: datetime | None = None
+) -> None:
     integration = await uow.integrations.get(rotation_id)
     if integration is not None and integration.active:
-        await mark_target_dirty(uow, integration.target_rotation_id, now)
+        await mark_target_dirty(uow, integration.target_rotation_id, now, changed_at=changed_at)
 
 
 async def mark_target_dirty(
@@ -169,6 +179,7 @@ async def mark_target_dirty(
     *,
     drift: bool = False,
     unless_syncing: bool = False,
+    changed_at: datetime | None = None,
 ) -> None:
     """Ask for a sync of the target's schedules, continuing the current trace (the consuming span's):
     when a burst coalesces, the latest change's context wins; a mark outside any trace keeps the last."""
@@ -180,4 +191,5 @@ async def mark_target_dirty(
         traceparent=carrier.get("traceparent"),
         drift=drift,
         unless_syncing=unless_syncing,
+        changed_at=changed_at,
     )

@@ -107,10 +107,12 @@ class TargetRepository(Protocol):
         traceparent: str | None,
         drift: bool = False,
         unless_syncing: bool = False,
+        changed_at: datetime | None = None,
     ) -> None:
         """Ask for a sync of both roles of the target's schedules (created on first use), continuing the
         trace `traceparent` (None keeps the last); `drift`: compare with PagerDuty first. With
-        `unless_syncing`, a role a sync holds right now is left alone (never waited for)."""
+        `unless_syncing`, a role a sync holds right now is left alone (never waited for). `changed_at`:
+        when the change was accepted (the earliest one not yet synced is kept)."""
         ...
 
     async def due(self, now: datetime, debounce: timedelta, max_wait: timedelta) -> list[tuple[str, str]]:

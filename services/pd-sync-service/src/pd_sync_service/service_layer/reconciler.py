@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from opentelemetry import propagate, trace
 
 from oncall_contracts import CredentialSealer, ScheduleSynced, ScheduleSyncFailed, ScheduleSyncWaiting, limits
 from oncall_pagerduty import PagerDutyError
+from oncall_platform import metrics
 from oncall_platform.clock import Clock, system_clock
 from pd_sync_service.domain.model import Layer
 from pd_sync_service.domain.records import TargetSchedule
@@ -155,6 +157,7 @@ class Reconciler:
                 if inputs is not None and not waiting and (inputs.sources or target.schedule_id):
                     span.set_attribute("rotation.sources", [s.rotation_id for s in inputs.sources])
                     events, retry_at = await self._sync(uow, target, inputs)
+                changed_at = target.changed_at
                 if target.schedule_id:
                     span.set_attribute("pagerduty.schedule.id", target.schedule_id)
                 span.set_attribute("reconcile.retry", retry_at is not None)
@@ -168,11 +171,31 @@ class Reconciler:
                     events = _waiting_for(target.role, inputs, waiting)
                 else:
                     target.synced_seq = seq
-                    target.dirty_at = target.last_dirty_at = None
+                    target.dirty_at = target.last_dirty_at = target.changed_at = None
                     target.traceparent = None
                 await uow.targets.save(target)
                 uow.outbox.add(events)  # in the span: the relay's publish continues its trace
             await uow.commit()
+        self._measure(target, events, changed_at, waiting=bool(waiting))
+
+    def _measure(
+        self, target: TargetSchedule, events: list[Any], changed_at: datetime | None, *, waiting: bool
+    ) -> None:
+        """After the commit: the sync's outcome; for a synced change, how long it took to reach PagerDuty."""
+        labels = (target.target_rotation_id, target.role)
+        if any(isinstance(event, ScheduleSyncFailed) for event in events):
+            metrics.SCHEDULE_SYNCS.labels(target.role, "failed").inc()
+            metrics.SCHEDULE_SYNC_FAILING.labels(*labels).set(1)
+            return
+        if waiting:
+            metrics.SCHEDULE_SYNCS.labels(target.role, "awaiting_users").inc()
+            return
+        metrics.SCHEDULE_SYNCS.labels(target.role, "synced").inc()
+        with contextlib.suppress(KeyError):  # it was not failing
+            metrics.SCHEDULE_SYNC_FAILING.remove(*labels)
+        if changed_at is not None:
+            seconds = (self._now() - as_utc(changed_at)).total_seconds()
+            metrics.CHANGE_TO_PAGERDUTY.labels(target.role).observe(max(0.0, seconds))
 
     async def _sync(
         self, uow: UnitOfWork, target: TargetSchedule, inputs: TargetInputs

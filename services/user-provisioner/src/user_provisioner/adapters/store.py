@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Table, and_, delete, exists, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from oncall_contracts import SealedCredential, limits
@@ -166,6 +166,13 @@ class ProvisionerStore:
                 select(PENDING.c.account_key).where(_claimable(now)).group_by(PENDING.c.account_key)
             )
             return [row.account_key for row in rows]
+
+    async def backlog(self) -> int:
+        async with self._engine.connect() as conn:
+            count = await conn.scalar(
+                select(func.count()).select_from(PENDING).where(PENDING.c.state == "due")
+            )
+            return int(count or 0)
 
     async def claim(self, account_key: str, now: datetime, lease: timedelta, limit: int) -> list[ClaimedUser]:
         """Claim up to `limit` due users of the account until `now + lease` (other replicas skip them)."""

@@ -77,6 +77,10 @@ class WorkQueue(Protocol):
 
     async def accounts_with_due_work(self, now: datetime) -> list[str]: ...
 
+    async def backlog(self) -> int:
+        """How many users wait to be provisioned (due now or retrying later; not failed for good)."""
+        ...
+
     async def claim(
         self, account_key: str, now: datetime, lease: timedelta, limit: int
     ) -> list[ClaimedUser]: ...

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from oncall_platform import metrics
 from oncall_platform.clock import system_clock
 from user_provisioner.domain.model import (
     Account,
@@ -99,6 +100,7 @@ class ProvisioningWorker:
         """Start a drain task for every account with due work that has none running."""
         try:
             accounts = await self._queue.accounts_with_due_work(self._clock())
+            metrics.PROVISIONING_BACKLOG.set(await self._queue.backlog())
         except Exception:
             logger.exception("cannot read the pending-work queue")
             return

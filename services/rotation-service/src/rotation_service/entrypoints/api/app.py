@@ -10,7 +10,8 @@ from opentelemetry.trace import TracerProvider
 
 from oncall_platform.clock import Clock
 from oncall_platform.http_limits import RequestBodyLimit
-from oncall_platform.probes import LIVENESS_PATH, READINESS_PATH, ReadinessProbe
+from oncall_platform.metrics import HttpMetrics
+from oncall_platform.probes import UNTRACED_URLS, ReadinessProbe
 from rotation_service.entrypoints.api import health, pagerduty, rotations, shift_requests, shifts
 from rotation_service.entrypoints.api.auth import TokenVerifier
 from rotation_service.entrypoints.api.errors import install_error_handlers
@@ -51,7 +52,10 @@ def create_app(services: ApiServices) -> FastAPI:
         app.include_router(router)
     install_error_handlers(app)
     app.add_middleware(RequestBodyLimit, max_bytes=services.max_request_bytes)
+    app.add_middleware(HttpMetrics)  # outermost: times every request, serves /metrics
     FastAPIInstrumentor.instrument_app(
-        app, tracer_provider=services.tracer_provider, excluded_urls=f"{LIVENESS_PATH},{READINESS_PATH}"
+        app,
+        tracer_provider=services.tracer_provider,
+        excluded_urls=UNTRACED_URLS,
     )
     return app
