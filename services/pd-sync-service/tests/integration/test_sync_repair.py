@@ -17,9 +17,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def reconciling(kafka_bootstrap_servers: str, postgres_server_url: str) -> AsyncIterator[World]:
-    """A service whose periodic reconcile runs every half second (the DST reading does not matter)."""
+    """A service whose periodic reconcile runs every two seconds (the DST reading does not matter)."""
     async with world_running(
-        kafka_bootstrap_servers, postgres_server_url, "fixed", reconcile_interval_seconds=0.5
+        kafka_bootstrap_servers, postgres_server_url, "fixed", reconcile_interval_seconds=2.0
     ) as running:
         yield running
 
