@@ -45,6 +45,8 @@ class _Context:
     lightest_shift: int
     longest_shift: int
     partner: Ledger | None
+    # Per draft, what no move changes: (weight, fixed, the role was kept); read in the hottest loop.
+    statics: list[tuple[int, bool, bool]]
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,10 @@ def rebalance(
     if not drafts:
         return
     weights = [draft.weight for draft in drafts]
-    context = _Context(drafts, role, roster, ledger, newcomers, before, min(weights), max(weights), partner)
+    statics = [(draft.weight, draft.fixed, role in draft.kept) for draft in drafts]
+    context = _Context(
+        drafts, role, roster, ledger, newcomers, before, min(weights), max(weights), partner, statics
+    )
     while (move := _best_move(context)) is not None:
         donor = drafts[move.index].people[role]
         ledger.give(drafts, move.index, role, move.receiver)
@@ -89,48 +94,67 @@ def _best_move(context: _Context) -> _Move | None:
     loads, rank = context.ledger.loads, context.roster.rank
     lightest_first = sorted(loads, key=lambda email: (loads[email], rank[email]))
     heaviest_first = sorted(loads, key=lambda email: (-loads[email], rank[email]))
-    for tier in _TIERS:
+    for position, tier in enumerate(_TIERS):
         for receiver in lightest_first:
             for donor in heaviest_first:
                 if loads[donor] - loads[receiver] <= context.lightest_shift:
                     break
-                heaviest_other = next(email for email in heaviest_first if email != donor)
-                floor = None if tier.may_leave_donor_short else loads[heaviest_other] - context.longest_shift
-                move = _movable_shift(context, tier, donor, receiver, floor)
+                heaviest_other = heaviest_first[1] if donor == heaviest_first[0] else heaviest_first[0]
+                rules = [
+                    _Rules.of(context, t, donor, receiver, heaviest_other) for t in _TIERS[: position + 1]
+                ]
+                if rules[-1] in rules[:-1]:
+                    continue  # an earlier tier already searched the same moves for this pair
+                move = _movable_shift(context, tier, donor, receiver, rules[-1].heaviest)
                 if move is not None:
                     return move
     return None
 
 
-def _movable_shift(
-    context: _Context, tier: _Tier, donor: str, receiver: str, floor: int | None
-) -> _Move | None:
-    """The donor's longest shift the receiver can take that narrows their gap; the latest among equals.
+@dataclass(frozen=True)
+class _Rules:
+    """What a tier allows for one donor and receiver: two tiers with equal rules find the same moves."""
 
-    With a `floor`, the donor must keep at least that load (and the receiver stay below that plus
-    the longest shift)."""
-    loads = context.ledger.loads
-    gap = loads[donor] - loads[receiver]
+    moves_kept: bool
+    allows_back_to_back: bool
+    heaviest: int
+
+    @classmethod
+    def of(cls, context: _Context, tier: _Tier, donor: str, receiver: str, heaviest_other: str) -> _Rules:
+        loads, longest = context.ledger.loads, context.longest_shift
+        gap = loads[donor] - loads[receiver]
+        heaviest = min(gap - 1, longest)  # a move must narrow the gap
+        if not tier.may_leave_donor_short:
+            heaviest = min(heaviest, loads[donor] - loads[heaviest_other] + longest)
+        return cls(
+            tier.moves_kept and (receiver in context.newcomers or donor in context.newcomers),
+            # A back-to-back is accepted only to keep the fairness bound (gap within the longest shift).
+            tier.allows_back_to_back and gap > longest,
+            heaviest,
+        )
+
+
+def _movable_shift(context: _Context, tier: _Tier, donor: str, receiver: str, heaviest: int) -> _Move | None:
+    """The donor's longest shift, up to `heaviest` seconds, the receiver can take; the latest among
+    equals."""
+    gap = context.ledger.loads[donor] - context.ledger.loads[receiver]
+    allows_back_to_back = tier.allows_back_to_back and gap > context.longest_shift
+    takes_kept = tier.moves_kept and receiver in context.newcomers
     best: _Move | None = None
     best_weight = 0
     for index in reversed(context.ledger.holdings[donor]):
+        weight, fixed, kept = context.statics[index]
+        if weight > heaviest or weight <= best_weight or fixed or (kept and not takes_kept):
+            continue  # the last: as _may_change
         draft = context.drafts[index]
-        if draft.fixed or draft.weight >= gap or draft.weight <= best_weight:
-            continue
-        if floor is not None and loads[donor] - draft.weight < max(
-            floor, loads[receiver] + draft.weight - context.longest_shift
-        ):
-            continue
-        if not _may_change(context, tier, draft, context.role, receiver):
-            continue
         swaps_roles = _needs_role_swap(context, tier, draft, donor, receiver)
         if not swaps_roles and not context.roster.can_take(receiver, draft, context.role):
             continue
-        # A back-to-back is accepted only to keep the fairness bound (gap within the longest shift).
-        allows_back_to_back = tier.allows_back_to_back and gap > context.longest_shift
         if not allows_back_to_back and _creates_back_to_back(context, index, donor, receiver, swaps_roles):
             continue
         best, best_weight = _Move(index, receiver, swaps_roles), draft.weight
+        if best_weight == heaviest:
+            break
     return best
 
 

@@ -84,25 +84,43 @@ def _receiver(context: _Context, index: int, role: Role, holder: str) -> str | N
 def _exchange(context: _Context, index: int, role: Role, holder: str) -> bool:
     """Trade the shift with someone rested for one of theirs the holder can take rested (when loads
     rule out a plain move): the same loads, one case fewer of being on call twice in a row."""
-    drafts, ledger = context.drafts, context.ledgers[role]
-    spread = max(ledger.loads.values()) - min(ledger.loads.values())
-    for partner in sorted(ledger.loads, key=lambda email: (ledger.loads[email], context.roster.rank[email])):
+    drafts, loads = context.drafts, context.ledgers[role].loads
+    bound = max(max(loads.values()) - min(loads.values()), context.longest_shift)
+    weight = drafts[index].weight
+    for partner in sorted(loads, key=lambda email: (loads[email], context.roster.rank[email])):
         if partner == holder or not _rested_taker(context, index, role, partner):
             continue
-        for other in reversed(list(ledger.holdings[partner])):
+        rest = [load for email, load in loads.items() if email not in (holder, partner)]
+        extremes = (max(rest), min(rest)) if rest else ()
+        for other in reversed(list(context.ledgers[role].holdings[partner])):
             draft = drafts[other]
-            if other == index or draft.fixed or not draft.was_vacant(role):
+            if other == index or draft.fixed or role in draft.kept:
                 continue
-            ledger.give(drafts, index, role, partner)
-            ledger.give(drafts, other, role, holder)
-            rested = _rested(context, other, holder) and _rested(context, index, partner)
-            balanced = max(ledger.loads.values()) - min(ledger.loads.values()) <= max(
-                spread, context.longest_shift
+            traded = (
+                *extremes,
+                loads[holder] + draft.weight - weight,
+                loads[partner] - draft.weight + weight,
             )
-            if rested and balanced and context.roster.can_take(holder, draft, role):
+            if max(traded) - min(traded) > bound:
+                continue
+            if not context.roster.can_take(holder, draft, role):
+                continue
+            if _trade_rests_both(context, index, other, role, holder, partner):
                 return True
-            ledger.give(drafts, other, role, partner)
-            ledger.give(drafts, index, role, holder)
+    return False
+
+
+def _trade_rests_both(
+    context: _Context, index: int, other: int, role: Role, holder: str, partner: str
+) -> bool:
+    """Make the trade if both are then off around their new shift; leave things as they were if not."""
+    drafts, ledger = context.drafts, context.ledgers[role]
+    ledger.give(drafts, index, role, partner)
+    ledger.give(drafts, other, role, holder)
+    if _rested(context, other, holder) and _rested(context, index, partner):
+        return True
+    ledger.give(drafts, other, role, partner)
+    ledger.give(drafts, index, role, holder)
     return False
 
 
