@@ -3,12 +3,16 @@
 import contextlib
 import itertools
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from unittest import mock
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from rotation_service.domain import rotation as rotation_module
 from rotation_service.domain.allocation import allocate
 from rotation_service.domain.calendar import shift_slots
 from rotation_service.domain.errors import NotAllowed
@@ -71,8 +75,30 @@ def changed_shifts(before: dict[str, Shift], after: dict[str, Shift], role: str)
     return [s for i, s in after.items() if i in before and person(before[i], role) != person(s, role)]
 
 
+Allocation = tuple[tuple[Any, ...], dict[str, Any], list[Shift]]
+
+
+@contextlib.contextmanager
+def allocations_recorded() -> Iterator[list[Allocation]]:
+    """The aggregate's calls of `allocate` (arguments and result) while the block runs; the real
+    function computes every plan."""
+    calls: list[Allocation] = []
+
+    def recording(*args: Any, **options: Any) -> list[Shift]:
+        planned = allocate(*args, **options)
+        calls.append((args, options, planned))
+        return planned
+
+    with mock.patch.object(rotation_module, "allocate", recording):
+        yield calls
+
+
 def check_invariants(
-    rotation: Rotation, previous: dict[str, Shift], now: datetime, by_hand: frozenset[str] = frozenset()
+    rotation: Rotation,
+    previous: dict[str, Shift],
+    now: datetime,
+    allocations: list[Allocation],
+    by_hand: frozenset[str] = frozenset(),
 ) -> None:
     shifts = list(rotation.shifts.values())
     # Slots that passed entirely while nobody rolled the plan are not invented afterwards.
@@ -110,8 +136,9 @@ def check_invariants(
                 assert not free, f"{role} left empty while {free[0].email} was free"
                 assert shift.conflict
         assert shift.conflict == (bool(members) and any(person(shift, r) is None for r in roles(rotation)))
-    again = allocate(rotation.spec, list(members.values()), list(previous.values()), now)
-    assert again == allocate(rotation.spec, list(reversed(members.values())), list(previous.values()), now)
+    for (spec, given_members, current, when), options, planned in allocations:
+        again = allocate(spec, list(reversed(given_members)), list(reversed(current)), when, **options)
+        assert again == planned, "the plan depends on the order of members or shifts, or is not repeatable"
 
 
 def check_fair(rotation: Rotation, before: dict[str, Shift], now: datetime) -> None:
@@ -221,9 +248,10 @@ def run(spec: RotationSpec, team_size: int, steps: list[Edit], fair: bool) -> No
         rotation.add_member(new_member(counter[0], now), now)
     for edit in steps:
         before = dict(rotation.shifts)
-        now, made, email = apply(rotation, edit, now, counter)
+        with allocations_recorded() as allocations:
+            now, made, email = apply(rotation, edit, now, counter)
         by_hand = _hand_edited(edit, before, now)
-        check_invariants(rotation, before, now, by_hand)
+        check_invariants(rotation, before, now, allocations, by_hand)
         check_edit_was_minimal(rotation, before, made, email, now)
         # A leave may only refill the leaver's roles; with a backup pattern, primary != backup can then
         # force an uneven refill (two members left: the vacant role has one candidate). The next roll
