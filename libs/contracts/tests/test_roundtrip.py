@@ -209,6 +209,7 @@ PAYLOADS: dict[type[Payload], st.SearchStrategy[Any]] = {
 }
 
 
+@cache  # one strategy per payload type: building it anew for every example cost most of the run
 def envelopes(payloads: st.SearchStrategy[Any]) -> st.SearchStrategy[Envelope[Any]]:
     return st.builds(
         Envelope.new,
