@@ -14,5 +14,5 @@ FROM python:3.11-slim
 RUN useradd --system --uid 10001 oncall
 COPY --from=build /app /app
 ENV PATH=/app/.venv/bin:$PATH PYTHONUNBUFFERED=1
-USER oncall
+USER 10001
 WORKDIR /app

@@ -41,9 +41,13 @@ contracts-check: install ## fail when the contracts break a committed snapshot o
 browser: ## Chromium (Debian's package) and axe-core for the web UI's browser tests (idempotent)
 	@deploy/local/browser.sh install
 
+.PHONY: deploy-tools
+deploy-tools: ## helm (built with go install, pinned) for the Helm chart's checks in tests/deploy (idempotent)
+	@deploy/local/tools.sh install
+
 .PHONY: test test-deep
 # Exit code 5 (no tests collected) is a failure. Hypothesis profiles and the skip allow-list: README.
-test: install lint contracts-check up browser ## lint, contract checks and every test suite on the real broker and database
+test: install lint contracts-check up browser deploy-tools ## lint, contract checks and every test suite on the real broker and database
 	@$(WITH_ENV) $(UV) run pytest -q -p no:cacheprovider $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 test-deep: install up ## the property tests only, at random and with 20x their examples (prints the count)
@@ -52,7 +56,7 @@ test-deep: install up ## the property tests only, at random and with 20x their e
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
 .PHONY: unit
-unit: install ## every test that needs no Kafka or database (no .local/env read; under a minute)
+unit: install deploy-tools ## every test that needs no Kafka or database (no .local/env read; under a minute)
 	@env -u KAFKA_BOOTSTRAP_SERVERS -u DATABASE_URL ONCALL_TESTS_WITHOUT_INFRASTRUCTURE=1 \
 	  $(UV) run pytest -q -p no:cacheprovider -m "not integration and not e2e" $(PYTEST_ARGS)
 
