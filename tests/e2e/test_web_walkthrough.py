@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
@@ -31,6 +33,7 @@ from localsystem.api import ApiError, RotationApi
 from localsystem.convergence import ScheduleFeed, wait_until_converged
 from localsystem.pagerduty import PagerDutyView
 from localsystem.system import LocalSystem
+from localsystem.timelines import parse_instant
 from localsystem.walkthrough import future_shift, split_primary_backup, wait_for_new_schedules
 from oncall_platform.tokens import DEVELOPMENT_JWT_SECRET, mint_token
 from oncall_testing.eventually import eventually_sync
@@ -95,10 +98,12 @@ def sign_in(page: Page, web_url: str, email: str) -> None:
     expect(page.get_by_role("heading", name="Rotations", exact=True)).to_be_visible()
 
 
-def create_rotation(page: Page, name: str, coverage: tuple[str, str]) -> str:
+def create_rotation(page: Page, name: str, coverage: tuple[str, str], first_shift: str | None = None) -> str:
     activate(page, page.get_by_role("navigation", name="Main").get_by_role("link", name="New rotation"))
     check_page(page, "new-rotation")
     type_into(page, page.get_by_label("Name", exact=True), name)
+    if first_shift is not None:
+        type_into(page, page.get_by_label("First shift starts"), first_shift)
     type_into(page, page.get_by_label("Covered from"), coverage[0])
     type_into(page, page.get_by_label("Covered until"), coverage[1])
     tab_to(page, page.get_by_label("Backup: a second person on call for every shift"))
@@ -270,6 +275,124 @@ def test_the_walkthrough_in_a_browser(
         if r["method"] in {"POST", "PUT", "DELETE"} and (primary in r["path"] or backup in r["path"])
     ]
     assert writes == [], "a stopped sync writes nothing to its schedules"
+    lead.close()
+
+
+PAYMENTS_NAME = "Payments on call"
+PAYMENTS = [
+    ("gus@example.com", "Gus"),
+    ("hana@example.com", "Hana"),
+    ("ivo@example.com", "Ivo"),
+    ("jun@example.com", "Jun"),
+]
+
+
+def start_own_sync(page: Page, pagerduty: PagerDutyView, account: Any, name: str) -> tuple[str, str]:
+    """Rotation Settings -> Start PagerDuty Updates -> Set up PagerDuty sync; the new schedules' ids."""
+    open_settings(page)
+    activate(page, page.get_by_role("link", name="Start PagerDuty Updates"))
+    type_into(page, page.get_by_label("PagerDuty Subdomain"), account.subdomain)
+    type_into(page, page.get_by_label("PagerDuty API key"), account.api_key)
+    known = {s["id"] for s in pagerduty.schedules()}
+    activate(page, page.get_by_role("button", name="Save and update PagerDuty"))
+    expect(page.get_by_role("heading", name="Rotation Settings", level=1)).to_be_visible()
+    primary, backup = split_primary_backup(wait_for_new_schedules(pagerduty, known, count=2), name)
+    assert backup is not None
+    return primary, backup
+
+
+def local_text(instant: str, zone: str) -> str:
+    """An API instant as the UI's forms take it: "YYYY-MM-DD HH:MM" in the rotation's zone."""
+    return parse_instant(instant).astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+
+
+def people_on_coming_shifts(api: RotationApi, rotation_id: str) -> set[str]:
+    now = datetime.now(UTC)
+    shifts = api.shifts(rotation_id, now, now + timedelta(days=42))
+    coming = [s for s in shifts if parse_instant(s["start"]) >= now]
+    return {person for s in coming for person in (s["primary"], s["backup"]) if person}
+
+
+def test_editing_a_rotation_its_members_and_administrators_in_a_browser(
+    local_system: LocalSystem, browser: Browser, api: RotationApi, pagerduty: PagerDutyView
+) -> None:
+    """What users do around the walkthrough, with the keyboard alone: after each change PagerDuty
+    shows what the scheduler does."""
+    web = local_system.web_url
+    lead = new_context(browser)
+    page = lead.new_page()
+    sign_in(page, web, LEAD)
+    # The first shift began three days before the rotation existed: it is the one on call now.
+    began = (datetime.now(ZoneInfo("Europe/Berlin")) - timedelta(days=3)).strftime("%Y-%m-%d %H:%M")
+    payments = create_rotation(page, PAYMENTS_NAME, ("08:00", "20:00"), first_shift=began)
+    add_members(page, PAYMENTS)
+    now = datetime.now(UTC)
+    current = [
+        s for s in api.shifts(payments, now, now + timedelta(minutes=1)) if parse_instant(s["start"]) <= now
+    ]
+    assert current, "the shift in progress is planned"
+    assert current[0]["primary"], "the shift in progress is assigned once members joined"
+    assert current[0]["backup"], "the shift in progress has its backup too"
+    primary, backup = start_own_sync(page, pagerduty, local_system.config.account, PAYMENTS_NAME)
+    feeds = [ScheduleFeed(primary, ((payments, "primary"),)), ScheduleFeed(backup, ((payments, "backup"),))]
+    assert_in_step(api, pagerduty, feeds)
+
+    # Edit the rotation: a narrower daily coverage window.
+    page.goto(f"{web}/rotations/{payments}")
+    activate(page, page.get_by_role("link", name="Edit rotation"))
+    check_page(page, "edit-rotation")
+    type_into(page, page.get_by_label("Covered until"), "18:00")
+    activate(page, page.get_by_role("button", name="Save changes"))
+    expect(page.get_by_role("heading", name=PAYMENTS_NAME, level=1)).to_be_visible()
+    assert api.rotation(payments)["coverage"] == {"start": "08:00:00", "end": "18:00:00"}
+    assert_in_step(api, pagerduty, feeds)
+
+    # Mark the primary of a coming shift unavailable for that shift: it goes to someone else.
+    shift = future_shift(api, payments, not_before=timedelta(days=2))
+    away = shift["primary"]
+    away_name = dict(PAYMENTS)[away]
+    zone = api.rotation(payments)["time_zone"]
+    activate(page, page.get_by_role("link", name=f"Mark {away_name} unavailable"))
+    check_page(page, "mark-unavailable")
+    type_into(page, page.get_by_label("From"), local_text(shift["start"], zone))
+    type_into(page, page.get_by_label("Until"), local_text(shift["end"], zone))
+    activate(page, page.get_by_role("button", name="Mark unavailable"))
+    expect(page.get_by_role("heading", name=PAYMENTS_NAME, level=1)).to_be_visible()
+    covered = next(
+        s
+        for s in api.shifts(payments, parse_instant(shift["start"]), parse_instant(shift["end"]))
+        if s["id"] == shift["id"]
+    )
+    assert away not in (covered["primary"], covered["backup"]), "the unavailable member keeps no part of it"
+    assert covered["primary"], "someone else took the shift"
+    assert_in_step(api, pagerduty, feeds)
+
+    # Remove a member: their coming shifts go to the others.
+    leaving, leaving_name = PAYMENTS[-1]
+    assert leaving in people_on_coming_shifts(api, payments)
+    activate(page, page.get_by_role("button", name=f"Remove {leaving_name}"))
+    expect(page.get_by_role("rowheader", name=re.compile(f"^{leaving_name}"))).to_have_count(0)
+    check_page(page, "rotation-after-removal")
+    assert leaving not in people_on_coming_shifts(api, payments)
+    assert_in_step(api, pagerduty, feeds)
+
+    # The administrators form: another member becomes an administrator and may change the settings.
+    new_admin = PAYMENTS[0][0]
+    open_settings(page)
+    type_into(
+        page, page.get_by_label("Administrators (e-mail addresses, comma-separated)"), f"{LEAD}, {new_admin}"
+    )
+    activate(page, page.get_by_role("button", name="Save administrators"))
+    expect(page.locator("#administrators")).to_contain_text(new_admin)
+    check_page(page, "rotation-settings-admins")
+    assert sorted(api.rotation(payments)["admins"]) == sorted([LEAD, new_admin])
+    other = new_context(browser)
+    admin_page = other.new_page()
+    sign_in(admin_page, web, new_admin)
+    admin_page.goto(f"{web}/rotations/{payments}/settings")
+    expect(admin_page.get_by_role("link", name="Change PagerDuty configuration")).to_be_visible()
+    expect(admin_page.get_by_role("note")).to_have_count(0)
+    other.close()
     lead.close()
 
 
