@@ -25,7 +25,6 @@ import signal
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
 import uvicorn
@@ -91,7 +90,7 @@ class Command(Generic[S]):
 class Migrations(Generic[S]):
     """A service's Alembic folder and the database it migrates."""
 
-    folder: Path
+    schema: migrations.Schema
     database_url: Callable[[S], str]
 
 
@@ -128,7 +127,7 @@ def main(service: ServiceDefinition[S], argv: Sequence[str] | None = None) -> No
     )
     try:
         if arguments.command == "migrate" and service.migrations is not None:
-            migrations.upgrade(service.migrations.folder, service.migrations.database_url(settings))
+            service.migrations.schema.upgrade(service.migrations.database_url(settings))
             logger.info("database schema is up to date")
         else:
             build = own.serves if own is not None and own.serves is not None else service.build

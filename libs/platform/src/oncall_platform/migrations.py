@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,29 @@ def upgrade(migrations_dir: Path, database_url: str, revision: str = "head") -> 
     """Bring the schema to `revision`. Blocking (Alembic runs its own event loop): from async code,
     call it through `asyncio.to_thread`."""
     command.upgrade(alembic_config(migrations_dir, database_url), revision)
+
+
+@dataclass(frozen=True)
+class Schema:
+    """A service's Alembic folder and how to upgrade a database to it."""
+
+    folder: Path
+
+    @classmethod
+    def beside(cls, module_file: str) -> Schema:
+        """The `migrations/` folder (with its `env.py`) of the nearest ancestor of `module_file`: a
+        service's package passes its own `__file__`."""
+        for parent in Path(module_file).resolve().parents:
+            if (parent / "migrations" / "env.py").is_file():
+                return cls(parent / "migrations")
+        raise FileNotFoundError(f"no migrations/env.py in any folder above {module_file}")
+
+    def upgrade(self, database_url: str, revision: str = "head") -> None:
+        """Blocking (Alembic runs its own event loop); from async code, `upgrade_async`."""
+        upgrade(self.folder, database_url, revision)
+
+    async def upgrade_async(self, database_url: str, revision: str = "head") -> None:
+        await asyncio.to_thread(upgrade, self.folder, database_url, revision)
 
 
 def run_migrations(

@@ -13,7 +13,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from oncall_platform import lifecycle
 from oncall_platform.probes import probe_app
 from pd_sync_service.bootstrap import Service, bootstrap
-from pd_sync_service.migrate import MIGRATIONS
+from pd_sync_service.migrate import SCHEMA
 from pd_sync_service.settings import PdSyncSettings
 
 logger = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ SERVICE = lifecycle.ServiceDefinition(
     name=SERVICE_NAME,
     description="Folds rotation events into PagerDuty schedules and layers.",
     settings=PdSyncSettings,
-    migrations=lifecycle.Migrations(MIGRATIONS, PdSyncSettings.effective_database_url),
+    migrations=lifecycle.Migrations(SCHEMA, PdSyncSettings.effective_database_url),
     build=parts,
     address=lambda settings: (settings.host, settings.port),
 )

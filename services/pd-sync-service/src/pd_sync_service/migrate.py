@@ -1,15 +1,7 @@
-"""Apply the Alembic migrations in services/pd-sync-service/migrations to a database."""
+"""pd-sync-service's Alembic folder (services/pd-sync-service/migrations)."""
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
+from oncall_platform.migrations import Schema
 
-from oncall_platform import migrations
-
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
-
-
-async def upgrade_database(database_url: str) -> None:
-    """Upgrade to head (Alembic runs its own event loop, so it runs in a worker thread)."""
-    await asyncio.to_thread(migrations.upgrade, MIGRATIONS, database_url)
+SCHEMA = Schema.beside(__file__)

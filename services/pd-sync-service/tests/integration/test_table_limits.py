@@ -7,13 +7,13 @@ import pytest
 from oncall_platform.tables import schema
 from oncall_testing.databases import declared_text_lengths, text_column_lengths
 from pd_sync_service.adapters.orm import Table
-from pd_sync_service.migrate import upgrade_database
+from pd_sync_service.migrate import SCHEMA
 
 pytestmark = pytest.mark.integration
 
 
 async def test_every_text_column_has_the_declared_maximum_length(database_url: str) -> None:
-    await upgrade_database(database_url)
+    await SCHEMA.upgrade_async(database_url)
 
     migrated = await text_column_lengths(database_url)
     declared = declared_text_lengths(schema(Table.metadata))

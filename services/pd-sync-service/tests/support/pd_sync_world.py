@@ -32,7 +32,7 @@ from pd_sync_service.app import running
 from pd_sync_service.bootstrap import Service, bootstrap
 from pd_sync_service.domain.model import Assignment
 from pd_sync_service.entrypoints.consumers import CONSUMER_GROUP
-from pd_sync_service.migrate import upgrade_database
+from pd_sync_service.migrate import SCHEMA
 from pd_sync_service.settings import PdSyncSettings
 
 START = datetime(2026, 3, 20, 10, 0, tzinfo=UTC)  # nine days before London's spring DST change
@@ -198,7 +198,7 @@ async def _service(
         pagerduty_base_url=sim.base_url,
         **overrides,
     )
-    await upgrade_database(database_url)
+    await SCHEMA.upgrade_async(database_url)
     service = bootstrap(settings, pagerduty_clock=sim.now)
     producer = new_producer(bootstrap_servers)
     results = SyncResults(bootstrap_servers, topics.pagerduty)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from oncall_contracts.topics import Topics
 from oncall_testing.clock import FakeClock
 from oncall_testing.eventually import eventually
-from rotation_service.adapters.migrations import upgrade
+from rotation_service.adapters.migrations import SCHEMA
 from rotation_service.bootstrap import Container, bootstrap
 from rotation_service.entrypoints.api.auth import mint_token
 from rotation_service.settings import RotationServiceSettings
@@ -67,7 +67,7 @@ def settings(database_url: str, kafka_servers: str, topics: Topics) -> RotationS
 async def container(
     settings: RotationServiceSettings, clock: FakeClock, tracer_provider: TracerProvider
 ) -> AsyncIterator[Container]:
-    await asyncio.to_thread(upgrade, settings.effective_database_url())
+    await SCHEMA.upgrade_async(settings.effective_database_url())
     built = bootstrap(settings, clock=clock, tracer_provider=tracer_provider)
     yield built
     await built.close()

@@ -5,7 +5,6 @@ Every test runs on PostgreSQL and on the embedded SQLite database (the keyset co
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import re
 from collections.abc import AsyncIterator
@@ -18,7 +17,7 @@ import pytest
 from sqlalchemy import event
 
 from oncall_contracts.topics import Topics
-from rotation_service.adapters.migrations import upgrade
+from rotation_service.adapters.migrations import SCHEMA
 from rotation_service.bootstrap import Container, bootstrap
 
 pytestmark = pytest.mark.integration
@@ -33,7 +32,7 @@ async def sqlite_container(
     tmp_path: Path, clock: Any, make_service_settings: Any
 ) -> AsyncIterator[Container]:
     url = f"sqlite:///{tmp_path / 'rotation-service.db'}"
-    await asyncio.to_thread(upgrade, url)
+    await SCHEMA.upgrade_async(url)
     container = bootstrap(make_service_settings(url, "127.0.0.1:1", Topics("sqlite.")), clock=clock)
     yield container
     await container.close()

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,7 @@ from sqlalchemy import func, select
 
 from oncall_contracts.topics import Topics
 from oncall_platform.outbox import OUTBOX
-from rotation_service.adapters.migrations import upgrade
+from rotation_service.adapters.migrations import SCHEMA
 from rotation_service.bootstrap import bootstrap
 
 pytestmark = pytest.mark.integration
@@ -24,7 +23,7 @@ async def test_the_embedded_sqlite_database_serves_the_api(
     """Local runs without DATABASE_URL use SQLite: migrations, writes and the outbox work there too."""
     url = f"sqlite:///{tmp_path / 'rotation-service.db'}"
     settings = make_service_settings(url, "127.0.0.1:1", Topics("sqlite."))
-    await asyncio.to_thread(upgrade, url)
+    await SCHEMA.upgrade_async(url)
     container = bootstrap(settings, clock=clock)
     try:
         transport = httpx.ASGITransport(app=container.app())

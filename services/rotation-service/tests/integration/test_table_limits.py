@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from oncall_platform.tables import schema
 from oncall_testing.databases import declared_text_lengths, text_column_lengths
-from rotation_service.adapters.migrations import upgrade
+from rotation_service.adapters.migrations import SCHEMA
 from rotation_service.adapters.tables import Table
 
 pytestmark = pytest.mark.integration
 
 
 async def test_every_text_column_has_the_declared_maximum_length(database_url: str) -> None:
-    await asyncio.to_thread(upgrade, database_url)
+    await SCHEMA.upgrade_async(database_url)
 
     migrated = await text_column_lengths(database_url)
     declared = declared_text_lengths(schema(Table.metadata))

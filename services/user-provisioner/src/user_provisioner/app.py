@@ -9,7 +9,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from oncall_platform import lifecycle
 from oncall_platform.probes import probe_app
 from user_provisioner.bootstrap import bootstrap
-from user_provisioner.migrate import MIGRATIONS
+from user_provisioner.migrate import SCHEMA
 from user_provisioner.settings import ProvisionerSettings
 
 SERVICE_NAME = "user-provisioner"
@@ -32,7 +32,7 @@ SERVICE = lifecycle.ServiceDefinition(
     name=SERVICE_NAME,
     description="Creates rotation members as PagerDuty users.",
     settings=ProvisionerSettings,
-    migrations=lifecycle.Migrations(MIGRATIONS, lambda settings: settings.database_url),
+    migrations=lifecycle.Migrations(SCHEMA, lambda settings: settings.database_url),
     build=parts,
     address=lambda settings: (settings.user_provisioner_host, settings.user_provisioner_port),
 )

@@ -1,14 +1,7 @@
-"""Run the Alembic migrations (services/user-provisioner/migrations) against a database URL."""
+"""The user provisioner's Alembic folder (services/user-provisioner/migrations)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from oncall_platform.migrations import Schema
 
-from oncall_platform import migrations
-
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
-
-
-def upgrade(database_url: str, revision: str = "head") -> None:
-    """Bring the schema to `revision`. Blocking: from async code, call it in a thread."""
-    migrations.upgrade(MIGRATIONS, database_url, revision)
+SCHEMA = Schema.beside(__file__)

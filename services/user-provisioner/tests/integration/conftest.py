@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -26,7 +25,7 @@ from oncall_platform.settings import DEVELOPMENT_CREDENTIAL_KEYS
 from oncall_testing.eventually import eventually
 from pagerduty_sim.testing import RunningSimulator, run_simulator
 from user_provisioner.bootstrap import Provisioner, bootstrap
-from user_provisioner.migrate import upgrade
+from user_provisioner.migrate import SCHEMA
 from user_provisioner.service_layer.worker import WorkerOptions
 from user_provisioner.settings import ProvisionerSettings
 
@@ -183,7 +182,7 @@ class Harness:
 async def harness(
     topics: Topics, kafka_bootstrap_servers: str, database_url: str, simulator: RunningSimulator
 ) -> AsyncIterator[Harness]:
-    await asyncio.to_thread(upgrade, database_url)
+    await SCHEMA.upgrade_async(database_url)
     harness = Harness(topics, kafka_bootstrap_servers, database_url, simulator)
     yield harness
     await harness.close()

@@ -19,7 +19,7 @@ from oncall_contracts import (
     UserProvisioningFailed,
     registry,
 )
-from user_provisioner.migrate import upgrade
+from user_provisioner.migrate import SCHEMA
 
 pytestmark = pytest.mark.integration
 
@@ -89,7 +89,7 @@ async def test_duplicates_replays_and_two_replicas_create_no_duplicate_user(
     async with harness.replica(group_id="user-provisioner-replay"):  # the whole stream again
         await asyncio.sleep(3)
     fresh_database = f"sqlite:///{tmp_path / 'fresh.db'}"  # a replica that lost its mapping
-    await asyncio.to_thread(upgrade, fresh_database)
+    await SCHEMA.upgrade_async(fresh_database)
     fresh = {"database_url": fresh_database}
     async with harness.replica(group_id="user-provisioner-fresh", settings_overrides=fresh):
         await harness.eventually(lambda: _provisioned_events_are(harness, 120), 60, "60 more events")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -19,7 +18,7 @@ from oncall_testing.databases import declared_text_lengths, text_column_lengths
 from user_provisioner.adapters.store import ProvisionerStore
 from user_provisioner.adapters.tables import Table
 from user_provisioner.domain.model import Account, Member, PagerDutyUser
-from user_provisioner.migrate import upgrade
+from user_provisioner.migrate import SCHEMA
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +32,7 @@ ACCOUNT = Account(subdomain="s" * limits.SUBDOMAIN, region="eu")
 
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    await asyncio.to_thread(upgrade, database_url)
+    await SCHEMA.upgrade_async(database_url)
     engine = make_async_engine(database_url)
     yield engine
     await engine.dispose()
@@ -84,7 +83,7 @@ async def test_a_name_longer_than_pagerduty_allows_does_not_fit(engine: AsyncEng
 
 
 async def test_the_migration_cuts_a_stored_name_pagerduty_would_refuse(database_url: str) -> None:
-    await asyncio.to_thread(upgrade, database_url, "0001")
+    await SCHEMA.upgrade_async(database_url, "0001")
     engine = make_async_engine(database_url)
     try:
         async with engine.begin() as connection:
@@ -92,7 +91,7 @@ async def test_the_migration_cuts_a_stored_name_pagerduty_would_refuse(database_
                 text("INSERT INTO memberships VALUES (:rotation, 'ada@example.com', :name, 'UTC')"),
                 {"rotation": ROTATION_ID, "name": "N" * 150},
             )
-        await asyncio.to_thread(upgrade, database_url)
+        await SCHEMA.upgrade_async(database_url)
         async with engine.connect() as connection:
             stored = (await connection.execute(text("SELECT name FROM memberships"))).scalar_one()
     finally:

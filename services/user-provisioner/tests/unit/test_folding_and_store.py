@@ -3,7 +3,6 @@ in-memory store the service-layer tests use: the same cases, so the fake keeps t
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -31,7 +30,7 @@ from oncall_platform.database import make_async_engine
 from oncall_platform.outbox import OUTBOX, Outbox
 from user_provisioner.adapters.store import ProvisionerStore
 from user_provisioner.domain.model import Account, Member, PagerDutyUser
-from user_provisioner.migrate import upgrade
+from user_provisioner.migrate import SCHEMA
 from user_provisioner.service_layer.folding import fold_event
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
@@ -48,7 +47,7 @@ Store = ProvisionerStore | InMemoryProvisionerStore
 @pytest.fixture
 async def sql_store(tmp_path: Path) -> AsyncIterator[ProvisionerStore]:
     url = f"sqlite:///{tmp_path / 'provisioner.db'}"
-    await asyncio.to_thread(upgrade, url)
+    await SCHEMA.upgrade_async(url)
     engine = make_async_engine(url)
     yield ProvisionerStore(engine, Outbox(Topics()))
     await engine.dispose()

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from opentelemetry.sdk.trace import TracerProvider
 
 from oncall_platform import lifecycle
-from rotation_service.adapters.migrations import MIGRATIONS
+from rotation_service.adapters.migrations import SCHEMA
 from rotation_service.bootstrap import SERVICE_NAME, bootstrap
 from rotation_service.entrypoints.api.auth import mint_token
 from rotation_service.entrypoints.background import background
@@ -41,7 +41,7 @@ SERVICE = lifecycle.ServiceDefinition(
     name=SERVICE_NAME,
     description="On-call rotations that PagerDuty follows: the REST API and its outbox.",
     settings=RotationServiceSettings,
-    migrations=lifecycle.Migrations(MIGRATIONS, RotationServiceSettings.effective_database_url),
+    migrations=lifecycle.Migrations(SCHEMA, RotationServiceSettings.effective_database_url),
     build=serve_parts,
     address=lambda settings: (settings.rotation_service_host, settings.rotation_service_port),
     commands={
