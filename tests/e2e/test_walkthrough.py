@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from localsystem.api import RotationApi
 from localsystem.convergence import Comparison, ScheduleFeed, wait_until_converged
@@ -175,3 +177,38 @@ def test_the_integration_walkthrough(
     )
     assert writes_to(pagerduty, {primary, backup}, pause_index) == []
     assert {primary, backup} <= {s["id"] for s in pagerduty.schedules()}, "the schedules are left in place"
+
+    # 7. Every service's /metrics counted the walkthrough: the changes reached PagerDuty (with their
+    #    latency), the writes and the users were PagerDuty requests, and the API timed its requests.
+    scraped = {
+        name: _scrape(local_system.url(name)) for name in local_system.ports if name != "pagerduty-sim"
+    }
+    assert _total(scraped["pd-sync-service"], "oncall_change_to_pagerduty_seconds_count") > 0
+    assert _total(scraped["pd-sync-service"], "oncall_pagerduty_requests_total", method="PUT") > 0
+    assert _total(scraped["user-provisioner"], "oncall_pagerduty_requests_total", method="POST") > 0
+    assert _total(scraped["pd-sync-service"], "oncall_events_folded_total") > 0
+    assert _total(scraped["rotation-service"], "oncall_outbox_published_total") > 0
+    assert (
+        _total(
+            scraped["rotation-service"], "oncall_http_request_duration_seconds_count", route="/v1/rotations"
+        )
+        > 0
+    )
+    assert "oncall_http_request_duration_seconds" in {f.name for f in scraped["oncall-web"]}
+    for families in scraped.values():
+        assert account.api_key not in str([s for f in families for s in f.samples])
+
+
+def _scrape(base_url: str) -> list[Any]:
+    response = httpx.get(f"{base_url}/metrics", timeout=10)
+    assert response.status_code == 200
+    return list(text_string_to_metric_families(response.text))
+
+
+def _total(families: list[Any], sample_name: str, **labels: str) -> float:
+    return sum(
+        sample.value
+        for family in families
+        for sample in family.samples
+        if sample.name == sample_name and labels.items() <= sample.labels.items()
+    )
