@@ -56,7 +56,7 @@ def test_get_update_delete(client: httpx.Client, make_user) -> None:
 
 def test_accounts_are_isolated_and_eu_links_use_the_eu_domain(sim: RunningSimulator, make_user) -> None:
     make_user("Only In Acme")
-    with httpx.Client(base_url=sim.base_url, headers={"Authorization": "Token token=eu-key"}) as eu:
+    with httpx.Client(base_url=sim.eu_base_url, headers={"Authorization": "Token token=eu-key"}) as eu:
         assert eu.get("/users").json()["users"] == []
         created = eu.post("/users", json={"user": {"type": "user", "name": "Eu", "email": "eu@example.com"}})
     assert created.json()["user"]["html_url"].startswith("https://euco.eu.pagerduty.com/users/")

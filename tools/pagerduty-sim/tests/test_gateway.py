@@ -92,3 +92,20 @@ def test_faults_share_of_errors_is_seeded(sim: RunningSimulator, client: httpx.C
 def test_control_paths_are_separate_from_pagerduty_paths(sim: RunningSimulator, client: httpx.Client) -> None:
     assert client.get("/_sim/nothing").status_code == 404
     assert client.get("/no-such-pagerduty-path").json()["error"]["code"] == 2100
+
+
+def test_each_region_is_a_separate_service_and_an_account_shows_its_owner() -> None:
+    from pagerduty_sim.testing import run_simulator
+
+    accounts = ["acme:us-key", "euro:eu-key:eu"]
+    with run_simulator(accounts, owners=["acme:owner@acme.example", "euro:owner@euro.example"]) as sim:
+        us, eu = ({"Authorization": f"Token token={key}"} for key in ("us-key", "eu-key"))
+        assert httpx.get(f"{sim.base_url}/users", headers=eu).status_code == 401
+        assert httpx.get(f"{sim.eu_base_url}/users", headers=us).status_code == 401
+        [owner] = httpx.get(f"{sim.eu_base_url}/users", headers=eu).json()["users"]
+        assert owner["role"] == "owner"
+        assert owner["html_url"].startswith("https://euro.eu.pagerduty.com/users/")
+        [owner] = httpx.get(f"{sim.base_url}/users", headers=us).json()["users"]
+        assert owner["html_url"].startswith("https://acme.pagerduty.com/users/")
+        sim.reset()
+        assert [user["email"] for user in sim.users("us-key")] == ["owner@acme.example"]

@@ -53,6 +53,9 @@ class ServiceSettings(ProcessSettings):
     kafka_topic_prefix: str = ""
     database_url: str = ""
     credential_keys: SecretStr = SecretStr(DEVELOPMENT_CREDENTIAL_KEYS)
+    # PagerDuty's API roots per service region; unset: the real ones. The simulator serves both.
+    pagerduty_base_url: str | None = None  # stands in for https://api.pagerduty.com (US)
+    pagerduty_eu_base_url: str | None = None  # stands in for https://api.eu.pagerduty.com (EU)
     # Consuming (oncall_platform.consumer): an event failing this many times is dead-lettered.
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_retry_backoff_ms: int = Field(default=100, ge=0)
@@ -85,6 +88,10 @@ class ServiceSettings(ProcessSettings):
             batch_max_records=self.consumer_batch_max_records,
             fetch_max_wait_ms=self.kafka_fetch_max_wait_ms,
         )
+
+    def pagerduty_base_url_for(self, region: str) -> str | None:
+        """The configured API root of PagerDuty's `region` ("us" or "eu"); None: the real one."""
+        return self.pagerduty_eu_base_url if region == "eu" else self.pagerduty_base_url
 
     def credential_sealer(self) -> CredentialSealer:
         return CredentialSealer.from_env_value(self.credential_keys.get_secret_value())

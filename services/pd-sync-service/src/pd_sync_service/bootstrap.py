@@ -67,7 +67,7 @@ def bootstrap(
         return PagerDutyClient(
             api_key,
             region=cast(Any, region),
-            base_url=settings.pagerduty_base_url,
+            base_url=settings.pagerduty_base_url_for(region),
             tracer_provider=tracer_provider,
         )
 

@@ -12,7 +12,6 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///pd-sync-service.db"
 class PdSyncSettings(ServiceSettings):
     host: str = Field("127.0.0.1", validation_alias=AliasChoices("PD_SYNC_SERVICE_HOST"))
     port: int = Field(8081, validation_alias=AliasChoices("PD_SYNC_SERVICE_PORT"))
-    pagerduty_base_url: str | None = None
     reconcile_interval_seconds: float = 300.0
     # Schedules compared with PagerDuty per interval, oldest check first: 50 per 5 minutes is about 1%
     # of a key's 960 requests a minute, and 1,350 schedules are each read about every 2 hours.

@@ -107,7 +107,7 @@ def bootstrap(
         return PagerDutyClient(
             api_key,
             region="eu" if account.region == "eu" else "us",
-            base_url=settings.pagerduty_base_url,
+            base_url=settings.pagerduty_base_url_for(account.region),
             from_email=settings.pagerduty_from_email,
             budget=budgets.for_key(api_key),
             retry=retry or RetryPolicy(max_attempts=4, max_elapsed=30.0),

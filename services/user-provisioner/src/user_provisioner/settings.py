@@ -21,7 +21,8 @@ PagerDutyRole = Literal[
 
 
 class ProvisionerSettings(ServiceSettings):
-    """`DATABASE_URL` defaults to a local SQLite file; `PAGERDUTY_BASE_URL` points at the simulator.
+    """`DATABASE_URL` defaults to a local SQLite file; `PAGERDUTY_BASE_URL` and `PAGERDUTY_EU_BASE_URL`
+    point at the simulator.
 
     `PAGERDUTY_FROM_EMAIL` is sent as `From` on `POST /users` (PagerDuty wants an account user's
     e-mail). `PAGERDUTY_BUDGET_SHARE` caps this process at that share of each key's 960 requests a
@@ -32,7 +33,6 @@ class ProvisionerSettings(ServiceSettings):
     database_url: str = "sqlite:///./user-provisioner.db"
     user_provisioner_host: str = "127.0.0.1"
     user_provisioner_port: int = Field(default=8082, ge=0, le=65535)
-    pagerduty_base_url: str | None = None
     pagerduty_from_email: str = "oncall-provisioner@example.com"
     pagerduty_default_role: PagerDutyRole = "user"
     pagerduty_budget_share: float = Field(default=1.0, gt=0, le=1)

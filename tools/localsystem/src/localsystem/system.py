@@ -65,6 +65,11 @@ class DemoAccount:
     api_key: str = field(default_factory=lambda: "sim-" + secrets.token_hex(10))
     region: str = "us"
 
+    @property
+    def owner_email(self) -> str:
+        """The account owner's e-mail (every PagerDuty account has its owner user)."""
+        return f"owner@{self.subdomain}.example.com"
+
 
 @dataclass(frozen=True)
 class SystemConfig:
@@ -110,6 +115,11 @@ class LocalSystem:
     @property
     def simulator_url(self) -> str:
         return self.config.pagerduty_base_url or self.url("pagerduty-sim")
+
+    @property
+    def simulator_eu_url(self) -> str | None:
+        """The simulator's EU region (None with a real PagerDuty: its EU host is the real one)."""
+        return None if self.config.pagerduty_base_url else self.url("pagerduty-sim") + "/eu"
 
     @property
     def log_dir(self) -> Path:
@@ -168,6 +178,8 @@ class LocalSystem:
             "ROTATION_API_URL": self.api_url,
             **self.config.extra_env,
         }
+        if self.simulator_eu_url is not None:
+            env["PAGERDUTY_EU_BASE_URL"] = self.simulator_eu_url
         if self.config.jwt_secret:
             env["JWT_SECRET"] = self.config.jwt_secret
         if self.config.otlp_endpoint:
@@ -188,7 +200,12 @@ class LocalSystem:
         account_flags = [
             flag
             for account in accounts
-            for flag in ("--account", f"{account.subdomain}:{account.api_key}:{account.region}")
+            for flag in (
+                "--account",
+                f"{account.subdomain}:{account.api_key}:{account.region}",
+                "--owner",
+                f"{account.subdomain}:{account.owner_email}",
+            )
         ]
         state_file = self.config.pagerduty_state_file
         state_flags = ["--state-file", str(state_file)] if state_file else []

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import uvicorn
 
-from pagerduty_sim.config import parse_account, with_read_only_keys
+from pagerduty_sim.config import parse_account, with_owners, with_read_only_keys
 from pagerduty_sim.http.app import create_app
 from pagerduty_sim.logs import log_json_lines
 from pagerduty_sim.openapi import load_document
@@ -23,6 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8090)
     parser.add_argument("--account", action="append", required=True, metavar="SUBDOMAIN:API_KEY[:REGION]")
     parser.add_argument("--read-only-key", action="append", default=[], metavar="SUBDOMAIN:KEY")
+    parser.add_argument(
+        "--owner", action="append", default=[], metavar="SUBDOMAIN:EMAIL", help="the account's owner user"
+    )
     parser.add_argument("--dst", choices=[r.value for r in DstReading], default=DstReading.FIXED.value)
     parser.add_argument("--strict-from", action="store_true", help="require a valid From on POST /users")
     parser.add_argument(
@@ -39,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
     accounts = with_read_only_keys([parse_account(spec) for spec in args.account], args.read_only_key)
+    accounts = with_owners(accounts, args.owner)
     return SimulatorConfig(tuple(accounts), DstReading(args.dst), args.strict_from)
 
 

@@ -26,3 +26,15 @@ def with_read_only_keys(accounts: list[AccountConfig], specs: list[str]) -> list
             raise ValueError(f"read-only key {spec!r} names no configured account")
         result[index] = replace(result[index], read_only_keys=(*result[index].read_only_keys, key))
     return result
+
+
+def with_owners(accounts: list[AccountConfig], specs: list[str]) -> list[AccountConfig]:
+    """Give each `SUBDOMAIN:EMAIL` account its owner."""
+    result = list(accounts)
+    for spec in specs:
+        subdomain, _, email = spec.partition(":")
+        index = next((i for i, a in enumerate(result) if a.subdomain == subdomain), None)
+        if index is None or "@" not in email:
+            raise ValueError(f"owner {spec!r} is not SUBDOMAIN:EMAIL of a configured account")
+        result[index] = replace(result[index], owner_email=email)
+    return result

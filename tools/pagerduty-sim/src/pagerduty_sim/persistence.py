@@ -152,6 +152,7 @@ def restore(sim: Simulator, snapshot: dict[str, Any]) -> None:
         account = sim.accounts.get(subdomain)
         if account is not None:
             _restore_account(account, data)
+            sim.ensure_owner(account)
     sim.unconfigured_accounts = {name: data for name, data in accounts.items() if name not in sim.accounts}
 
 

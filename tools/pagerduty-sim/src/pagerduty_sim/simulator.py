@@ -7,7 +7,7 @@ from typing import Any
 
 from pagerduty_sim.clock import SimClock
 from pagerduty_sim.ids import IdGenerator
-from pagerduty_sim.model.account import Account, AccountConfig
+from pagerduty_sim.model.account import Account, AccountConfig, Region, User
 from pagerduty_sim.rendering import DstReading
 
 DEFAULT_ABILITIES = ("teams", "read_only_users", "advanced_permissions", "manage_schedules")
@@ -54,9 +54,23 @@ class Simulator:
         self.ids = IdGenerator()
         self.unconfigured_accounts = {}
         self._sequence = 0
-
-    def caller_for_key(self, key: str) -> Caller | None:
         for account in self.accounts.values():
+            self.ensure_owner(account)
+
+    def ensure_owner(self, account: Account) -> None:
+        """Give the account its configured owner unless a user with that e-mail exists."""
+        email = account.config.owner_email
+        if email is None or account.user_by_email(email) is not None:
+            return
+        owner = User(self.ids.new_id(), "Account Owner", email, account.time_zone, "owner")
+        account.users = {owner.id: owner, **account.users}
+
+    def caller_for_key(self, key: str, region: Region | None = None) -> Caller | None:
+        """The account `key` opens; with `region`, only among that region's accounts (each region is a
+        separate PagerDuty service: a key is unknown in the other one)."""
+        for account in self.accounts.values():
+            if region is not None and account.config.region is not region:
+                continue
             if key == account.config.api_key:
                 return Caller(account, read_only=False)
             if key in account.config.read_only_keys:

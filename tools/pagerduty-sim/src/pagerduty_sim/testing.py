@@ -20,8 +20,9 @@ from typing import Any
 import httpx
 import uvicorn
 
-from pagerduty_sim.config import parse_account, with_read_only_keys
+from pagerduty_sim.config import parse_account, with_owners, with_read_only_keys
 from pagerduty_sim.http.app import create_app
+from pagerduty_sim.http.gateway import EU_PREFIX
 from pagerduty_sim.model.account import AccountConfig
 from pagerduty_sim.openapi import load_document
 from pagerduty_sim.persistence import open_saver
@@ -41,6 +42,11 @@ class RunningSimulator:
         self.simulator = simulator
         self.cert_path = cert_path
         self._http = httpx.Client(base_url=base_url, timeout=10, verify=self.verify)
+
+    @property
+    def eu_base_url(self) -> str:
+        """The EU service region's API root (the stand-in for https://api.eu.pagerduty.com)."""
+        return self.base_url + EU_PREFIX
 
     @property
     def verify(self) -> ssl.SSLContext | bool:
@@ -104,6 +110,7 @@ def run_simulator(
     accounts: Iterable[str | AccountConfig] = ("acme:test-key",),
     *,
     read_only_keys: Iterable[str] = (),
+    owners: Iterable[str] = (),
     dst: DstReading | str = DstReading.FIXED,
     strict_from: bool = False,
     validate_requests: bool = True,
@@ -114,16 +121,17 @@ def run_simulator(
     """Start a simulator for the duration of the block.
 
     `accounts` are `SUBDOMAIN:API_KEY[:REGION]` strings or AccountConfig; `read_only_keys` are
-    `SUBDOMAIN:KEY`. Request bodies are validated against the OpenAPI document when it is found.
+    `SUBDOMAIN:KEY`; `owners` are `SUBDOMAIN:EMAIL` (the account's owner user). EU accounts answer
+    under `eu_base_url` only, US accounts under `base_url`.
+    Request bodies are validated against the OpenAPI document when it is found.
     With `tls=True` the server speaks HTTPS with a fresh self-signed certificate (`cert_path`,
     `verify`), for clients that accept only https:// base URLs. Nothing persists unless a
     `state_file` is given: then it is loaded (unless `fresh`) and saved as by `pagerduty-sim
     --state-file`, last when the block ends.
     """
     configs = [item if isinstance(item, AccountConfig) else parse_account(item) for item in accounts]
-    config = SimulatorConfig(
-        tuple(with_read_only_keys(configs, list(read_only_keys))), DstReading(dst), strict_from
-    )
+    configs = with_owners(with_read_only_keys(configs, list(read_only_keys)), list(owners))
+    config = SimulatorConfig(tuple(configs), DstReading(dst), strict_from)
     simulator = Simulator(config)
     saver = open_saver(simulator, state_file, fresh=fresh) if state_file else None
     app = create_app(simulator, load_document() if validate_requests else None, saver)

@@ -12,11 +12,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pagerduty_sim.errors import ApiError, access_denied, authentication_failed, rate_limited
 from pagerduty_sim.http.faults import FaultKind, Faults
+from pagerduty_sim.model.account import Region
 from pagerduty_sim.ratelimit import RateDecision, RateLimiter
 from pagerduty_sim.simulator import Caller, Simulator
 from pagerduty_sim.timeutil import format_utc
 
 CONTROL_PREFIX = "/_sim"
+# The EU service region's API (api.eu.pagerduty.com) is served under this path; the root is the US one.
+EU_PREFIX = "/eu"
 _READS = ("GET", "HEAD")
 _TOKEN = re.compile(r"^Token token=(\S+)$")
 
@@ -54,6 +57,7 @@ class Gateway:
         if scope["path"].startswith(CONTROL_PREFIX):
             await self.app(scope, receive, send)
             return
+        scope = _in_region(scope)
         record: dict[str, Any] = {
             "time": format_utc(self.sim.clock.now()),
             "method": scope["method"],
@@ -100,7 +104,21 @@ class Gateway:
 
     def _caller(self, scope: Scope) -> Caller | None:
         key = _key(scope)
-        return None if key is None else self.sim.caller_for_key(key)
+        return None if key is None else self.sim.caller_for_key(key, scope["state"]["region"])
+
+
+def _in_region(scope: Scope) -> Scope:
+    """The request with its region in `state` and the region's path prefix removed."""
+    path: str = scope["path"]
+    region = Region.US
+    if path == EU_PREFIX or path.startswith(EU_PREFIX + "/"):
+        region, path = Region.EU, path[len(EU_PREFIX) :] or "/"
+    return {
+        **scope,
+        "path": path,
+        "raw_path": path.encode(),
+        "state": {**scope.get("state", {}), "region": region},
+    }
 
 
 async def _drop_connection(send: Send) -> NoReturn:

@@ -15,12 +15,14 @@ class Region(StrEnum):
 
 @dataclass(frozen=True)
 class AccountConfig:
-    """How an account is reached: its web subdomain, its full-access key and its region."""
+    """How an account is reached: its web subdomain, its full-access key and its region; the e-mail of
+    its owner (a real account always has one; without it the account starts with no users)."""
 
     subdomain: str
     api_key: str
     region: Region = Region.US
     read_only_keys: tuple[str, ...] = ()
+    owner_email: str | None = None
 
     @property
     def api_base(self) -> str:
