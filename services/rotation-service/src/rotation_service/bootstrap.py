@@ -9,12 +9,14 @@ from faststream.kafka import KafkaBroker
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from oncall_pagerduty import PagerDutyClient, Region, RetryPolicy
 from oncall_platform.clock import Clock, system_clock
 from oncall_platform.database import make_async_engine
 from oncall_platform.kafka import make_broker
 from oncall_platform.outbox import Outbox
 from oncall_platform.probes import ReadinessProbe
 from oncall_platform.relay import OutboxRelay
+from rotation_service.adapters.pagerduty_keys import PagerDutyKeyChecker
 from rotation_service.adapters.unit_of_work import SqlUnitOfWork
 from rotation_service.entrypoints.api.app import ApiServices, create_app
 from rotation_service.entrypoints.api.auth import JwksVerifier, SharedSecretVerifier, TokenVerifier
@@ -94,6 +96,23 @@ def token_verifier(settings: RotationServiceSettings) -> TokenVerifier:
     )
 
 
+def key_checker(
+    settings: RotationServiceSettings, tracer_provider: TracerProvider | None
+) -> PagerDutyKeyChecker:
+    def client_for(api_key: str, region: Region) -> PagerDutyClient:
+        return PagerDutyClient(
+            api_key,
+            region=region,
+            base_url=settings.pagerduty_base_url_for(region),
+            retry=RetryPolicy(max_attempts=2, max_elapsed=10.0),
+            timeout=settings.pagerduty_timeout_seconds,
+            account=f"{region}:key-check",
+            tracer_provider=tracer_provider,
+        )
+
+    return PagerDutyKeyChecker(client_for)
+
+
 def bootstrap(
     settings: RotationServiceSettings,
     *,
@@ -126,7 +145,9 @@ def bootstrap(
         engine=engine,
         sessions=sessions,
         rotations=RotationService(unit_of_work, clock),
-        pagerduty=PagerDutyService(unit_of_work, clock, settings.credential_sealer()),
+        pagerduty=PagerDutyService(
+            unit_of_work, clock, settings.credential_sealer(), key_checker(settings, tracer_provider)
+        ),
         shift_requests=ShiftRequestService(unit_of_work, clock),
         relay=relay,
         sync_results=SyncStatusRecorder(unit_of_work, clock),

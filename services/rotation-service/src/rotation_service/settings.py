@@ -26,6 +26,7 @@ class RotationServiceSettings(ServiceSettings):
     outbox_batch_size: int = 200
     horizon_roll_interval_seconds: float = 3600.0
     shift_request_expiry_interval_seconds: float = 60.0
+    pagerduty_timeout_seconds: float = 10.0  # per request of the key check at configuration
 
     @model_validator(mode="after")
     def _refuse_insecure_jwt(self) -> RotationServiceSettings:

@@ -1,10 +1,12 @@
-"""Fixtures of the rotation service's integration tests: real PostgreSQL, real Kafka."""
+"""Fixtures of the rotation service's integration tests: real PostgreSQL, real Kafka, and the PagerDuty
+simulator (API keys are checked against it when a rotation's sync is configured)."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator
+import functools
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,11 +14,13 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from opentelemetry.sdk.trace import TracerProvider
+from simulated_pagerduty import simulated_pagerduty
 from sqlalchemy import select
 
 from oncall_contracts.topics import Topics
 from oncall_testing.clock import FakeClock
 from oncall_testing.eventually import eventually
+from pagerduty_sim.testing import RunningSimulator
 from rotation_service.adapters.migrations import SCHEMA
 from rotation_service.bootstrap import Container, bootstrap
 from rotation_service.entrypoints.api.auth import mint_token
@@ -33,8 +37,18 @@ def clock() -> FakeClock:
     return FakeClock(datetime(2026, 12, 1, 12, 0, tzinfo=UTC))
 
 
-def make_settings(database_url: str, bootstrap_servers: str, topics: Topics) -> RotationServiceSettings:
+@pytest.fixture(scope="session")
+def pagerduty() -> Iterator[RunningSimulator]:
+    with simulated_pagerduty() as sim:
+        yield sim
+
+
+def make_settings(
+    database_url: str, bootstrap_servers: str, topics: Topics, pagerduty: RunningSimulator | None = None
+) -> RotationServiceSettings:
     return RotationServiceSettings(
+        pagerduty_base_url=pagerduty.base_url if pagerduty else "http://127.0.0.1:9/pagerduty-not-here",
+        pagerduty_eu_base_url=pagerduty.eu_base_url if pagerduty else "http://127.0.0.1:9/pagerduty-not-here",
         environment="test",
         database_url=database_url,
         kafka_bootstrap_servers=bootstrap_servers,
@@ -48,8 +62,8 @@ def make_settings(database_url: str, bootstrap_servers: str, topics: Topics) -> 
 
 
 @pytest.fixture
-def make_service_settings() -> Any:
-    return make_settings
+def make_service_settings(pagerduty: RunningSimulator) -> Any:
+    return functools.partial(make_settings, pagerduty=pagerduty)
 
 
 @pytest.fixture
@@ -59,8 +73,10 @@ def kafka_servers(kafka_bootstrap_servers: str) -> str:
 
 
 @pytest.fixture
-def settings(database_url: str, kafka_servers: str, topics: Topics) -> RotationServiceSettings:
-    return make_settings(database_url, kafka_servers, topics)
+def settings(
+    database_url: str, kafka_servers: str, topics: Topics, pagerduty: RunningSimulator
+) -> RotationServiceSettings:
+    return make_settings(database_url, kafka_servers, topics, pagerduty)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import httpx
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from simulated_pagerduty import ACME_KEY, ACME_READ_ONLY_KEY
 from sqlalchemy import text
 
 from oncall_contracts import registry
@@ -17,7 +18,8 @@ from rotation_service.bootstrap import Container
 pytestmark = pytest.mark.integration
 
 OWNER = "owner@example.com"
-API_KEY = "u+Plaintext-PD-Key-4f1c9e"
+API_KEY = ACME_KEY
+MADE_UP_KEY = "u+made-up-key-0123456789"
 EUROPE = {"start": "08:00", "end": "16:00"}
 AMERICAS = {"start": "16:00", "end": "00:00"}
 
@@ -163,7 +165,19 @@ async def test_the_api_key_never_appears_in_plaintext(
     responses.append(
         await client.put(f"/v1/rotations/{rotation['id']}/pagerduty", json=bad, headers=api.auth(OWNER))
     )
-    assert [r.status_code for r in responses] == [200, 200, 200, 422]
+    refused_keys = [ACME_READ_ONLY_KEY, MADE_UP_KEY]  # checked against PagerDuty, then refused
+    for key in refused_keys:
+        body = {"mode": "own", "subdomain": "acme", "api_key": key, "region": "eu"}
+        responses.append(
+            await client.put(f"/v1/rotations/{rotation['id']}/pagerduty", json=body, headers=api.auth(OWNER))
+        )
+    assert [r.status_code for r in responses] == [200, 200, 200, 422, 422, 422]
+    checks = [span.name for span in span_exporter.get_finished_spans() if span.kind.name == "CLIENT"]
+    assert "POST /schedules/preview" in checks, "the keys were checked against PagerDuty"
+    for key in refused_keys:
+        assert key not in caplog.text
+        assert all(key.encode() not in r.content for r in responses)
+        assert all(key not in span_text(span) for span in span_exporter.get_finished_spans())
     await container.relay.publish_pending()
     records = await read_events(kafka_bootstrap_servers, topics.rotation, at_least=2)
 

@@ -6,6 +6,7 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from simulated_pagerduty import ACME_KEY
 from sqlalchemy import text
 
 from oncall_contracts import Envelope, registry
@@ -42,7 +43,7 @@ async def test_sync_results_show_up_once_in_the_integration_status(
 ) -> None:
     rotation = await api.create_rotation(OWNER)
     rid = rotation["id"]
-    body = {"mode": "own", "subdomain": "acme", "api_key": "pd-key-12345678", "region": "us"}
+    body = {"mode": "own", "subdomain": "acme", "api_key": ACME_KEY, "region": "eu"}
     assert (
         await client.put(f"/v1/rotations/{rid}/pagerduty", json=body, headers=api.auth(OWNER))
     ).status_code == 200

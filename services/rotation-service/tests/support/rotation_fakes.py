@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from oncall_contracts.envelope import Envelope
+from oncall_contracts.values import PagerDutyAccount
 from oncall_testing.unit_of_work import InMemoryDatabase, InMemoryUnitOfWork
 from rotation_service.domain.integration import Integration, SyncStatus, UserProvisioning
 from rotation_service.domain.listing import ListingPosition, RotationOverview, RotationSummary
@@ -267,3 +268,16 @@ class FakeDatabase(InMemoryDatabase[InMemoryState]):
     def published(self) -> list[Any]:
         """The payloads committed to the outbox, in order."""
         return [envelope.payload for envelope in self.committed.outbox]
+
+
+class FakePagerDutyKeys:
+    """Accepts every key except those in `refused` (key -> the KeyRefused to raise); records checks."""
+
+    def __init__(self, refused: dict[str, Exception] | None = None) -> None:
+        self.refused = refused or {}
+        self.checked: list[tuple[str, str]] = []
+
+    async def check(self, account: PagerDutyAccount, api_key: str) -> None:
+        self.checked.append((account.key, api_key))
+        if api_key in self.refused:
+            raise self.refused[api_key]

@@ -28,3 +28,16 @@ class InvalidInput(ServiceError):
 
 class Conflict(ServiceError):
     """The change would break an agreement with another rotation (e.g. of a merged schedule)."""
+
+
+class KeyRefused(InvalidInput):
+    """PagerDuty's answers show the API key cannot serve the integration; `check` names the check that
+    failed: "key" (PagerDuty does not accept it), "region", "subdomain" or "write" (read-only)."""
+
+    def __init__(self, check: str, message: str) -> None:
+        super().__init__("api_key", f"the {check} check failed: {message}")
+        self.check = check
+
+
+class PagerDutyUnavailable(ServiceError):
+    """PagerDuty could not be asked now (rate limit, 5xx, timeout): nothing was changed; try again."""

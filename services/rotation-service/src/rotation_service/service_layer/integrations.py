@@ -112,6 +112,10 @@ class IntegrationView:
     waiting_for: list[AwaitedPerson] = field(default_factory=list)
 
 
+def requested_account(request: OwnSchedule) -> PagerDutyAccount:
+    return PagerDutyAccount(subdomain=request.subdomain, region="eu" if request.region == "eu" else "us")
+
+
 def seal_own(
     rotation: Rotation,
     request: OwnSchedule,
@@ -121,7 +125,7 @@ def seal_own(
 ) -> Integration:
     """The rotation's own-schedule settings; without a new API key, the one `current` holds is kept,
     but only for the same account (a sealed key is bound to its account)."""
-    account = PagerDutyAccount(subdomain=request.subdomain, region="eu" if request.region == "eu" else "us")
+    account = requested_account(request)
     if request.api_key is not None:
         credential = sealer.seal(request.api_key, account.key)
     elif current is not None and current.mode == "own" and current.account.key == account.key:

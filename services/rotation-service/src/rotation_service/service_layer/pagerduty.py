@@ -9,17 +9,27 @@ from rotation_service.domain.rotation import Rotation
 from rotation_service.service_layer import integrations, merges
 from rotation_service.service_layer.errors import InvalidInput, NotFound
 from rotation_service.service_layer.integrations import IntegrationView, OwnSchedule
+from rotation_service.service_layer.ports import PagerDutyKeys
 from rotation_service.service_layer.rotations import load, require_admin
 from rotation_service.service_layer.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
 class PagerDutyService:
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, sealer: CredentialSealer) -> None:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, clock: Clock, sealer: CredentialSealer, keys: PagerDutyKeys
+    ) -> None:
         self._uow = uow_factory
         self._clock = clock
         self._sealer = sealer
+        self._keys = keys
 
     async def configure_own(self, rotation_id: str, actor: str, request: OwnSchedule) -> IntegrationView:
+        """A new API key is checked against PagerDuty first (outside any transaction), and only for an
+        admin of the rotation: it must open the named subdomain in the named region and be able to write."""
+        if request.api_key is not None:
+            async with self._uow() as uow:
+                require_admin(await load(uow, rotation_id, for_update=False), actor)
+            await self._keys.check(integrations.requested_account(request), request.api_key)
         now = self._clock()
         async with self._uow() as uow:
             rotation = await load(uow, rotation_id)

@@ -1,4 +1,5 @@
-"""The repositories the service layer depends on; SQL adapters and in-memory fakes implement them."""
+"""The ports the service layer depends on (repositories, the outbox, PagerDuty key checks); adapters and
+in-memory fakes implement them."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from oncall_contracts.envelope import Envelope
+from oncall_contracts.values import PagerDutyAccount
 from rotation_service.domain.integration import Integration, SyncStatus, UserProvisioning
 from rotation_service.domain.listing import ListingPosition, RotationOverview, RotationSummary
 from rotation_service.domain.model import Shift
@@ -131,3 +133,11 @@ class EventOutbox(Protocol):
     """Events to publish once the unit of work commits (and only then)."""
 
     def add_all(self, envelopes: Iterable[Envelope[Any]]) -> None: ...
+
+
+class PagerDutyKeys(Protocol):
+    """Checks an API key against PagerDuty before it is saved."""
+
+    async def check(self, account: PagerDutyAccount, api_key: str) -> None:
+        """Passes when the key opens `account` (its subdomain, in its region) and may write; raises
+        `KeyRefused` naming the failed check, or `PagerDutyUnavailable`."""

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
-from rotation_fakes import FakeDatabase
+from rotation_fakes import FakeDatabase, FakePagerDutyKeys
 
 from oncall_contracts.credentials import CredentialSealer, generate_key
 from oncall_contracts.envelope import Envelope
@@ -23,7 +23,7 @@ from oncall_contracts.values import PagerDutyAccount
 from oncall_platform.consumer import committing
 from rotation_service.domain.integration import AwaitedPerson
 from rotation_service.domain.model import CoverageWindow, RotationSpec
-from rotation_service.service_layer.errors import Forbidden, InvalidInput
+from rotation_service.service_layer.errors import Forbidden, InvalidInput, KeyRefused
 from rotation_service.service_layer.integrations import OwnSchedule
 from rotation_service.service_layer.pagerduty import PagerDutyService
 from rotation_service.service_layer.rotations import RotationService
@@ -61,7 +61,7 @@ def rotations(db: FakeDatabase) -> RotationService:
 
 @pytest.fixture
 def pagerduty(db: FakeDatabase) -> PagerDutyService:
-    return PagerDutyService(db.unit_of_work, lambda: NOW, SEALER)
+    return PagerDutyService(db.unit_of_work, lambda: NOW, SEALER, FakePagerDutyKeys())
 
 
 def announced(db: FakeDatabase) -> list[v1.IntegrationConfigured]:
@@ -92,6 +92,30 @@ async def test_only_an_admin_may_configure(
         await pagerduty.configure_own(rotation.id, "someone@example.com", OwnSchedule("acme", API_KEY, "us"))
     assert db.committed.integrations == {}
     assert announced(db) == []
+
+
+async def test_a_key_pagerduty_refuses_is_neither_kept_nor_announced(
+    db: FakeDatabase, rotations: RotationService
+) -> None:
+    refusal = KeyRefused("write", "read-only")
+    keys = FakePagerDutyKeys({"u+read-only": refusal})
+    pagerduty = PagerDutyService(db.unit_of_work, lambda: NOW, SEALER, keys)
+    rotation = await rotations.create(ADMIN, "Payments", DAY)
+    with pytest.raises(KeyRefused) as refused:
+        await pagerduty.configure_own(rotation.id, ADMIN, OwnSchedule("acme", "u+read-only", "eu"))
+    assert refused.value.check == "write"
+    assert keys.checked == [("eu:acme", "u+read-only")]
+    assert db.committed.integrations == {}
+    assert announced(db) == []
+
+
+async def test_only_an_admin_gets_a_key_checked(db: FakeDatabase, rotations: RotationService) -> None:
+    keys = FakePagerDutyKeys()
+    pagerduty = PagerDutyService(db.unit_of_work, lambda: NOW, SEALER, keys)
+    rotation = await rotations.create(ADMIN, "Payments", DAY)
+    with pytest.raises(Forbidden):
+        await pagerduty.configure_own(rotation.id, "someone@example.com", OwnSchedule("acme", API_KEY, "us"))
+    assert keys.checked == [], "no oracle for other people's keys"
 
 
 async def test_a_merged_rotation_writes_into_the_target_schedule_with_its_key(

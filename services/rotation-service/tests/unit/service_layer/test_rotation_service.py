@@ -6,7 +6,7 @@ import itertools
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from rotation_fakes import FakeDatabase
+from rotation_fakes import FakeDatabase, FakePagerDutyKeys
 
 from oncall_contracts.credentials import CredentialSealer, generate_key
 from oncall_contracts.rotation import v1
@@ -41,7 +41,9 @@ def rotations(db: FakeDatabase) -> RotationService:
 
 
 def pagerduty_service(db: FakeDatabase) -> PagerDutyService:
-    return PagerDutyService(db.unit_of_work, lambda: NOW, CredentialSealer({"k1": generate_key()}, "k1"))
+    return PagerDutyService(
+        db.unit_of_work, lambda: NOW, CredentialSealer({"k1": generate_key()}, "k1"), FakePagerDutyKeys()
+    )
 
 
 async def staffed(rotations: RotationService, *emails: str) -> Rotation:

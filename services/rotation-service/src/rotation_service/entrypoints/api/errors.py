@@ -23,7 +23,14 @@ from rotation_service.domain.errors import (
     UnknownMember,
     UnknownShift,
 )
-from rotation_service.service_layer.errors import Conflict, Forbidden, InvalidInput, NotFound
+from rotation_service.service_layer.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    KeyRefused,
+    NotFound,
+    PagerDutyUnavailable,
+)
 
 
 def _unprocessable(loc: Sequence[str | int], message: str, kind: str = "value_error") -> JSONResponse:
@@ -45,6 +52,14 @@ async def _validation(request: Request, error: Exception) -> JSONResponse:
 async def _invalid(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, InvalidRotation | InvalidInput)
     return _unprocessable(["body", error.field], f"{error.field}: {error.message}")
+
+
+async def _key_refused(request: Request, error: Exception) -> JSONResponse:
+    """422 whose `type` names the check the key failed: pagerduty_key.key|region|subdomain|write."""
+    assert isinstance(error, KeyRefused)
+    return _unprocessable(
+        ["body", error.field], f"{error.field}: {error.message}", f"pagerduty_key.{error.check}"
+    )
 
 
 async def _unknown_member(request: Request, error: Exception) -> JSONResponse:
@@ -79,7 +94,9 @@ async def _database_connection_lost(request: Request, error: Exception) -> JSONR
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(InvalidRotation, _invalid)
+    app.add_exception_handler(KeyRefused, _key_refused)
     app.add_exception_handler(InvalidInput, _invalid)
+    app.add_exception_handler(PagerDutyUnavailable, _status(status.HTTP_503_SERVICE_UNAVAILABLE))
     app.add_exception_handler(UnknownMember, _unknown_member)
     app.add_exception_handler(NotAllowed, _not_allowed)
     app.add_exception_handler(NotFound, _status(status.HTTP_404_NOT_FOUND))
