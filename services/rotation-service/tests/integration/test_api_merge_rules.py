@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from simulated_pagerduty import ACME_KEY
 
 from oncall_contracts import registry
 from oncall_contracts.topics import Topics
@@ -26,7 +27,7 @@ async def _merged_pair(client: httpx.AsyncClient, api: Any) -> tuple[str, str]:
     team's lead agreed: they are an administrator of both when the merge is made)."""
     day = await api.create_rotation(DAY_TEAM, name="Day", time_zone="Europe/London", coverage=DAY)
     night = await api.create_rotation(NIGHT_TEAM, name="Night", time_zone="Europe/London", coverage=NIGHT)
-    own = {"mode": "own", "subdomain": "acme", "api_key": "u+Day-Team-Key-0001", "region": "us"}
+    own = {"mode": "own", "subdomain": "acme", "api_key": ACME_KEY, "region": "eu"}
     configured = await client.put(
         f"/v1/rotations/{day['id']}/pagerduty", json=own, headers=api.auth(DAY_TEAM)
     )

@@ -124,7 +124,7 @@ async def test_the_status_says_whom_the_sync_waits_for_and_why(
     rid = rotation["id"]
     for email in ("ada@example.com", "bob@example.com"):
         await api.add_member(rid, OWNER, email)
-    body = {"mode": "own", "subdomain": "acme", "api_key": "pd-key-12345678", "region": "eu"}
+    body = {"mode": "own", "subdomain": "acme", "api_key": ACME_KEY, "region": "eu"}
     assert (
         await client.put(f"/v1/rotations/{rid}/pagerduty", json=body, headers=api.auth(OWNER))
     ).status_code == 200
