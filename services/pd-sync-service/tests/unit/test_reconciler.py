@@ -24,7 +24,7 @@ from pd_sync_state import (
     target,
 )
 
-from oncall_contracts import IntegrationRemoved, ScheduleSyncWaiting
+from oncall_contracts import CredentialSealer, IntegrationRemoved, ScheduleSyncWaiting
 from oncall_pagerduty import PagerDutyClient, RetryPolicy
 from pagerduty_sim.testing import RunningSimulator, run_simulator
 from pd_sync_service.service_layer.missing_users import UserCheck
@@ -152,6 +152,28 @@ async def test_a_transient_failure_is_reported_and_retried_after_reading_pagerdu
     row = await target(state, OWN)
     assert row.dirty_seq > row.synced_seq
     assert row.check_drift
+
+
+async def test_a_key_sealed_with_a_retired_credential_key_fails_for_good_without_retrying(state, sim) -> None:
+    await _configured(state, sim)
+    retired = CredentialSealer({"k1": bytes(range(32))}, "k1")  # as configured before the key rotation
+    current = CredentialSealer({"k2": bytes(range(1, 33))}, "k2")  # k1 removed, nothing resealed
+    reconciler = Reconciler(
+        state.unit_of_work, lambda key, region: PagerDutyClient(key, base_url=sim.base_url), current, sim.now
+    )
+    assert retired.key_ids == SEALER.key_ids
+    await reconciler.sync_target(OWN, "primary")
+    failed = (await _outbox(state))[-1]
+    assert type(failed).__name__ == "ScheduleSyncFailed"
+    assert not failed.retryable
+    assert "cannot be opened" in failed.reason
+    assert "'k1'" in failed.reason
+    row = await target(state, OWN)
+    assert row.dirty_seq == row.synced_seq, "not tried again until the integration changes"
+    assert _schedule_requests(sim) == []
+    published = len(await _outbox(state))
+    await reconciler.sync_target(OWN, "primary")
+    assert len(await _outbox(state)) == published, "nothing is retried or announced again"
 
 
 async def test_removed_integration_writes_nothing(state, sim) -> None:

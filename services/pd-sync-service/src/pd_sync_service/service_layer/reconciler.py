@@ -12,7 +12,14 @@ from typing import Any
 
 from opentelemetry import propagate, trace
 
-from oncall_contracts import CredentialSealer, ScheduleSynced, ScheduleSyncFailed, ScheduleSyncWaiting, limits
+from oncall_contracts import (
+    CredentialError,
+    CredentialSealer,
+    ScheduleSynced,
+    ScheduleSyncFailed,
+    ScheduleSyncWaiting,
+    limits,
+)
 from oncall_pagerduty import PagerDutyError
 from oncall_platform import metrics
 from oncall_platform.clock import Clock, system_clock
@@ -202,7 +209,11 @@ class Reconciler:
     ) -> tuple[list[Any], datetime | None]:
         """Write the schedule; returns the results to publish and when to try again (None: done)."""
         owner = inputs.owner
-        api_key = self._sealer.open(owner.credential, owner.account_key)
+        try:
+            api_key = self._sealer.open(owner.credential, owner.account_key)
+        except CredentialError as error:
+            # No retry can open it: it waits for the integration to be configured (or resealed) again.
+            return _failed(target, inputs, _UNOPENABLE.format(error=error), retryable=False), None
         client = _CountingApi(self._pagerduty(api_key, owner.region))
         compares = target.check_drift or target.schedule_id is None  # a GET-and-compare, or a fresh schedule
         try:
@@ -222,15 +233,9 @@ class Reconciler:
                     syncing=target.target_rotation_id,
                 )
                 retry_at = self._now()
-            failed = [
-                ScheduleSyncFailed(
-                    rotation_id=s.rotation_id,
-                    role=target.role,
-                    reason=str(error)[:500] or "PagerDuty error",
-                    retryable=retry_at is not None,
-                )
-                for s in inputs.sources
-            ]
+            failed = _failed(
+                target, inputs, str(error)[:500] or "PagerDuty error", retryable=retry_at is not None
+            )
             return failed, retry_at
         target.layers, target.check_drift = layers, False
         if compares:
@@ -256,6 +261,19 @@ class Reconciler:
         self, client: PagerDutyApi, target: TargetSchedule, inputs: TargetInputs
     ) -> tuple[list[Layer], bool]:
         return await write_schedule(client, target, wanted_schedule(target.role, inputs, self._pd_now()))
+
+
+_UNOPENABLE = (
+    "the sealed PagerDuty API key cannot be opened ({error}): the credential key it was sealed with is "
+    "not configured here; restore that key, or configure the integration again"
+)
+
+
+def _failed(target: TargetSchedule, inputs: TargetInputs, reason: str, *, retryable: bool) -> list[Any]:
+    return [
+        ScheduleSyncFailed(rotation_id=s.rotation_id, role=target.role, reason=reason, retryable=retryable)
+        for s in inputs.sources
+    ]
 
 
 class _CountingApi:
