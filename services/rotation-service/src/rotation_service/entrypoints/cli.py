@@ -1,8 +1,10 @@
-"""The `rotation-service` console command: serve, migrate (the platform's lifecycle), relay, token."""
+"""The `rotation-service` console command: serve, migrate (the platform's lifecycle), relay, token,
+reseal-credentials."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 from collections.abc import Sequence
 
 from opentelemetry.sdk.trace import TracerProvider
@@ -12,6 +14,7 @@ from rotation_service.adapters.migrations import SCHEMA
 from rotation_service.bootstrap import SERVICE_NAME, bootstrap
 from rotation_service.entrypoints.api.auth import mint_token
 from rotation_service.entrypoints.background import background
+from rotation_service.service_layer.pagerduty import ResealReport
 from rotation_service.settings import RotationServiceSettings
 
 
@@ -37,6 +40,26 @@ def _token(settings: RotationServiceSettings, arguments: argparse.Namespace) -> 
     print(mint_token(secret, email, audience=settings.jwt_audience, issuer=settings.jwt_issuer))
 
 
+def _reseal_credentials(settings: RotationServiceSettings, arguments: argparse.Namespace) -> None:
+    """Exits 1 when a stored key cannot be opened with any configured credential key."""
+
+    async def reseal() -> ResealReport:
+        container = bootstrap(settings)
+        try:
+            return await container.pagerduty.reseal_credentials()
+        finally:
+            await container.engine.dispose()
+
+    report = asyncio.run(reseal())
+    print(
+        f"re-sealed {len(report.resealed)} PagerDuty API key(s) with credential key "
+        f"{settings.credential_sealer().active_key_id!r}; the serving relay announces them"
+    )
+    if report.unopenable:
+        print(f"cannot open the keys of rotations {', '.join(report.unopenable)}: configure them again")
+        raise SystemExit(1)
+
+
 SERVICE = lifecycle.ServiceDefinition(
     name=SERVICE_NAME,
     description="On-call rotations that PagerDuty follows: the REST API and its outbox.",
@@ -46,6 +69,10 @@ SERVICE = lifecycle.ServiceDefinition(
     address=lambda settings: (settings.rotation_service_host, settings.rotation_service_port),
     commands={
         "relay": lifecycle.Command(help="run only the outbox relay", serves=relay_parts),
+        "reseal-credentials": lifecycle.Command(
+            help="re-seal every stored PagerDuty API key with the newest CREDENTIAL_KEYS key",
+            run=_reseal_credentials,
+        ),
         "token": lifecycle.Command(
             help="print a local HS256 bearer token for EMAIL",
             run=_token,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from oncall_contracts.credentials import CredentialSealer
+from dataclasses import dataclass, field, replace
+
+from oncall_contracts.credentials import CredentialError, CredentialSealer
 from oncall_platform.clock import Clock
 from rotation_service.domain.integration import Integration, awaited_people
 from rotation_service.domain.rotation import Rotation
@@ -12,6 +14,14 @@ from rotation_service.service_layer.integrations import IntegrationView, OwnSche
 from rotation_service.service_layer.ports import PagerDutyKeys
 from rotation_service.service_layer.rotations import load, require_admin
 from rotation_service.service_layer.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+
+@dataclass
+class ResealReport:
+    """Rotations whose own key was re-sealed, and those whose key no configured credential key opens."""
+
+    resealed: list[str] = field(default_factory=list)
+    unopenable: list[str] = field(default_factory=list)
 
 
 class PagerDutyService:
@@ -67,6 +77,29 @@ class PagerDutyService:
             await integrations.announce(uow, rotation, integration, now)
             await uow.commit()
             return IntegrationView(integration, [])
+
+    async def reseal_credentials(self) -> ResealReport:
+        """Re-seal every stored API key that is not under the newest credential key, and announce the
+        integrations again (IntegrationConfigured carries the new seal to pd-sync and the provisioner;
+        rotations merged into a schedule follow its owner). One transaction: all or nothing."""
+        now = self._clock()
+        report = ResealReport()
+        async with self._uow() as uow:
+            for integration in await uow.integrations.all():
+                if integration.mode != "own" or not self._sealer.needs_resealing(integration.credential):
+                    continue
+                account_key = integration.account.key
+                try:
+                    api_key = self._sealer.open(integration.credential, account_key)
+                except CredentialError:
+                    report.unopenable.append(integration.rotation_id)
+                    continue
+                resealed = replace(integration, credential=self._sealer.seal(api_key, account_key))
+                await uow.integrations.put(resealed)
+                await integrations.reannounce(uow, await load(uow, integration.rotation_id), now)
+                report.resealed.append(integration.rotation_id)
+            await uow.commit()
+        return report
 
     async def view(self, rotation_id: str) -> IntegrationView:
         async with self._uow() as uow:

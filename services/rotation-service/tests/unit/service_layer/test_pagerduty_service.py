@@ -32,7 +32,8 @@ from rotation_service.service_layer.sync_status import SyncStatusRecorder
 NOW = datetime(2030, 1, 7, 9, tzinfo=UTC)
 ADMIN = "admin@example.com"
 API_KEY = "u+very-secret-key"
-SEALER = CredentialSealer({"k1": generate_key()}, "k1")
+SEALER_KEY = generate_key()
+SEALER = CredentialSealer({"k1": SEALER_KEY}, "k1")
 
 
 def spec(coverage: CoverageWindow | None = None) -> RotationSpec:
@@ -134,6 +135,44 @@ async def test_a_merged_rotation_writes_into_the_target_schedule_with_its_key(
     )
     assert announced(db)[-1].rotation_id == night.id
     assert [r.id for r in await pagerduty.merge_candidates(night.id)] == [owner.id]
+
+
+async def test_resealing_moves_every_key_to_the_newest_credential_key_and_announces_it(
+    db: FakeDatabase, rotations: RotationService, pagerduty: PagerDutyService
+) -> None:
+    owner, night = await rotations.create(ADMIN, "Day", DAY), await rotations.create(ADMIN, "Night", NIGHT)
+    await pagerduty.configure_own(owner.id, ADMIN, OwnSchedule("acme", API_KEY, "us"))
+    await pagerduty.configure_merge(night.id, ADMIN, owner.id)
+    newest = generate_key()
+    rotated = CredentialSealer({"k2": newest, "k1": SEALER_KEY}, "k2")  # k2 added in front of k1
+    resealing = PagerDutyService(db.unit_of_work, lambda: NOW, rotated, FakePagerDutyKeys())
+    before = len(announced(db))
+
+    report = await resealing.reseal_credentials()
+
+    assert (report.resealed, report.unopenable) == ([owner.id], [])
+    only_newest = CredentialSealer({"k2": newest}, "k2")  # k1 removed afterwards
+    for rotation in (owner, night):
+        kept = db.committed.integrations[rotation.id]
+        assert kept.credential.key_id == "k2"
+        assert only_newest.open(kept.credential, kept.account.key) == API_KEY
+    again = announced(db)[before:]
+    assert {event.rotation_id for event in again} == {owner.id, night.id}
+    assert all(only_newest.open(event.credential, event.account.key) == API_KEY for event in again)
+    assert (await resealing.reseal_credentials()).resealed == [], "nothing left under k1"
+
+
+async def test_a_key_no_credential_key_opens_is_reported_not_lost(
+    db: FakeDatabase, rotations: RotationService, pagerduty: PagerDutyService
+) -> None:
+    rotation = await rotations.create(ADMIN, "Day", DAY)
+    await pagerduty.configure_own(rotation.id, ADMIN, OwnSchedule("acme", API_KEY, "us"))
+    without_k1 = CredentialSealer({"k2": generate_key()}, "k2")
+    report = await PagerDutyService(
+        db.unit_of_work, lambda: NOW, without_k1, FakePagerDutyKeys()
+    ).reseal_credentials()
+    assert report.unopenable == [rotation.id]
+    assert db.committed.integrations[rotation.id].credential.key_id == "k1"
 
 
 @pytest.mark.parametrize(
