@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import socket
@@ -68,15 +67,26 @@ async def test_serve_serves_publishes_promptly_and_logs_only_json(
     try:
         await wait_healthy(base_url, process)
         async with httpx.AsyncClient(base_url=base_url) as http:
-            await asyncio.sleep(1.0)  # let the relay finish its first (empty) round and go to sleep
+
+            async def create_rotation() -> str:
+                response = await http.post(
+                    "/v1/rotations", json=api.weekly, headers=api.auth("ops@example.com")
+                )
+                assert response.status_code == 201, response.text
+                rotation_id: str = response.json()["id"]
+                return rotation_id
+
+            # Once a first event is on the topic, the relay's first round (which reads the outbox at
+            # start) is behind it: within the 30 s poll, only the commit's wake-up can publish the next.
+            await create_rotation()
+            await read_events(kafka_bootstrap_servers, topics.rotation, at_least=1, within=30)
             started = time.monotonic()
-            response = await http.post("/v1/rotations", json=api.weekly, headers=api.auth("ops@example.com"))
-            assert response.status_code == 201, response.text
-            records = await read_events(kafka_bootstrap_servers, topics.rotation, at_least=1, within=10)
+            rotation_id = await create_rotation()
+            records = await read_events(kafka_bootstrap_servers, topics.rotation, at_least=2, within=10)
             elapsed = time.monotonic() - started
-        created = registry.decode(records[0].value, dict(records[0].headers))
-        assert created.type == "RotationCreated"
-        assert created.payload.rotation_id == response.json()["id"]
+        events = [registry.decode(record.value, dict(record.headers)) for record in records]
+        assert [event.type for event in events] == ["RotationCreated", "RotationCreated"]
+        assert rotation_id in {str(event.payload.rotation_id) for event in events}
         assert elapsed < 5, f"publishing took {elapsed:.1f}s; the relay was not woken by the commit"
     finally:
         process.send_signal(signal.SIGTERM)
@@ -84,9 +94,11 @@ async def test_serve_serves_publishes_promptly_and_logs_only_json(
         log.close()
     assert process.returncode == 0
     lines = service_process.json_log(log_path)
-    [access] = [line for line in lines if "POST /v1/rotations" in line["message"]]
-    assert access["logger"] == "uvicorn.access"
-    assert len(access["trace_id"]) == 32  # logged inside the request's span
+    accesses = [line for line in lines if "POST /v1/rotations" in line["message"]]
+    assert len(accesses) == 2, accesses
+    for access in accesses:
+        assert access["logger"] == "uvicorn.access"
+        assert len(access["trace_id"]) == 32  # logged inside the request's span
     assert [line["message"] for line in lines if line["logger"] == "oncall_platform.lifecycle"][-2:] == [
         "stopping",
         "stopped",
