@@ -5,11 +5,11 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
+from faststream.kafka import KafkaBroker
 from simulated_pagerduty import ACME_KEY
 from sqlalchemy import text
 
-from oncall_contracts import Envelope, registry
+from oncall_contracts import Envelope
 from oncall_contracts.pagerduty.v1 import (
     ScheduleSynced,
     ScheduleSyncFailed,
@@ -19,6 +19,7 @@ from oncall_contracts.pagerduty.v1 import (
 from oncall_contracts.topics import Topics
 from oncall_contracts.values import PagerDutyAccount
 from oncall_testing.eventually import eventually
+from oncall_testing.kafka import publish_event
 from rotation_service.bootstrap import Container
 
 pytestmark = pytest.mark.integration
@@ -66,19 +67,16 @@ async def test_sync_results_show_up_once_in_the_integration_status(
         producer="pd-sync-service",
         occurred_at=datetime(2026, 12, 1, 12, 2, tzinfo=UTC),
     )
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap_servers)
+    producer = KafkaBroker(kafka_bootstrap_servers)
     await producer.start()
 
     async def send(*envelopes: Envelope[Any]) -> None:
         for envelope in envelopes:
-            encoded = registry.encode(envelope)
-            await producer.send_and_wait(
-                topics.pagerduty, encoded.value, key=encoded.key, headers=encoded.kafka_headers()
-            )
+            await publish_event(producer, topics, envelope)
 
     try:
         await send(failed, failed)  # the duplicate is applied once
-        await producer.send_and_wait(topics.pagerduty, b"not json", key=rid.encode())
+        await producer.publish(b"not json", topic=topics.pagerduty, key=rid.encode())
         await container.consumer_broker().start()  # stopped by container.close()
 
         async def failed_status() -> dict[str, Any] | None:
@@ -135,16 +133,10 @@ async def test_the_status_says_whom_the_sync_waits_for_and_why(
     refused = UserProvisioningFailed(
         account=account, email="bob@example.com", reason="PagerDuty refused the e-mail", retryable=False
     )
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap_servers)
-    await producer.start()
-    try:
+    async with KafkaBroker(kafka_bootstrap_servers) as producer:
+        await producer.start()
         for payload in (waiting, refused):
-            encoded = registry.encode(Envelope.new(payload, producer="test"))
-            await producer.send_and_wait(
-                topics.pagerduty, encoded.value, key=encoded.key, headers=encoded.kafka_headers()
-            )
-    finally:
-        await producer.stop()
+            await publish_event(producer, topics, Envelope.new(payload, producer="test"))
     await container.consumer_broker().start()  # stopped by container.close()
 
     async def both_recorded() -> list[dict[str, Any]] | None:
