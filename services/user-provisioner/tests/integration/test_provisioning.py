@@ -231,3 +231,27 @@ def _create_user(harness: Any, name: str, email: str) -> None:
 
 async def _failures_are(harness: Any, count: int) -> bool:
     return sum(isinstance(e.payload, UserProvisioningFailed) for e in await harness.results()) >= count
+
+
+async def test_another_teams_junk_key_for_our_account_does_not_provision_our_people(harness: Any) -> None:
+    ours, theirs = harness.new_rotation_id(), harness.new_rotation_id()
+    [ada] = harness.members(ours, 1, domain="ours.example")
+    [bob] = harness.members(theirs, 1, domain="theirs.example")
+    await harness.publish([harness.integration(ours, "acme", harness.acme_key), ada])
+    await harness.publish([harness.integration(theirs, "acme", "junk-key-for-acme"), bob])  # configured later
+    [newcomer] = [m.model_copy(update={"email": "newcomer@ours.example"}) for m in harness.members(ours, 1)]
+    await harness.publish([newcomer])
+
+    async with harness.replica():
+        await harness.eventually(
+            lambda: _emails_in(harness, {ada.email, newcomer.email}), 60, "our people created with our key"
+        )
+        await harness.eventually(lambda: _failures_are(harness, 1), 60, "their member refused with their key")
+
+    failures = [e.payload for e in await harness.results() if isinstance(e.payload, UserProvisioningFailed)]
+    assert [failure.email for failure in failures] == [bob.email]
+    assert bob.email not in harness.user_emails(harness.acme_key)
+
+
+async def _emails_in(harness: Any, emails: set[str]) -> bool:
+    return emails <= set(harness.user_emails(harness.acme_key))

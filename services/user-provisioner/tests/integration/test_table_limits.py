@@ -70,7 +70,8 @@ async def test_the_longest_name_e_mail_account_and_credential_are_stored(engine:
         assert await work.rotations.members(ROTATION_ID) == [member]
         assert await work.rotations.account_of(ROTATION_ID) == (ACCOUNT, 1)
     assert await store.provisioned_user_id(ACCOUNT.key, LONGEST_EMAIL) == "P" * limits.ID
-    assert await store.access_to(ACCOUNT.key) == (ACCOUNT, credential)
+    granted = (await store.access_to(ACCOUNT.key, [LONGEST_EMAIL]))[LONGEST_EMAIL]
+    assert (granted.rotation_id, granted.account, granted.credential) == (ROTATION_ID, ACCOUNT, credential)
 
 
 async def test_a_name_longer_than_pagerduty_allows_does_not_fit(engine: AsyncEngine) -> None:

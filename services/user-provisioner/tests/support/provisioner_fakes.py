@@ -22,6 +22,7 @@ from user_provisioner.domain.model import (
     PagerDutyUser,
     ProvisioningError,
 )
+from user_provisioner.service_layer.ports import Access
 from user_provisioner.service_layer.unit_of_work import UnitOfWork
 
 
@@ -156,12 +157,18 @@ class InMemoryProvisionerStore(InMemoryDatabase[State]):
             if work is not None and work.claimed_until is not None:
                 work.claimed_until = until
 
-    async def access_to(self, account_key: str) -> tuple[Account, SealedCredential] | None:
-        links = [link for link in self.committed.accounts.values() if link.account.key == account_key]
-        if not links:
-            return None
-        latest = max(links, key=lambda link: link.updated_at)
-        return latest.account, latest.credential
+    async def access_to(self, account_key: str, emails: list[str]) -> dict[str, Access]:
+        state, access = self.committed, {}
+        for email in emails:
+            links = [
+                (rotation_id, link)
+                for rotation_id, link in state.accounts.items()
+                if link.account.key == account_key and email in state.memberships.get(rotation_id, {})
+            ]
+            if links:
+                rotation_id, link = max(links, key=lambda pair: pair[1].updated_at)
+                access[email] = Access(rotation_id, link.account, link.credential)
+        return access
 
     async def complete(self, account: Account, member: Member, user: PagerDutyUser, now: datetime) -> None:
         self.committed.provisioned.setdefault((account.key, member.email), user.id)
@@ -184,9 +191,9 @@ class InMemoryProvisionerStore(InMemoryDatabase[State]):
             work.state, work.claimed_until, work.last_error = "failed", None, reason
         self.failures.append((email, reason, False))
 
-    async def forget_account_work(self, account_key: str) -> None:
-        for key in [key for key in self.committed.pending if key[0] == account_key]:
-            del self.committed.pending[key]
+    async def forget_work(self, account_key: str, emails: list[str]) -> None:
+        for email in emails:
+            self.committed.pending.pop((account_key, email), None)
 
     async def provisioned_user_id(self, account_key: str, email: str) -> str | None:
         return self.committed.provisioned.get((account_key, email))

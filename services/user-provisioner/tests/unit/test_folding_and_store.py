@@ -174,7 +174,7 @@ async def test_removing_the_integration_drops_its_work_and_stale_revisions_are_i
 
     await apply(store, IntegrationRemoved(rotation_id=rotation, revision=4))
     assert await store.accounts_with_due_work(NOW) == []
-    assert await store.access_to("us:acme") is None
+    assert await store.access_to("us:acme", ["p1@example.com"]) == {}
 
     await apply(store, configured(rotation, subdomain="globex", revision=1))  # stale: removal was rev 4
     assert await store.accounts_with_due_work(NOW) == ["us:globex"]
@@ -185,9 +185,21 @@ async def test_moving_to_another_account_moves_the_work(store: Store) -> None:
     await apply(store, configured(rotation), added(rotation, 1), configured(rotation, "globex", revision=2))
 
     assert await store.accounts_with_due_work(NOW) == ["us:globex"]
-    access = await store.access_to("us:globex")
-    assert access is not None
-    assert SEALER.open(access[1], "us:globex") == API_KEY
+    access = await store.access_to("us:globex", ["p1@example.com"])
+    assert SEALER.open(access["p1@example.com"].credential, "us:globex") == API_KEY
+
+
+async def test_each_rotations_people_get_the_key_of_their_own_rotations_integration(store: Store) -> None:
+    ours, theirs = rotation_id(), rotation_id()
+    await apply(store, configured(ours), added(ours, 1))
+    await apply(store, configured(theirs, revision=1), added(theirs, 2))  # configured later, same account
+
+    access = await store.access_to("us:acme", ["p1@example.com", "p2@example.com", "nobody@example.com"])
+
+    assert {email: granted.rotation_id for email, granted in access.items()} == {
+        "p1@example.com": ours,
+        "p2@example.com": theirs,
+    }
 
 
 async def test_failed_work_is_revived_by_configuring_the_integration_again(store: Store) -> None:

@@ -17,6 +17,7 @@ from user_provisioner.domain.model import (
     RequestRejected,
     TemporaryFailure,
 )
+from user_provisioner.service_layer.ports import Access
 from user_provisioner.service_layer.worker import ProvisioningWorker, WorkerOptions
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
@@ -57,8 +58,8 @@ class FakeQueue:
             self.retrying[m.email] = now + lease  # claimed: not due again in this run
         return [ClaimedUser(account_key, m, attempts) for m, attempts in due]
 
-    async def access_to(self, account_key: str) -> tuple[Account, SealedCredential] | None:
-        return (ACME, CREDENTIAL) if self.has_access else None
+    async def access_to(self, account_key: str, emails: list[str]) -> dict[str, Access]:
+        return {email: Access("r1", ACME, CREDENTIAL) for email in emails} if self.has_access else {}
 
     async def complete(self, account: Account, member: Member, user: PagerDutyUser, now: datetime) -> None:
         if self.broken:
@@ -78,8 +79,9 @@ class FakeQueue:
         self.failed[email] = reason
         self.failures.append((email, reason, False))
 
-    async def forget_account_work(self, account_key: str) -> None:
-        self.pending.clear()
+    async def forget_work(self, account_key: str, emails: list[str]) -> None:
+        for email in emails:
+            self.pending.pop(email, None)
 
     def _due(self) -> list[tuple[Member, int]]:
         return [

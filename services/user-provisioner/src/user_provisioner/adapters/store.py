@@ -15,6 +15,7 @@ from oncall_platform.outbox import Outbox
 from user_provisioner.adapters import results
 from user_provisioner.adapters.tables import Membership, PendingUser, ProvisionedUser, RotationAccount
 from user_provisioner.domain.model import Account, ClaimedUser, Member, PagerDutyUser
+from user_provisioner.service_layer.ports import Access
 from user_provisioner.service_layer.unit_of_work import UnitOfWork
 
 
@@ -214,23 +215,29 @@ class ProvisionerStore:
                 .values(claimed_until=until)
             )
 
-    async def access_to(self, account_key: str) -> tuple[Account, SealedCredential] | None:
-        """The most recently configured credential for the account, or None if no rotation syncs to it."""
+    async def access_to(self, account_key: str, emails: list[str]) -> dict[str, Access]:
+        """Each e-mail's credential: that of the rotation on the account that has the member, the most
+        recently configured first (so one team's key never provisions another team's people)."""
+        if not emails:
+            return {}
         async with self._engine.connect() as conn:
-            row = (
+            rows = (
                 await conn.execute(
-                    select(ACCOUNTS)
-                    .where(ACCOUNTS.c.account_key == account_key)
-                    .order_by(ACCOUNTS.c.updated_at.desc())
-                    .limit(1)
+                    select(MEMBERSHIPS.c.email, ACCOUNTS)
+                    .join(ACCOUNTS, ACCOUNTS.c.rotation_id == MEMBERSHIPS.c.rotation_id)
+                    .where(ACCOUNTS.c.account_key == account_key, MEMBERSHIPS.c.email.in_(emails))
+                    .order_by(ACCOUNTS.c.updated_at.desc(), ACCOUNTS.c.rotation_id)
                 )
-            ).first()
-        if row is None:
-            return None
-        credential = SealedCredential(
-            key_id=row.credential_key_id, nonce=row.credential_nonce, ciphertext=row.credential_ciphertext
-        )
-        return Account(row.subdomain, row.region), credential
+            ).all()
+        access: dict[str, Access] = {}
+        for row in rows:
+            credential = SealedCredential(
+                key_id=row.credential_key_id, nonce=row.credential_nonce, ciphertext=row.credential_ciphertext
+            )
+            access.setdefault(
+                row.email, Access(row.rotation_id, Account(row.subdomain, row.region), credential)
+            )
+        return access
 
     async def complete(self, account: Account, member: Member, user: PagerDutyUser, now: datetime) -> None:
         """Record the mapping (unique per account and e-mail; a second writer is ignored), drop the work
@@ -281,10 +288,12 @@ class ProvisionerStore:
             await self._outbox.add(conn, [results.failed(account, email, reason, retryable=False)])
         self._wake_relay()
 
-    async def forget_account_work(self, account_key: str) -> None:
-        """Drop queued work of an account no rotation syncs into any more."""
+    async def forget_work(self, account_key: str, emails: list[str]) -> None:
+        """Drop the queued work of these e-mails (no rotation on the account has them any more)."""
         async with self._engine.begin() as conn:
-            await conn.execute(delete(PENDING).where(PENDING.c.account_key == account_key))
+            await conn.execute(
+                delete(PENDING).where(PENDING.c.account_key == account_key, PENDING.c.email.in_(emails))
+            )
 
     async def provisioned_user_id(self, account_key: str, email: str) -> str | None:
         async with self._engine.connect() as conn:

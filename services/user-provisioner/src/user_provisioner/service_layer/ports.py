@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from oncall_contracts import SealedCredential
 from user_provisioner.domain.model import Account, ClaimedUser, Member, PagerDutyUser
+
+
+@dataclass(frozen=True)
+class Access:
+    """The credential one rotation's integration configured for an account: the key that rotation's
+    people are provisioned with (never another team's key for the same account)."""
+
+    rotation_id: str
+    account: Account
+    credential: SealedCredential
 
 
 class UserDirectory(Protocol):
@@ -89,7 +100,10 @@ class WorkQueue(Protocol):
         """Extend the claims still held on these users to `until` (work in progress keeps them)."""
         ...
 
-    async def access_to(self, account_key: str) -> tuple[Account, SealedCredential] | None: ...
+    async def access_to(self, account_key: str, emails: list[str]) -> dict[str, Access]:
+        """For each e-mail, the credential of a rotation on the account that has that member (the one
+        configured most recently when several do); e-mails no such rotation has are left out."""
+        ...
 
     async def complete(self, account: Account, member: Member, user: PagerDutyUser, now: datetime) -> None:
         """Record the user mapping, drop the work and announce PagerDutyUserProvisioned, in one
@@ -106,4 +120,6 @@ class WorkQueue(Protocol):
         """Mark the work failed for good and announce UserProvisioningFailed (not retryable)."""
         ...
 
-    async def forget_account_work(self, account_key: str) -> None: ...
+    async def forget_work(self, account_key: str, emails: list[str]) -> None:
+        """Drop the queued work of these e-mails (no rotation on the account needs them any more)."""
+        ...

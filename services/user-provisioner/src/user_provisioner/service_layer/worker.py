@@ -19,7 +19,7 @@ from user_provisioner.domain.model import (
     ProvisioningError,
     TemporaryFailure,
 )
-from user_provisioner.service_layer.ports import Directories, UserDirectory, WorkQueue
+from user_provisioner.service_layer.ports import Access, Directories, UserDirectory, WorkQueue
 from user_provisioner.service_layer.provisioning import ensure_user
 
 logger = logging.getLogger(__name__)
@@ -116,30 +116,42 @@ class ProvisioningWorker:
             logger.error("draining an account failed", exc_info=task.exception())
 
     async def drain_account(self, account_key: str) -> None:
-        """Provision the account's due users until none is left."""
+        """Provision the account's due users until none is left, each with the key of a rotation that
+        has them as a member; a key the account refuses stops only the work of its own rotation."""
         options = self._options
-        rejected: AccountRejected | None = None
+        refused: dict[str, AccountRejected] = {}  # by the rotation whose key was refused
         while not self._stopping and (
             claimed := await self._queue.claim(account_key, self._clock(), options.lease, options.batch_size)
         ):
             async with self._leases_renewed(account_key, claimed):
-                access = await self._queue.access_to(account_key)
-                if access is None:
-                    await self._queue.forget_account_work(account_key)
-                    return
-                account, credential = access
-                if rejected is None:
-                    try:
-                        directory = self._directories.directory_for(account, credential)
-                    except AccountRejected as refusal:
-                        rejected = refusal
-                if rejected is None:
-                    rejected = await self._prefetch(account, directory, len(claimed))
-                if rejected is not None:
-                    for item in claimed:
-                        await self._fail(account, item, rejected)
-                    continue
-                rejected = await self._provision_batch(account, directory, claimed)
+                access = await self._queue.access_to(account_key, [item.member.email for item in claimed])
+                unwanted = [item.member.email for item in claimed if item.member.email not in access]
+                if unwanted:
+                    await self._queue.forget_work(account_key, unwanted)
+                for rotation_id, (granted, items) in _by_rotation(claimed, access).items():
+                    refusal = refused.get(rotation_id)
+                    if refusal is None:
+                        refusal = await self._provision_with(granted, items)
+                    else:
+                        for item in items:
+                            await self._fail(granted.account, item, refusal)
+                    if refusal is not None:
+                        refused[rotation_id] = refusal
+
+    async def _provision_with(self, granted: Access, claimed: list[ClaimedUser]) -> AccountRejected | None:
+        """Provision `claimed` with one rotation's key; the refusal of the account, if it refused."""
+        account = granted.account
+        try:
+            directory = self._directories.directory_for(account, granted.credential)
+        except AccountRejected as refusal:
+            rejected: AccountRejected | None = refusal
+        else:
+            rejected = await self._prefetch(account, directory, len(claimed))
+        if rejected is not None:
+            for item in claimed:
+                await self._fail(account, item, rejected)
+            return rejected
+        return await self._provision_batch(account, directory, claimed)
 
     @contextlib.asynccontextmanager
     async def _leases_renewed(self, account_key: str, claimed: list[ClaimedUser]) -> AsyncIterator[None]:
@@ -231,3 +243,15 @@ class ProvisioningWorker:
         delay = ceiling * (0.5 + random.random() / 2)
         at = self._clock() + timedelta(seconds=delay)
         await self._queue.retry_later(account, item.member.email, reason, at, announce=announce)
+
+
+def _by_rotation(
+    claimed: list[ClaimedUser], access: dict[str, Access]
+) -> dict[str, tuple[Access, list[ClaimedUser]]]:
+    """The claimed users grouped by the rotation whose key provisions them."""
+    groups: dict[str, tuple[Access, list[ClaimedUser]]] = {}
+    for item in claimed:
+        granted = access.get(item.member.email)
+        if granted is not None:
+            groups.setdefault(granted.rotation_id, (granted, []))[1].append(item)
+    return groups
