@@ -15,7 +15,7 @@ help: ## list the targets
 .PHONY: install
 install: ## install the Python workspace (uv, every member, dev tools)
 	@command -v $(UV) >/dev/null || python3 -m pip install --quiet "uv>=0.5"
-	$(UV) sync --all-packages --frozen
+	$(UV) sync --all-packages --frozen --compile-bytecode
 
 .PHONY: up down status
 up: ## start the local Kafka broker and PostgreSQL (idempotent)
