@@ -10,7 +10,7 @@ from datetime import time
 import httpx
 import pytest
 from pd_sync_harness import API_KEY
-from pd_sync_rotas import new_rotation, publish_weeks, reassign
+from pd_sync_rotas import WEEKS, new_rotation, publish_weeks, reassign
 from pd_sync_world import EMAILS, World
 from prometheus_client import REGISTRY
 
@@ -33,7 +33,9 @@ async def test_first_configuration_creates_one_schedule(world: World) -> None:
 
     schedule = world.schedule_id(rotation)
     assert len(world.creations(f"Schedule {rotation[:8]}")) == 1
-    assert len(world.writes(schedule)) <= 1  # the shifts may arrive after the schedule was created
+    # The eight shifts are eight changes: each may cost at most one write after the create. How many
+    # coalesce depends on how close together they arrive, which the machine's load decides.
+    assert len(world.writes(schedule)) <= len(WEEKS) - 1
     assert world.differing(rotation) == 0
     synced = world.results.synced(rotation)[-1]
     assert synced.schedule_url.endswith(f"/schedules/{schedule}")
