@@ -15,6 +15,7 @@ from opentelemetry import propagate, trace
 from oncall_contracts import (
     CredentialError,
     CredentialSealer,
+    DriftRepair,
     ScheduleSynced,
     ScheduleSyncFailed,
     ScheduleSyncWaiting,
@@ -217,7 +218,7 @@ class Reconciler:
         client = _CountingApi(self._pagerduty(api_key, owner.region))
         compares = target.check_drift or target.schedule_id is None  # a GET-and-compare, or a fresh schedule
         try:
-            layers, drift = await self._write(client, target, inputs)
+            layers, repairs = await self._write(client, target, inputs)
         except PagerDutyError as error:
             # A write that timed out may have been applied: read PagerDuty before the next write.
             target.check_drift = True
@@ -251,7 +252,8 @@ class Reconciler:
                     layer.id or "" for layer in layers if layer.owner == source.rotation_id and layer.id
                 ],
                 requests_spent=client.requests_sent,
-                drift_repaired=drift,
+                drift_repaired=bool(repairs),
+                repairs=repairs,
             )
             for source in inputs.sources
         ]
@@ -259,7 +261,7 @@ class Reconciler:
 
     async def _write(
         self, client: PagerDutyApi, target: TargetSchedule, inputs: TargetInputs
-    ) -> tuple[list[Layer], bool]:
+    ) -> tuple[list[Layer], list[DriftRepair]]:
         return await write_schedule(client, target, wanted_schedule(target.role, inputs, self._pd_now()))
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from oncall_contracts import DriftRepair
 from oncall_pagerduty import NotFoundError
 from pd_sync_service.adapters.schedule_json import layers_from_schedule, schedule_body, sync_key_mark
 from pd_sync_service.domain.model import Assignment, Layer
@@ -74,9 +75,9 @@ def wanted_schedule(role: str, inputs: TargetInputs, now: datetime) -> WantedSch
 
 async def write_schedule(
     client: PagerDutyApi, target: TargetSchedule, wanted: WantedSchedule
-) -> tuple[list[Layer], bool]:
-    """Make PagerDuty show `wanted`; return the layers it now holds and whether drift was repaired
-    (someone changed or deleted the schedule by hand)."""
+) -> tuple[list[Layer], list[DriftRepair]]:
+    """Make PagerDuty show `wanted`; return the layers it now holds and the drift repaired (what
+    someone changed or deleted by hand; empty when nothing was)."""
     target.synced_until = wanted.until
     if target.schedule_id is None:
         return await _create(client, target, wanted)
@@ -86,12 +87,12 @@ async def write_schedule(
         logger.warning("schedule %s was deleted in PagerDuty; creating it again", target.schedule_id)
         target.schedule_id = None
         layers, _ = await _create(client, target, wanted)
-        return layers, True
+        return layers, ["schedule_deleted"]
 
 
 async def _create(
     client: PagerDutyApi, target: TargetSchedule, wanted: WantedSchedule
-) -> tuple[list[Layer], bool]:
+) -> tuple[list[Layer], list[DriftRepair]]:
     """Every create is preceded by the look-up by sync key, so whichever replica takes a target up
     reads before it writes: a create whose answer was lost, or whose replica died before its commit
     (the target row then shows no schedule), is adopted instead of repeated. The POST is sent once."""
@@ -99,7 +100,7 @@ async def _create(
         return await _update(client, target, wanted)
     body = (await client.post("/schedules", json=wanted.body(wanted.layers), at_most_once=True))["schedule"]
     target.schedule_id, target.schedule_url = str(body["id"]), str(body.get("html_url") or "")
-    return _with_owners(body, wanted.layers, []), False
+    return _with_owners(body, wanted.layers, []), []
 
 
 async def _adopt_unconfirmed(client: PagerDutyApi, target: TargetSchedule, wanted: WantedSchedule) -> bool:
@@ -127,20 +128,55 @@ async def _adopt_unconfirmed(client: PagerDutyApi, target: TargetSchedule, wante
 
 async def _update(
     client: PagerDutyApi, target: TargetSchedule, wanted: WantedSchedule
-) -> tuple[list[Layer], bool]:
-    """PUT only when the layers PagerDuty holds do not show `wanted`; on a drift check read them first."""
+) -> tuple[list[Layer], list[DriftRepair]]:
+    """PUT only when the schedule PagerDuty holds does not show `wanted` (its layers, name and time
+    zone); on a drift check read it first."""
     stored = target.layers
-    held, drift = stored, False
+    held, repairs, settings_drifted = stored, [], False
     if target.check_drift:
         fetched = (await client.get(f"/schedules/{target.schedule_id}"))["schedule"]
         owners = {layer.id: layer.owner for layer in stored if layer.id and layer.owner}
         held = layers_from_schedule(fetched, owners)
-        drift = not wanted.shown_by(held) and wanted.shown_by(stored)
-    if wanted.shown_by(held):
-        return held, False
+        repairs = drift_found(fetched, stored, held, wanted)
+        settings_drifted = bool({"schedule_renamed", "time_zone_changed"} & set(repairs))
+    if wanted.shown_by(held) and not settings_drifted:
+        return held, []
     sent = plan_layers(held, wanted.layers, wanted.since)
     body = (await client.put(f"/schedules/{target.schedule_id}", json=wanted.body(sent)))["schedule"]
-    return _with_owners(body, [layer for layer in sent if layer.id is None], sent), drift
+    return _with_owners(body, [layer for layer in sent if layer.id is None], sent), repairs
+
+
+def drift_found(
+    fetched: dict[str, Any], stored: list[Layer], held: list[Layer], wanted: WantedSchedule
+) -> list[DriftRepair]:
+    """What was changed by hand in the schedule read (`fetched`, its layers `held`) since we wrote
+    `stored`: a renamed schedule or another time zone, and, when its layers no longer show what ours
+    did, layers added, deleted (or ended) or edited."""
+    repairs: list[DriftRepair] = []
+    if fetched.get("name") != wanted.name:
+        repairs.append("schedule_renamed")
+    if fetched.get("time_zone") != wanted.zone:
+        repairs.append("time_zone_changed")
+    if wanted.shown_by(held) or not wanted.shown_by(stored):
+        return repairs  # the layers show the timeline, or our own layers were stale anyway
+    now = wanted.now
+    ours = {layer.id for layer in stored if layer.id and layer.is_live(now)}
+    live = {layer.id for layer in held if layer.id and layer.is_live(now)}
+    ends = {layer.id: layer.end for layer in stored if layer.id in ours}
+    ended = {layer.id for layer in held if layer.id in ends and _ends_sooner(layer.end, ends[layer.id])}
+    edited = [layer for layer in held if layer.id in (ours & live) - ended and layer not in stored]
+    if any(layer.owner is None and layer.is_live(now) for layer in held):
+        repairs.append("layer_added")
+    if ours - live or ended:  # deleted, or ended (PagerDuty's API can only end a layer)
+        repairs.append("layer_deleted")
+    if edited or not {"layer_added", "layer_deleted"} & set(repairs):
+        repairs.append("layers_edited")
+    return repairs
+
+
+def _ends_sooner(held: datetime | None, ours: datetime | None) -> bool:
+    """A layer now ending before we had it end (or at all, where ours never did)."""
+    return held is not None and (ours is None or held < ours)
 
 
 def _with_owners(body: dict[str, Any], created: list[Layer], sent: list[Layer]) -> list[Layer]:
