@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream.kafka import KafkaBroker
 from opentelemetry.sdk.trace import TracerProvider
@@ -23,6 +23,7 @@ from oncall_platform.kafka import make_broker
 from oncall_platform.outbox import OUTBOX, Outbox
 from oncall_platform.relay import OutboxRelay
 from oncall_testing.eventually import eventually
+from oncall_testing.kafka import read_records
 
 pytestmark = pytest.mark.integration
 
@@ -86,22 +87,6 @@ async def states(engine: AsyncEngine) -> dict[str, tuple[bool, str | None]]:
     return {row.event_id: (row.published_at is not None, row.park_reason) for row in rows}
 
 
-async def read_topic(
-    servers: str, topic: str, at_least: int, within: float = 30.0
-) -> list[ConsumerRecord[Any, Any]]:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=servers, auto_offset_reset="earliest")
-    await consumer.start()
-    records: list[ConsumerRecord[Any, Any]] = []
-    try:
-        deadline = asyncio.get_running_loop().time() + within
-        while len(records) < at_least and asyncio.get_running_loop().time() < deadline:
-            for batch in (await consumer.getmany(timeout_ms=300)).values():
-                records.extend(batch)
-    finally:
-        await consumer.stop()
-    return records
-
-
 def event_ids(records: list[ConsumerRecord[Any, Any]]) -> list[str]:
     return [str(registry.decode(r.value, dict(r.headers)).event_id) for r in records]
 
@@ -130,7 +115,7 @@ async def test_a_row_too_large_for_kafka_is_parked_and_every_later_event_flows(
     with caplog.at_level(logging.WARNING, logger="oncall_platform.relay"):
         assert await relay.publish_pending() == 3
 
-    records = await read_topic(kafka_bootstrap_servers, topics.rotation, at_least=3)
+    records = await read_records(kafka_bootstrap_servers, topics.rotation, at_least=3)
     assert sorted(event_ids(records)) == sorted(str(e.event_id) for e in (before, after_same_key, other_key))
     stuck_records = [r for r in records if r.key == stuck.encode()]
     assert event_ids(stuck_records) == [str(before.event_id), str(after_same_key.event_id)]
@@ -170,7 +155,7 @@ async def test_a_batch_the_broker_refuses_is_retried_row_by_row_and_only_the_cul
     result = await states(engine)
     assert result.pop(str(culprit.event_id))[1] is not None
     assert all(published for published, _ in result.values()), result
-    records = await read_topic(kafka_bootstrap_servers, topics.rotation, at_least=6)
+    records = await read_records(kafka_bootstrap_servers, topics.rotation, at_least=6)
     assert set(event_ids(records)) == {str(e.event_id) for e in (first, *later)}
 
 
@@ -189,7 +174,7 @@ async def test_an_invalid_topic_is_parked_without_holding_back_other_topics(
         False,
         "invalid topic name 'not a topic!oncall.rotation.v1'",
     )
-    [record] = await read_topic(kafka_bootstrap_servers, topics.rotation, at_least=1)
+    [record] = await read_records(kafka_bootstrap_servers, topics.rotation, at_least=1)
     assert event_ids([record]) == [str(good.event_id)]
 
 
@@ -206,7 +191,7 @@ async def test_the_trace_of_the_writer_continues_in_the_published_message(
 
     assert await OutboxRelay(engine, broker, tracer_provider=tracer_provider).publish_pending() == 1
 
-    [record] = await read_topic(kafka_bootstrap_servers, topics.rotation, at_least=1)
+    [record] = await read_records(kafka_bootstrap_servers, topics.rotation, at_least=1)
     traceparent = dict(record.headers)["traceparent"].decode()
     assert traceparent.split("-")[1] == trace_id
 
@@ -242,7 +227,7 @@ async def test_two_relays_on_one_outbox_publish_every_row_once_in_order_per_key(
         for created in engines:
             await created.dispose()
 
-    records = await read_topic(kafka_bootstrap_servers, topics.rotation, at_least=len(written))
+    records = await read_records(kafka_bootstrap_servers, topics.rotation, at_least=len(written))
     ids = event_ids(records)
     assert sorted(ids) == sorted(str(e.event_id) for e in written)  # each once: none skipped, none twice
     for key in keys:
@@ -278,5 +263,5 @@ async def test_the_relay_works_on_sqlite_too(
         await engine.dispose()
     assert result[str(events[0].event_id)] == (True, None)
     assert result[str(events[1].event_id)][1] is not None
-    records = await read_topic(kafka_bootstrap_servers, topics.rotation, at_least=1)
+    records = await read_records(kafka_bootstrap_servers, topics.rotation, at_least=1)
     assert event_ids(records) == [str(events[0].event_id)]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient
 from faststream.kafka import KafkaBroker
 
@@ -86,3 +87,23 @@ async def publish_event(broker: KafkaBroker, topics: Topics, envelope: Envelope[
     await broker.publish(
         encoded.value, topic=topics.topic_for(envelope), key=encoded.key, headers=encoded.headers
     )
+
+
+async def read_records(
+    bootstrap_servers: str, topic: str, *, at_least: int, within: float = 30.0
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record of `topic` from its beginning, once at least `at_least` have arrived.
+
+    Raises AssertionError naming the topic and the counts if fewer arrived within `within` seconds."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap_servers, auto_offset_reset="earliest")
+    await consumer.start()
+    records: list[ConsumerRecord[bytes, bytes]] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + within
+        while len(records) < at_least and asyncio.get_running_loop().time() < deadline:
+            for batch in (await consumer.getmany(timeout_ms=300)).values():
+                records.extend(batch)
+    finally:
+        await consumer.stop()
+    assert len(records) >= at_least, f"{topic}: {len(records)} of {at_least} records within {within} s"
+    return records

@@ -3,7 +3,6 @@ simulator (API keys are checked against it when a rotation's sync is configured)
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import functools
 from collections.abc import AsyncIterator, Iterator
@@ -12,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import ConsumerRecord
 from opentelemetry.sdk.trace import TracerProvider
 from simulated_pagerduty import simulated_pagerduty
 from sqlalchemy import select
@@ -20,6 +19,7 @@ from sqlalchemy import select
 from oncall_contracts.topics import Topics
 from oncall_testing.clock import FakeClock
 from oncall_testing.eventually import eventually
+from oncall_testing.kafka import read_records
 from pagerduty_sim.testing import RunningSimulator
 from rotation_service.adapters.migrations import SCHEMA
 from rotation_service.bootstrap import Container, bootstrap
@@ -144,27 +144,9 @@ def api(client: httpx.AsyncClient) -> Api:
     return Api(client)
 
 
-async def read_topic(
-    bootstrap_servers: str, topic: str, *, at_least: int, within: float = 20.0
-) -> list[ConsumerRecord[bytes, bytes]]:
-    """Every record of `topic` from the beginning, once at least `at_least` arrived (or the timeout)."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap_servers, auto_offset_reset="earliest")
-    await consumer.start()
-    records: list[ConsumerRecord[bytes, bytes]] = []
-    try:
-        deadline = asyncio.get_running_loop().time() + within
-        while len(records) < at_least and asyncio.get_running_loop().time() < deadline:
-            batches = await consumer.getmany(timeout_ms=300)
-            for batch in batches.values():
-                records.extend(batch)
-    finally:
-        await consumer.stop()
-    return records
-
-
 @pytest.fixture
 def read_events() -> Any:
-    return read_topic
+    return read_records
 
 
 class OutboxLedger:
