@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -34,7 +35,12 @@ from localsystem.convergence import ScheduleFeed, wait_until_converged
 from localsystem.pagerduty import PagerDutyView
 from localsystem.system import LocalSystem
 from localsystem.timelines import parse_instant
-from localsystem.walkthrough import future_shift, split_primary_backup, wait_for_new_schedules
+from localsystem.walkthrough import (
+    future_shift,
+    split_primary_backup,
+    swappable_shifts,
+    wait_for_new_schedules,
+)
 from oncall_platform.tokens import DEVELOPMENT_JWT_SECRET, mint_token
 from oncall_testing.eventually import eventually_sync
 
@@ -249,6 +255,39 @@ def test_the_walkthrough_in_a_browser(
     member_page.goto(f"{web}/rotations/{europe}")
     expect(member_page.get_by_role("link", name="Reassign", exact=False)).to_have_count(0)
     other.close()
+
+    # A member asks for a swap of their shift; it changes hands (and PagerDuty) only once the other
+    # holder accepts it on their "Shift requests" page.
+    mine, theirs = swappable_shifts(api, europe, not_before=timedelta(days=2))
+    asking = new_context(browser)
+    asker = asking.new_page()
+    sign_in(asker, web, mine["primary"])
+    asker.goto(f"{web}/rotations/{europe}")
+    activate(
+        asker, asker.locator(f'a[href="/rotations/{europe}/shifts/{quote(mine["id"], safe="")}/request"]')
+    )
+    check_page(asker)
+    tab_to(asker, asker.get_by_label("Request hand-over: someone takes this shift"))
+    asker.keyboard.press("ArrowDown")  # the radio group: the next choice
+    expect(asker.get_by_label("Request swap: exchange it with another shift")).to_be_checked()
+    choose(asker, asker.get_by_label("Swap with the primary of"), theirs["id"])
+    activate(asker, asker.get_by_role("button", name="Send request"))
+    expect(asker.get_by_role("heading", name="Shift requests")).to_be_visible()
+    check_page(asker)
+    asking.close()
+    assert_in_step(api, pagerduty, merged)  # nothing changed hands yet
+    answering = new_context(browser)
+    asked = answering.new_page()
+    sign_in(asked, web, theirs["primary"])
+    asked.goto(f"{web}/rotations/{europe}/requests")
+    check_page(asked)
+    activate(asked, asked.get_by_role("button", name="Accept"))
+    expect(asked.get_by_text("No open requests.")).to_be_visible()
+    answering.close()
+    now = datetime.now(UTC)
+    swapped = {s["id"]: s["primary"] for s in api.shifts(europe, now, now + timedelta(days=60))}
+    assert (swapped[mine["id"]], swapped[theirs["id"]]) == (theirs["primary"], mine["primary"])
+    assert_in_step(api, pagerduty, merged)
 
     # Change PagerDuty configuration -> Delete and stop PagerDuty updates (confirmed): both rotations
     # stop, the schedules stay as they were and later changes write nothing to them.
