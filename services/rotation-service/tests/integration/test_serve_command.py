@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -15,16 +14,10 @@ from oncall_contracts import registry
 from oncall_contracts.topics import Topics
 from oncall_testing import service_process
 from oncall_testing.eventually import eventually
+from oncall_testing.kafka import free_port
 from rotation_service.settings import RotationServiceSettings
 
 pytestmark = pytest.mark.integration
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 async def wait_healthy(base_url: str, process: subprocess.Popen[bytes], within: float = 90.0) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 from pathlib import Path
 
 import httpx
@@ -13,15 +12,9 @@ import pytest
 
 from oncall_testing import service_process
 from oncall_testing.eventually import eventually_sync
+from oncall_testing.kafka import free_port
 
 pytestmark = pytest.mark.integration
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def test_serve_answers_probes_logs_json_and_stops_on_sigterm(tmp_path: Path) -> None:
