@@ -9,7 +9,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from faststream.kafka import KafkaBroker
 
 from oncall_contracts import (
     CredentialSealer,
@@ -23,6 +24,7 @@ from oncall_contracts import (
 )
 from oncall_platform.settings import DEVELOPMENT_CREDENTIAL_KEYS
 from oncall_testing.eventually import eventually
+from oncall_testing.kafka import publish_event
 from pagerduty_sim.testing import RunningSimulator, run_simulator
 from user_provisioner.bootstrap import Provisioner, bootstrap
 from user_provisioner.migrate import SCHEMA
@@ -52,7 +54,7 @@ class Harness:
         self.database_url = database_url
         self.sim = sim
         self.sealer = CredentialSealer.from_env_value(DEVELOPMENT_CREDENTIAL_KEYS)
-        self._producer: AIOKafkaProducer | None = None
+        self._producer: KafkaBroker | None = None
 
     def settings(self, **overrides: Any) -> ProvisionerSettings:
         values: dict[str, Any] = {
@@ -115,14 +117,11 @@ class Harness:
     async def publish_envelopes(self, envelopes: list[Envelope[Any]]) -> None:
         producer = await self._started_producer()
         for envelope in envelopes:
-            encoded = registry.encode(envelope)
-            headers = [(name, value.encode()) for name, value in encoded.headers.items()]
-            await producer.send(self.topics.rotation, encoded.value, key=encoded.key, headers=headers)
-        await producer.flush()
+            await publish_event(producer, self.topics, envelope)
 
     async def publish_raw(self, value: bytes, key: bytes) -> None:
         producer = await self._started_producer()
-        await producer.send_and_wait(self.topics.rotation, value, key=key)
+        await producer.publish(value, topic=self.topics.rotation, key=key)
 
     async def read_all(self, topic: str, settle: float = 0.5) -> list[tuple[dict[str, str], bytes]]:
         """Every message on `topic` (headers, value), read from the beginning of each partition."""
@@ -169,11 +168,9 @@ class Harness:
         if self._producer is not None:
             await self._producer.stop()
 
-    async def _started_producer(self) -> AIOKafkaProducer:
+    async def _started_producer(self) -> KafkaBroker:
         if self._producer is None:
-            self._producer = AIOKafkaProducer(
-                bootstrap_servers=self.servers, enable_idempotence=True, acks="all"
-            )
+            self._producer = KafkaBroker(self.servers)
             await self._producer.start()
         return self._producer
 
