@@ -70,7 +70,7 @@ token: install ## mint a local API token: make token EMAIL=you@example.com
 
 .PHONY: demo
 demo: install ## against `make run`: two follow-the-sun rotations synced into the simulator
-	@$(UV) run python deploy/local/demo.py
+	@ENVIRONMENT=$${ENVIRONMENT:-development} $(UV) run python deploy/local/demo.py
 
 .PHONY: reset
 reset: install ## forget what `make run` kept (simulator data, service databases); starts and stops nothing

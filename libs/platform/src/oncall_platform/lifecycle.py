@@ -30,6 +30,7 @@ from typing import Any, Generic, Protocol, TypeVar
 import uvicorn
 from faststream.kafka import KafkaBroker
 from opentelemetry.sdk.trace import TracerProvider
+from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -107,6 +108,17 @@ class ServiceDefinition(Generic[S]):
     commands: Mapping[str, Command[S]] = field(default_factory=dict)
 
 
+def describe_settings_error(error: ValidationError) -> str:
+    """The settings a process cannot start without, named as the environment variables that set them."""
+    problems = []
+    for detail in error.errors():
+        variable = "_".join(str(part) for part in detail["loc"]).upper() or "settings"
+        problems.append(
+            f"{variable} is not set" if detail["type"] == "missing" else f"{variable}: {detail['msg']}"
+        )
+    return "cannot start: " + "; ".join(problems)
+
+
 def main(service: ServiceDefinition[S], argv: Sequence[str] | None = None) -> None:
     """The console entry point of `service`: parse `argv` and run the command."""
     parser = argparse.ArgumentParser(prog=service.name, description=service.description)
@@ -117,7 +129,10 @@ def main(service: ServiceDefinition[S], argv: Sequence[str] | None = None) -> No
     for name, command in service.commands.items():
         command.arguments(commands.add_parser(name, help=command.help))
     arguments = parser.parse_args(argv)
-    settings = service.settings()
+    try:
+        settings = service.settings()
+    except ValidationError as error:
+        parser.exit(2, f"{service.name}: {describe_settings_error(error)}\n")
     own = service.commands.get(arguments.command)
     if own is not None and own.run is not None:
         own.run(settings, arguments)

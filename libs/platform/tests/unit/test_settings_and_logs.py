@@ -8,6 +8,8 @@ from pydantic import ValidationError
 from oncall_contracts import CredentialSealer
 from oncall_contracts.credentials import env_entry, generate_key
 from oncall_platform.database import async_database_url
+from oncall_platform.lifecycle import ServiceDefinition
+from oncall_platform.lifecycle import main as lifecycle_main
 from oncall_platform.settings import DEVELOPMENT_CREDENTIAL_KEYS, ServiceSettings
 from oncall_platform.telemetry import JsonLogFormatter, configure_json_logging
 
@@ -96,3 +98,21 @@ def test_library_loggers_lose_their_text_handlers_and_uvicorn_colours_are_droppe
     finally:
         root.handlers[:] = saved[0]
         root.setLevel(saved[1])
+
+
+def test_a_missing_setting_stops_the_command_with_its_variable_named(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("ENVIRONMENT", raising=False)
+    service: ServiceDefinition[ServiceSettings] = ServiceDefinition(
+        name="example-service",
+        description="a service for the test",
+        settings=ServiceSettings,
+        build=lambda settings: pytest.fail("nothing is built without settings"),
+        address=lambda settings: ("127.0.0.1", 0),
+    )
+    with pytest.raises(SystemExit) as stopped:
+        lifecycle_main(service, ["serve"])
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err
+    assert error == "example-service: cannot start: ENVIRONMENT is not set\n"
