@@ -24,14 +24,14 @@ import httpx
 from bench_system import bench_system
 
 from localsystem.api import RotationApi
-from localsystem.system import LocalSystem
+from localsystem.system import DemoAccount, LocalSystem
 
 MEMBERS = [f"member{n:02d}@example.com" for n in range(20)]
 WEEKS = 26
 WARM_UP = 10
 
 
-def seed(api: RotationApi) -> str:
+def seed(api: RotationApi, account: DemoAccount) -> str:
     """The benchmark's rotation, planned to its horizon, with its PagerDuty sync configured."""
     today = datetime.now(UTC).date()
     rotation = api.create_rotation(
@@ -45,7 +45,7 @@ def seed(api: RotationApi) -> str:
     )
     for n, email in enumerate(MEMBERS):
         api.add_member(rotation["id"], email, f"Member {n}", "Europe/Berlin")
-    api.configure_own(rotation["id"], "acme", "bench-api-key")
+    api.configure_own(rotation["id"], account.subdomain, account.api_key)  # the key is checked
     return str(rotation["id"])
 
 
@@ -127,7 +127,7 @@ def main() -> None:
     with bench_system(services=("rotation-service", "oncall-web")) as system:
         api = RotationApi(system.api_url, system.token(MEMBERS[0]))
         try:
-            rotation_id = seed(api)
+            rotation_id = seed(api, system.config.account)
         finally:
             api.close()
         cpu_before = system.cpu_seconds()
