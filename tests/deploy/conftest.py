@@ -58,3 +58,18 @@ def production(render: Callable[..., list[dict[str, Any]]]) -> list[dict[str, An
 @pytest.fixture(scope="session")
 def minimal(render: Callable[..., list[dict[str, Any]]]) -> list[dict[str, Any]]:
     return render([REQUIRED_VALUES])
+
+
+# The fixtures that run helm. A test using one must be marked `tools`, so `make unit` (which has no
+# helm) leaves it out while `make test` runs it.
+HELM_FIXTURES = frozenset({"helm", "run_helm", "render", "production", "minimal"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if not item.path.is_relative_to(here):
+            continue
+        uses = HELM_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if uses and item.get_closest_marker("tools") is None:
+            raise pytest.UsageError(f"{item.nodeid} uses {sorted(uses)}: mark it @pytest.mark.tools")

@@ -13,6 +13,8 @@ from oncall_contracts.credentials import env_entry, generate_key
 
 Objects = list[dict[str, Any]]
 
+pytestmark = pytest.mark.tools  # every test here runs helm
+
 
 def _settings_class(program: str) -> type:
     from oncall_web.settings import WebSettings

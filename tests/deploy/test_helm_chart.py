@@ -34,6 +34,8 @@ CRD_SCHEMAS = {  # (apiVersion, kind) -> the CRD's schema (deploy/schemas/README
 }
 Objects = list[dict[str, Any]]
 
+pytestmark = pytest.mark.tools  # every test here runs helm
+
 
 @functools.cache
 def _crd_validator(schema_file: str) -> Any:

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 import promql_parser
+import pytest
 from deploy_chart import CHART
 from prometheus_client import REGISTRY
 
@@ -49,6 +50,7 @@ def _rules(objects: Objects) -> list[dict[str, Any]]:
     return [r for group in rule["spec"]["groups"] for r in group["rules"]]
 
 
+@pytest.mark.tools
 def test_the_alert_rules_are_valid_promql_with_the_alerts_asked_for(production: Objects) -> None:
     rules = _rules(production)
     names = [rule["alert"] for rule in rules]
@@ -71,6 +73,7 @@ def test_a_broken_expression_is_refused() -> None:
     raise AssertionError("an unbalanced expression parsed")
 
 
+@pytest.mark.tools
 def test_the_alert_thresholds_come_from_the_values(render: Any, production: Objects) -> None:
     from deploy_chart import REQUIRED_VALUES
 
@@ -81,6 +84,7 @@ def test_the_alert_thresholds_come_from_the_values(render: Any, production: Obje
     assert slow["expr"].endswith("> 3")
 
 
+@pytest.mark.tools
 def test_alerts_and_dashboard_name_only_exported_metrics(production: Objects) -> None:
     exported = _exported()
     dashboard = json.loads((CHART / "files" / "dashboard.json").read_text())
@@ -93,6 +97,7 @@ def test_alerts_and_dashboard_name_only_exported_metrics(production: Objects) ->
         promql_parser.parse(expression.replace("$__rate_interval", "5m"))
 
 
+@pytest.mark.tools
 def test_the_dashboard_ships_in_a_configmap_and_shows_the_alerted_metrics(production: Objects) -> None:
     (config_map,) = [
         d for d in production if d["kind"] == "ConfigMap" and "dashboard" in d["metadata"]["name"]
@@ -106,6 +111,7 @@ def test_the_dashboard_ships_in_a_configmap_and_shows_the_alerted_metrics(produc
     assert alerted - strip <= shown | {f"{n}_bucket" for n in strip}
 
 
+@pytest.mark.tools
 def test_the_service_monitor_scrapes_every_service_at_metrics(production: Objects) -> None:
     (monitor,) = [d for d in production if d["kind"] == "ServiceMonitor"]
     (endpoint,) = monitor["spec"]["endpoints"]

@@ -6,6 +6,7 @@ import importlib.util
 from types import ModuleType
 from typing import Any
 
+import pytest
 from deploy_chart import ROOT
 
 from oncall_contracts.topics import KNOWN_CONSUMER_GROUPS, Topics
@@ -31,6 +32,7 @@ def test_the_chart_topic_file_is_the_contracts_declaration() -> None:
     )
 
 
+@pytest.mark.tools
 def test_the_rendered_kafka_topics_are_the_declared_topics(production: Objects) -> None:
     rendered = {d["spec"]["topicName"]: d["spec"] for d in production if d["kind"] == "KafkaTopic"}
     declared = {spec.name: spec for spec in Topics(replication_factor=3).specs()}
