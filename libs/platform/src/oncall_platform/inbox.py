@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, String
+from sqlalchemy import DateTime, Index, String
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import Field, SQLModel
 
@@ -22,6 +22,8 @@ class ProcessedEvent(SQLModel, table=True):
     """One applied event per consumer; include this table in each consuming service's migrations."""
 
     __tablename__ = "processed_events"
+    # The inbox pruning finds the oldest entries through it (oncall_platform.inbox_pruning).
+    __table_args__ = (Index("ix_processed_events_processed_at", "processed_at"),)
 
     consumer: str = Field(primary_key=True, sa_type=String(100))
     event_id: uuid.UUID = Field(primary_key=True)

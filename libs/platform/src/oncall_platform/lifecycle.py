@@ -2,7 +2,8 @@
 commands), started and stopped in the same order everywhere.
 
 `serve` starts, in order: telemetry and JSON logs, the declared Kafka topics, the database engine, the
-Kafka brokers (consumers and producers), the background tasks (relays, workers, loops), and last HTTP.
+Kafka brokers (consumers and producers), the background tasks (relays, workers, loops, and for a
+service with a database the inbox pruning), and last HTTP.
 A process without Kafka or a database (the web UI) skips those stages: its settings declare no topics
 (`ProcessSettings`), its parts hold no engine and no broker, and it has no `migrate`.
 It stops in reverse on SIGTERM or SIGINT: HTTP stops accepting connections and finishes the requests in
@@ -35,8 +36,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from oncall_platform import migrations, runtime
+from oncall_platform.inbox_pruning import InboxPruner
 from oncall_platform.kafka import ensure_topics
-from oncall_platform.settings import ProcessSettings
+from oncall_platform.settings import ProcessSettings, ServiceSettings
 from oncall_platform.telemetry import setup_telemetry
 
 logger = logging.getLogger(__name__)
@@ -178,7 +180,7 @@ async def serve(settings: S, provider: TracerProvider, build: Build[S], address:
             stages.push_async_callback(_stop_broker, broker)
             if not await _until_done(stopping, "the Kafka broker", broker.start):
                 return
-        background = _BackgroundTasks(parts.background)
+        background = _BackgroundTasks({**parts.background, **_platform_background(settings, engine)})
         stages.push_async_callback(background.stop, stopping)
         background.start()
         if parts.http is None:
@@ -277,6 +279,13 @@ async def _until_done(stopping: _Stopping, what: str, attempt: Callable[[], Awai
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopping.event.wait(), STARTUP_RETRY_SECONDS)
     return False
+
+
+def _platform_background(settings: ProcessSettings, engine: AsyncEngine | None) -> dict[str, Background]:
+    """What every service with a database runs besides its own work: the inbox pruning."""
+    if engine is None or not isinstance(settings, ServiceSettings):
+        return {}
+    return {"inbox pruning": InboxPruner(engine, settings.inbox_retention()).run}
 
 
 def _relay_tasks(relays: Sequence[Relay]) -> dict[str, Background]:

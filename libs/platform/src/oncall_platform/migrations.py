@@ -149,3 +149,13 @@ def drop_outbox_v1() -> None:
     op.drop_index("ix_outbox_messages_published_at", table_name="outbox_messages")
     op.drop_index("ix_outbox_messages_pending", table_name="outbox_messages")
     op.drop_table("outbox_messages")
+
+
+def index_inbox_processed_at_v1() -> None:
+    """Index `processed_events.processed_at`, which the inbox pruning deletes by; call it from a
+    service's migration."""
+    op.create_index("ix_processed_events_processed_at", "processed_events", ["processed_at"])
+
+
+def drop_inbox_processed_at_index_v1() -> None:
+    op.drop_index("ix_processed_events_processed_at", table_name="processed_events")

@@ -8,6 +8,7 @@ key, under whatever key id) are refused at start-up.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
@@ -17,6 +18,7 @@ from oncall_contracts.credentials import CredentialError, CredentialSealer, pars
 from oncall_contracts.topics import Topics, TopicSpec
 from oncall_platform.consumer import ConsumerOptions
 from oncall_platform.http_limits import DEFAULT_MAX_REQUEST_BYTES
+from oncall_platform.inbox_pruning import DEFAULT_REDELIVERY_WINDOW, InboxRetention
 
 # A well-known key for local runs only: every service of a local run shares it, so IntegrationConfigured
 # events sealed by the rotation service open in the consumers. Refused outside development.
@@ -63,6 +65,10 @@ class ServiceSettings(ProcessSettings):
     # How long the broker may hold a fetch of idle partitions (Kafka's 500 ms default delays events
     # of other partitions: aiokafka sends one fetch per broker at a time).
     kafka_fetch_max_wait_ms: int = Field(default=100, ge=0)
+    # The inbox keeps processed event ids this long (longer than Kafka keeps the pagerduty topic), then
+    # `serve` prunes them every INBOX_PRUNE_INTERVAL_SECONDS (docs/design/platform.md, "Inbox pruning").
+    inbox_redelivery_window_days: float = Field(default=DEFAULT_REDELIVERY_WINDOW.days, gt=0)
+    inbox_prune_interval_seconds: float = Field(default=600.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> ServiceSettings:
@@ -87,6 +93,12 @@ class ServiceSettings(ProcessSettings):
             retry_backoff_s=self.consumer_retry_backoff_ms / 1000,
             batch_max_records=self.consumer_batch_max_records,
             fetch_max_wait_ms=self.kafka_fetch_max_wait_ms,
+        )
+
+    def inbox_retention(self) -> InboxRetention:
+        return InboxRetention(
+            window=timedelta(days=self.inbox_redelivery_window_days),
+            interval_seconds=self.inbox_prune_interval_seconds,
         )
 
     def pagerduty_base_url_for(self, region: str) -> str | None:
