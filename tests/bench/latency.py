@@ -1,9 +1,15 @@
 """Swap-to-PagerDuty latency at a steady rate of changes, and the PagerDuty requests they cost.
 
 Each change reassigns one future shift of one of the rotations (round robin). Its latency runs from
-the API's answer to the first moment the simulator's final schedule shows the new person for that
-whole shift. One watcher per schedule polls the final schedule every POLL_S over the span of its
-pending changes, so the measuring load on the simulator stays bounded whatever the latency.
+the API's answer to the simulator applying the write after which its final schedule shows the new
+person for that whole shift. One watcher per schedule polls the final schedule every POLL_S over the
+span of its pending changes (so the measuring load on the simulator stays bounded whatever the
+latency) and notes the schedule revisions between which a change became visible: the last rendered
+without it and the first with it. After the run the simulator's record of applied writes
+(`/_sim/schedules/{id}/writes`) names the write that produced it: a write in that span applied after
+the answer. When polling saw several such writes at once, the latest is taken (an upper bound, counted
+as ambiguous). Both clocks are this host's `time.monotonic()`. The polled latency (answer to the poll
+that saw it, up to POLL_S late) is kept as a cross-check.
 """
 
 from __future__ import annotations
@@ -32,9 +38,15 @@ class Target:
     view: PagerDutyView  # the simulator as the schedule's account sees it
 
 
+Sample = tuple[float, float]  # (seconds into the run the API answered, latency in seconds)
+
+
 @dataclass
 class LatencyResult:
-    seen: list[tuple[float, float]]  # (seconds into the run the API answered, latency in seconds)
+    applied: list[Sample]  # to the applied write that made the change visible (the measurement)
+    polled: list[Sample]  # to the poll that first saw it (the cross-check, up to POLL_S late)
+    unmatched: int  # seen by polling, yet no applied write explains it: in `polled` only
+    ambiguous: int  # several applied writes could have shown it; the latest counted (an upper bound)
     changes: int
     not_seen: int
     api_errors: int
@@ -42,15 +54,23 @@ class LatencyResult:
 
     @property
     def latencies_s(self) -> list[float]:
-        return [latency for _, latency in self.seen]
+        return [latency for _, latency in self.applied]
 
-    def windows(self, seconds: float) -> list[list[float]]:
+    @property
+    def polled_latencies_s(self) -> list[float]:
+        return [latency for _, latency in self.polled]
+
+    def windows(self, seconds: float, *, polled: bool = False) -> list[list[float]]:
         """The latencies of the changes answered in each `seconds` of the run, in order."""
-        count = int(max((at for at, _ in self.seen), default=0.0) // seconds) + 1
-        grouped: list[list[float]] = [[] for _ in range(count)]
-        for at, latency in self.seen:
-            grouped[int(at // seconds)].append(latency)
-        return grouped
+        return windows(self.polled if polled else self.applied, seconds)
+
+
+def windows(samples: list[Sample], seconds: float) -> list[list[float]]:
+    count = int(max((at for at, _ in samples), default=0.0) // seconds) + 1
+    grouped: list[list[float]] = [[] for _ in range(count)]
+    for at, latency in samples:
+        grouped[int(at // seconds)].append(latency)
+    return grouped
 
 
 @dataclass
@@ -58,7 +78,52 @@ class Pending:
     start: datetime
     end: datetime
     user_id: str
+    answered: float  # time.monotonic() when the API answered
+    not_shown_at: int | None = None  # the newest revision rendered without the change
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A change polling saw: at `shown_at` the final schedule showed it, at `not_shown_at` not yet."""
+
+    schedule_id: str
     answered: float
+    polled_s: float
+    not_shown_at: int | None
+    shown_at: int
+
+
+@dataclass(frozen=True)
+class AppliedWrite:
+    revision: int
+    monotonic: float  # when the simulator applied it (the host's time.monotonic())
+
+    @classmethod
+    def of(cls, raw: dict[str, Any]) -> AppliedWrite:
+        return cls(int(raw["revision"]), float(raw["monotonic"]))
+
+
+@dataclass(frozen=True)
+class WriteMatch:
+    latency_s: float
+    candidates: int  # writes that could have made the change visible (1: exact)
+
+
+def match_write(seen: Seen, writes: list[AppliedWrite]) -> WriteMatch | None:
+    """The applied write after which the final schedule shows the change: one that produced a revision
+    after `not_shown_at` and up to `shown_at`, applied after the API answered. Of several, the latest
+    (no write before the answer can show the change; the latest bounds the latency from above)."""
+    candidates = [
+        write
+        for write in writes
+        if (seen.not_shown_at is None or write.revision > seen.not_shown_at)
+        and write.revision <= seen.shown_at
+        and write.monotonic >= seen.answered
+    ]
+    if not candidates:
+        return None
+    latest = max(candidates, key=lambda write: (write.revision, write.monotonic))
+    return WriteMatch(latest.monotonic - seen.answered, len(candidates))
 
 
 @dataclass
@@ -75,7 +140,7 @@ class Rendered:
 class ScheduleWatcher:
     pagerduty: PagerDutyView
     schedule_id: str
-    seen: list[tuple[float, float]]  # (answered, latency)
+    seen: list[Seen]
     pending: dict[str, Pending] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     not_seen: int = 0
@@ -85,7 +150,7 @@ class ScheduleWatcher:
         with self.lock:
             self.pending[shift_id] = pending
 
-    def _final(self, since: datetime, until: datetime) -> list[tuple[datetime, datetime, str]]:
+    def _final(self, since: datetime, until: datetime) -> Rendered:
         """The final schedule covering [since, until), re-rendered only when the schedule was written
         since the last look (or the window grew): polling every POLL_S then costs the simulator almost
         nothing, so measuring does not take the CPU the measured system needs."""
@@ -94,10 +159,10 @@ class ScheduleWatcher:
         known = cached.revision if cached is not None and covered else None
         revision, raw = self.pagerduty.final_user_ids_unless(self.schedule_id, since, until, known)
         if raw is None and cached is not None:
-            return cached.entries
+            return cached
         entries = [(parse_instant(a), parse_instant(b), who) for a, b, who in raw or []]
         self.rendered = Rendered(revision, since, until, entries)
-        return entries
+        return self.rendered
 
     def run(self, stop: threading.Event) -> None:
         while not (stop.is_set() and not self.pending):
@@ -111,18 +176,28 @@ class ScheduleWatcher:
             return
         since = min(p.start for p in waiting.values())
         until = max(p.end for p in waiting.values())
-        entries = self._final(since, until)
+        rendered = self._final(since, until)
         now = time.monotonic()
         with self.lock:
             for shift_id, pending in waiting.items():
                 if self.pending.get(shift_id) is not pending:
                     continue  # changed again meanwhile; the newer change is measured
-                if _shown(entries, pending):
-                    self.seen.append((pending.answered, now - pending.answered))
+                if _shown(rendered.entries, pending):
+                    self.seen.append(
+                        Seen(
+                            self.schedule_id,
+                            pending.answered,
+                            now - pending.answered,
+                            pending.not_shown_at,
+                            rendered.revision,
+                        )
+                    )
                     del self.pending[shift_id]
                 elif now - pending.answered > GIVE_UP_S:
                     self.not_seen += 1
                     del self.pending[shift_id]
+                else:
+                    pending.not_shown_at = rendered.revision
 
 
 def _shown(entries: list[tuple[datetime, datetime, str]], pending: Pending) -> bool:
@@ -138,7 +213,7 @@ def run_changes(
     duration_s: float,
 ) -> LatencyResult:
     total = int(rate_per_s * duration_s)
-    seen: list[tuple[float, float]] = []
+    seen: list[Seen] = []
     watchers = {t.schedule_id: ScheduleWatcher(t.view, t.schedule_id, seen) for t in targets}
     api_errors = [0]
     log_start = len(pagerduty.requests())
@@ -172,8 +247,42 @@ def run_changes(
     for thread in threads:
         thread.join(GIVE_UP_S + 5)
     not_seen = sum(w.not_seen for w in watchers.values())
-    answered_in_run = [(answered - started, latency) for answered, latency in seen]
-    return LatencyResult(answered_in_run, total, not_seen, api_errors[0], pagerduty.requests()[log_start:])
+    writes = {
+        w.schedule_id: [AppliedWrite.of(raw) for raw in w.pagerduty.schedule_writes(w.schedule_id)]
+        for w in watchers.values()
+    }
+    matched = match_all(seen, writes, started)
+    return LatencyResult(
+        applied=matched.applied,
+        polled=[(s.answered - started, s.polled_s) for s in seen],
+        unmatched=matched.unmatched,
+        ambiguous=matched.ambiguous,
+        changes=total,
+        not_seen=not_seen,
+        api_errors=api_errors[0],
+        requests=pagerduty.requests()[log_start:],
+    )
+
+
+@dataclass
+class Matched:
+    applied: list[Sample]
+    unmatched: int = 0
+    ambiguous: int = 0
+
+
+def match_all(seen: list[Seen], writes: dict[str, list[AppliedWrite]], started: float) -> Matched:
+    """Each seen change's latency to its applied write, as (seconds into the run answered, latency)."""
+    matched = Matched(applied=[])
+    for change in seen:
+        match = match_write(change, writes.get(change.schedule_id, []))
+        if match is None:
+            matched.unmatched += 1
+            continue
+        if match.candidates > 1:
+            matched.ambiguous += 1
+        matched.applied.append((change.answered - started, match.latency_s))
+    return matched
 
 
 def _next_person(target: Target, shift: dict[str, Any]) -> str:

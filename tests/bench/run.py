@@ -1,8 +1,10 @@
 """`make bench`: benchmarks on a system started like `make run` (PostgreSQL, the real broker).
 
 Reports a table and writes tests/bench/results.json:
-- latency from the API answering a shift change to the simulator's final schedule showing it
-  (p50/p95/p99) at a steady rate, and PagerDuty requests per change and writes per affected schedule;
+- latency from the API answering a shift change to the simulator applying the write after which its
+  final schedule shows it (p50/p95/p99/max, the p99 of each 10 s), with the latency seen by polling
+  every 100 ms as a cross-check, at a steady rate; PagerDuty requests per change and writes per
+  affected schedule;
 - the time to bring N rotations into PagerDuty from scratch against the 960 requests/minute floor, and
   the busiest minute of any key;
 - peak resident memory (VmHWM) of each service process.
@@ -122,17 +124,27 @@ def measure_latency(
         "changes": result.changes,
         "api_errors": result.api_errors,
         "not_seen_within_30s": result.not_seen,
-        "p50_ms": 1000 * percentile(result.latencies_s, 50),
-        "p95_ms": 1000 * percentile(result.latencies_s, 95),
-        "p99_ms": 1000 * percentile(result.latencies_s, 99),
-        "max_ms": 1000 * max(result.latencies_s, default=float("nan")),
-        "p99_ms_by_10s_of_the_run": [round(1000 * percentile(w, 99)) for w in result.windows(10.0) if w],
+        "measured": "API answer -> the simulator applying the write that made the change visible",
+        **_latency_figures(result.latencies_s, result.windows(10.0)),
+        "changes_without_a_matching_write": result.unmatched,
+        "changes_matched_among_several_writes": result.ambiguous,
+        "polled_every_100ms": _latency_figures(result.polled_latencies_s, result.windows(10.0, polled=True)),
         "settle_after_setup_s": settle_s,
         "cpu_seconds_per_process": _cpu_used(cpu_before, cpu_after),
         "pagerduty_requests": len(result.requests),
         "requests_per_change": len(result.requests) / applied if applied else None,
         "writes": len(writes),
         "writes_per_affected_schedule_per_change": len(writes) / applied if applied else None,
+    }
+
+
+def _latency_figures(latencies_s: list[float], windows: list[list[float]]) -> dict[str, Any]:
+    return {
+        "p50_ms": 1000 * percentile(latencies_s, 50),
+        "p95_ms": 1000 * percentile(latencies_s, 95),
+        "p99_ms": 1000 * percentile(latencies_s, 99),
+        "max_ms": 1000 * max(latencies_s, default=float("nan")),
+        "p99_ms_by_10s_of_the_run": [round(1000 * percentile(w, 99)) for w in windows if w],
     }
 
 
@@ -179,13 +191,24 @@ def table(results: dict[str, Any]) -> str:
     if lat:
         rows += [
             (
-                f"swap -> PagerDuty p50 / p95 / p99 ({lat['api_keys']} keys)",
+                f"swap -> applied PagerDuty write p50 / p95 / p99 ({lat['api_keys']} keys)",
                 f"{lat['p50_ms']:.0f} / {lat['p95_ms']:.0f} / {lat['p99_ms']:.0f} ms",
-                _met(lat["p99_ms"] < 500, "p99 < 500 ms"),
+                _met(lat["p99_ms"] < 200, "p99 < 200 ms"),
             ),
+            ("max", f"{lat['max_ms']:.0f} ms", ""),
             (
                 "p99 of each 10 s of the run",
                 " / ".join(map(str, lat["p99_ms_by_10s_of_the_run"])) + " ms",
+                "",
+            ),
+            (
+                "changes without a matching write (among several)",
+                f"{lat['changes_without_a_matching_write']} ({lat['changes_matched_among_several_writes']})",
+                "",
+            ),
+            (
+                "cross-check, polled every 100 ms: p50 / p95 / p99",
+                "{p50_ms:.0f} / {p95_ms:.0f} / {p99_ms:.0f} ms".format(**lat["polled_every_100ms"]),
                 "",
             ),
             ("changes (not seen within 30 s)", f"{lat['changes']} ({lat['not_seen_within_30s']})", ""),

@@ -53,6 +53,15 @@ class PagerDutyView:
             return int(body["revision"]), None
         return int(body["revision"]), [(e["start"], e["end"], e["user_id"]) for e in body["entries"]]
 
+    def schedule_writes(self, schedule_id: str, after_revision: int | None = None) -> list[dict[str, Any]]:
+        """The writes the simulator applied to the schedule, oldest first: `{revision, applied_at,
+        monotonic, operation}` (`monotonic` is the host's `time.monotonic()` when it was applied)."""
+        params = {} if after_revision is None else {"after_revision": str(after_revision)}
+        writes: list[dict[str, Any]] = self._ok(
+            self._http.get(f"/_sim/schedules/{schedule_id}/writes", params=params)
+        )["writes"]
+        return writes
+
     def final_schedule(self, schedule_id: str, since: datetime, until: datetime) -> list[Entry]:
         """The final schedule over [since, until) with people as e-mails."""
         params = {"since": since.isoformat(), "until": until.isoformat()}

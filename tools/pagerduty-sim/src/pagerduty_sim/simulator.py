@@ -8,7 +8,9 @@ from typing import Any
 from pagerduty_sim.clock import SimClock
 from pagerduty_sim.ids import IdGenerator
 from pagerduty_sim.model.account import Account, AccountConfig, Region, User
+from pagerduty_sim.model.schedule import Schedule
 from pagerduty_sim.rendering import DstReading
+from pagerduty_sim.writes import WriteLog
 
 DEFAULT_ABILITIES = ("teams", "read_only_users", "advanced_permissions", "manage_schedules")
 
@@ -43,6 +45,8 @@ class Simulator:
     writes: int = field(init=False, default=0)
     # Data of accounts a loaded snapshot holds but this run is not configured with: kept, not served.
     unconfigured_accounts: dict[str, Any] = field(init=False, default_factory=dict)
+    # When each schedule write was applied (real time), for measuring; not persisted.
+    write_log: WriteLog = field(init=False, default_factory=WriteLog)
     _sequence: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
@@ -54,6 +58,7 @@ class Simulator:
         self.ids = IdGenerator()
         self.unconfigured_accounts = {}
         self._sequence = 0
+        self.write_log.clear()
         for account in self.accounts.values():
             self.ensure_owner(account)
 
@@ -82,6 +87,11 @@ class Simulator:
         if caller is None:
             raise KeyError("unknown API key")
         return caller.account
+
+    def applied(self, account: Account, schedule: Schedule, operation: str) -> None:
+        """Record a write that produced the schedule's current revision (after `schedule.touch()`,
+        or at creation)."""
+        self.write_log.record(account.config.subdomain, schedule.id, schedule.revision, operation)
 
     @property
     def sequence(self) -> int:

@@ -88,6 +88,17 @@ class RunningSimulator:
         )
         return [(_instant(e["start"]), _instant(e["end"]), e["user_id"]) for e in body["entries"]]
 
+    def writes(
+        self, api_key: str, schedule_id: str, after_revision: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The writes applied to the schedule: `{revision, applied_at, monotonic, operation}`, oldest
+        first (`applied_at`: steady wall seconds; `monotonic`: this host's `time.monotonic()`)."""
+        params = {} if after_revision is None else {"after_revision": str(after_revision)}
+        writes: list[dict[str, Any]] = self._ok(
+            self._http.get(f"/_sim/schedules/{schedule_id}/writes", params=params, headers=_auth(api_key))
+        )["writes"]
+        return writes
+
     def users(self, api_key: str) -> list[dict[str, str]]:
         """Every user of the key's account as `{id, name, email}`, in creation order."""
         users: list[dict[str, str]] = self._ok(self._http.get("/_sim/users", headers=_auth(api_key)))["users"]

@@ -48,6 +48,7 @@ def _create_one(
         return {"status": 400, "errors": error.errors or [error.message], "override": echoed}
     schedule.overrides.append(override)
     schedule.touch()
+    sim.applied(account, schedule, "create override")
     return {"status": 201, "override": override_json(account, schedule, override)}
 
 
@@ -92,7 +93,9 @@ def delete_override(sim: Simulator, account: Account, schedule_id: str, override
     if override.start < now:
         schedule.overrides[index] = replace(override, end=now)
         schedule.touch()
+        sim.applied(account, schedule, "end override")
         return 200, None
     del schedule.overrides[index]
     schedule.touch()
+    sim.applied(account, schedule, "delete override")
     return 204, None

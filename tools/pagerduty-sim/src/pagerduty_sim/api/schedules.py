@@ -28,6 +28,7 @@ def create_schedule(
     """`POST /schedules`: 201. Layer order in the body is precedence order (the last wins)."""
     schedule = _new_schedule(sim, account, body)
     account.schedules[schedule.id] = schedule
+    sim.applied(account, schedule, "create schedule")
     return 201, {"schedule": schedule_json(account, schedule, _view(sim, schedule, params))}
 
 
@@ -61,6 +62,7 @@ def update_schedule(
     schedule.name = str(data.get("name", schedule.name))
     schedule.description = data.get("description", schedule.description)
     schedule.time_zone = tz
+    sim.applied(account, schedule, "update schedule")
     return 200, {"schedule": schedule_json(account, schedule, _view(sim, schedule, params))}
 
 

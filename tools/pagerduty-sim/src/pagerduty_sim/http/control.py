@@ -1,7 +1,8 @@
 """Test controls under /_sim/: clock, faults, request log, reset, and read-only inspection.
 
-Inspection routes (`/_sim/users`, `/_sim/schedules/{id}/final`) pick the account with the usual
-`Authorization: Token token=<key>` header; they are not rate limited and not logged.
+Inspection routes (`/_sim/users`, `/_sim/schedules/{id}/final`, `/_sim/schedules/{id}/writes`) pick
+the account with the usual `Authorization: Token token=<key>` header; they are not rate limited and
+not logged.
 """
 
 from __future__ import annotations
@@ -107,6 +108,20 @@ async def inspect_final(request: Request) -> Response:
     return JSONResponse({"revision": schedule.revision, "entries": entries})
 
 
+async def inspect_writes(request: Request) -> Response:
+    """The writes applied to the schedule, oldest first: `{revision, applied_at, monotonic,
+    operation}` each (see `pagerduty_sim.writes`); `after_revision=N` keeps the later ones only. Kept
+    for a deleted schedule too; forgotten by a reset and a restart."""
+    sim, account = _sim(request), _account(request)
+    raw = request.query_params.get("after_revision")
+    try:
+        after = int(raw) if raw is not None else None
+    except ValueError:
+        raise invalid_input("after_revision must be an integer") from None
+    writes = sim.write_log.of(account.config.subdomain, request.path_params["id"], after)
+    return JSONResponse({"writes": [write.json() for write in writes]})
+
+
 def _account(request: Request) -> Account:
     key = _key(request.scope)
     caller = _sim(request).caller_for_key(key) if key else None
@@ -134,4 +149,5 @@ CONTROL_ROUTES = [
     Route("/_sim/reset", _guarded(reset), methods=["POST"]),
     Route("/_sim/users", _guarded(inspect_users), methods=["GET"]),
     Route("/_sim/schedules/{id}/final", _guarded(inspect_final), methods=["GET"]),
+    Route("/_sim/schedules/{id}/writes", _guarded(inspect_writes), methods=["GET"]),
 ]
