@@ -13,7 +13,9 @@ from pd_sync_harness import API_KEY
 from pd_sync_rotas import WEEKS, new_rotation, publish_weeks, reassign
 from pd_sync_world import EMAILS, World
 from prometheus_client import REGISTRY
+from sqlalchemy import text
 
+from oncall_contracts import RotationDeleted
 from oncall_pagerduty.budget import key_fingerprint
 from oncall_platform.metrics import METRICS_PATH
 from oncall_platform.probes import probe_app
@@ -180,6 +182,45 @@ async def test_delete_and_stop(world: World) -> None:
     await world.settle()
     assert len(world.requests(schedule)) == requests
     assert world.final(schedule, since, until) == before
+
+
+async def test_a_deleted_rotation_leaves_no_rows_once_pagerduty_no_longer_needs_them(world: World) -> None:
+    day, night = new_rotation(), new_rotation()
+    await world.driver.configure(day, coverage=DAY)
+    await world.driver.configure(night, target=day, coverage=NIGHT)
+    await publish_weeks(world.driver, day, [A, B])
+    await publish_weeks(world.driver, night, [C, D])
+    await world.settle()
+    kept = await _rows_of(world, night)
+    assert kept["shifts"] > 0
+    assert kept == {"rotations": 1, "shifts": kept["shifts"], "integrations": 1, "targets": 0}
+    assert (await _rows_of(world, day))["targets"] == 2
+
+    # What the rotation service sends when the merged rotation is deleted.
+    await world.driver.remove(night)
+    await world.driver.publish(RotationDeleted(rotation_id=night))
+    await world.settle()
+    assert world.differing(day) == 0  # its layers ended in the shared schedule
+    assert await _rows_of(world, night) == {"rotations": 0, "shifts": 0, "integrations": 0, "targets": 0}
+
+    await world.driver.remove(day)
+    await world.driver.publish(RotationDeleted(rotation_id=day))
+    await world.settle()
+    assert await _rows_of(world, day) == {"rotations": 0, "shifts": 0, "integrations": 0, "targets": 0}
+
+
+async def _rows_of(world: World, rotation_id: str) -> dict[str, int]:
+    counts = {}
+    async with world.engine.connect() as connection:
+        for table, column in (
+            ("rotations", "rotation_id"),
+            ("shifts", "rotation_id"),
+            ("integrations", "rotation_id"),
+            ("targets", "target_rotation_id"),
+        ):
+            query = text(f"SELECT count(*) FROM {table} WHERE {column} = :id")
+            counts[table] = int((await connection.execute(query, {"id": rotation_id})).scalar_one())
+    return counts
 
 
 def _value(name: str, **labels: str) -> float:

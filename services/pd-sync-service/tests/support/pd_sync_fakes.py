@@ -45,6 +45,9 @@ class FakeRotations:
     async def put(self, rotation: RotationSettings) -> None:
         self._state.rotations[rotation.rotation_id] = rotation
 
+    async def forget(self, rotation_id: str) -> None:
+        self._state.rotations.pop(rotation_id, None)
+
 
 class FakeShifts:
     def __init__(self, state: State) -> None:
@@ -55,6 +58,9 @@ class FakeShifts:
 
     async def put(self, shift: ShiftRecord) -> None:
         self._state.shifts[shift.rotation_id, shift.shift_id] = shift
+
+    async def forget(self, rotation_id: str) -> None:
+        self._state.shifts = {k: s for k, s in self._state.shifts.items() if s.rotation_id != rotation_id}
 
     async def on_call(self, rotation_id: str, role: str, ending_after: datetime) -> list[OnCall]:
         held = []
@@ -79,6 +85,9 @@ class FakeIntegrations:
 
     async def put(self, integration: IntegrationRecord) -> None:
         self._state.integrations[integration.rotation_id] = integration
+
+    async def forget(self, rotation_id: str) -> None:
+        self._state.integrations.pop(rotation_id, None)
 
     async def active_into(self, target_rotation_id: str) -> list[IntegrationRecord]:
         return [
@@ -241,6 +250,9 @@ class FakeTargets:
         for target in dirty:
             target.check_drift = True
         return len(dirty)
+
+    async def forget(self, target_rotation_id: str) -> None:
+        self._state.targets = {k: t for k, t in self._state.targets.items() if k[0] != target_rotation_id}
 
 
 class FakeOutbox:

@@ -21,7 +21,7 @@ from pd_sync_state import (
     target,
 )
 
-from oncall_contracts import IntegrationRemoved
+from oncall_contracts import IntegrationRemoved, RotationDeleted
 from pd_sync_service.service_layer.folding import await_users
 
 OWN, MERGED, OTHER = (f"{n}1111111-1111-4111-8111-111111111111" for n in ("a", "b", "c"))
@@ -80,6 +80,53 @@ async def test_removing_a_merged_rotation_marks_the_target_and_stale_removal_is_
     assert (await target(state, OWN)).dirty_seq == before + 1
     await apply(state, shift(MERGED, 0, "ada@example.com", revision=1))
     assert (await target(state, OWN)).dirty_seq == before + 1  # removed: no more writes
+
+
+async def remembered(state: State, rotation: str) -> dict[str, bool]:
+    async with state.unit_of_work() as uow:
+        return {
+            "rotation": await uow.rotations.get(rotation) is not None,
+            "shift": await uow.shifts.get(rotation, "w0") is not None,
+            "integration": await uow.integrations.get(rotation) is not None,
+        }
+
+
+async def test_a_deleted_merged_rotation_is_forgotten_and_its_layer_still_ends(state: State) -> None:
+    await apply(state, integration(OWN), integration(MERGED, target=OWN))
+    await apply(state, shift(MERGED, 0, "ada@example.com", revision=1))
+    assert await remembered(state, MERGED) == {"rotation": True, "shift": True, "integration": True}
+    before = (await target(state, OWN)).dirty_seq
+    # What the rotation service sends when a merged rotation is deleted, in its partition's order.
+    await apply(
+        state, IntegrationRemoved(rotation_id=MERGED, revision=2), RotationDeleted(rotation_id=MERGED)
+    )
+    assert await remembered(state, MERGED) == {"rotation": False, "shift": False, "integration": False}
+    assert (await target(state, OWN)).dirty_seq == before + 1  # the sync ends its layer
+    assert await target(state, MERGED) is None
+
+
+async def test_a_deleted_rotation_without_a_removal_first_still_ends_its_layer(state: State) -> None:
+    await apply(state, integration(OWN), integration(MERGED, target=OWN))
+    before = (await target(state, OWN)).dirty_seq
+    await apply(state, RotationDeleted(rotation_id=MERGED))
+    assert (await target(state, OWN)).dirty_seq == before + 1
+    assert await remembered(state, MERGED) == {"rotation": False, "shift": False, "integration": False}
+
+
+async def test_a_deleted_owner_loses_its_schedules_rows_and_a_later_merge_end_brings_none_back(
+    state: State,
+) -> None:
+    await apply(state, integration(OWN), integration(MERGED, target=OWN))
+    await apply(state, shift(OWN, 0, "ada@example.com", revision=1))
+    await _await(state, OWN, "ada@example.com")
+    await apply(state, IntegrationRemoved(rotation_id=OWN, revision=2), RotationDeleted(rotation_id=OWN))
+    # The merged rotation's removal is keyed by its own id: another partition, folded after.
+    await apply(state, IntegrationRemoved(rotation_id=MERGED, revision=2))
+    assert await remembered(state, OWN) == {"rotation": False, "shift": False, "integration": False}
+    assert await target(state, OWN) is None
+    assert await target(state, OWN, "backup") is None
+    async with state.unit_of_work() as uow:
+        assert await uow.awaited.stop_awaiting(ACCOUNT.key, "ada@example.com") == set()
 
 
 async def _await(state: State, target_id: str, *emails: str) -> None:

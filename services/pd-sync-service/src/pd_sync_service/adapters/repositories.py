@@ -57,6 +57,9 @@ class SqlRotationRepository:
         row.coverage_end = coverage.end.isoformat() if coverage is not None else None
         self._session.add(row)
 
+    async def forget(self, rotation_id: str) -> None:
+        await self._session.execute(delete(RotationRow).where(col(RotationRow.rotation_id) == rotation_id))
+
 
 class SqlShiftRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -92,6 +95,9 @@ class SqlShiftRepository:
             shift.cancelled,
         )
         self._session.add(row)
+
+    async def forget(self, rotation_id: str) -> None:
+        await self._session.execute(delete(ShiftRow).where(col(ShiftRow.rotation_id) == rotation_id))
 
     async def on_call(self, rotation_id: str, role: str, ending_after: datetime) -> list[OnCall]:
         email_column = ShiftRow.primary_email if role == "primary" else ShiftRow.backup_email
@@ -141,6 +147,11 @@ class SqlIntegrationRepository:
         for name, value in values.items():
             setattr(row, name, value)
         self._session.add(row)
+
+    async def forget(self, rotation_id: str) -> None:
+        await self._session.execute(
+            delete(IntegrationRow).where(col(IntegrationRow.rotation_id) == rotation_id)
+        )
 
     async def active_into(self, target_rotation_id: str) -> list[IntegrationRecord]:
         rows = await self._session.scalars(
@@ -395,3 +406,8 @@ class SqlTargetRepository:
             update(TargetRow).where(col(TargetRow.dirty_seq) > TargetRow.synced_seq).values(check_drift=True)
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+    async def forget(self, target_rotation_id: str) -> None:
+        await self._session.execute(
+            delete(TargetRow).where(col(TargetRow.target_rotation_id) == target_rotation_id)
+        )

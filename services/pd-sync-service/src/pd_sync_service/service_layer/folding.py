@@ -15,6 +15,7 @@ from oncall_contracts import (
     IntegrationRemoved,
     PagerDutyUserProvisioned,
     RotationCreated,
+    RotationDeleted,
     RotationUpdated,
     ShiftChanged,
 )
@@ -28,8 +29,10 @@ HANDLED_EVENTS = (
     IntegrationRemoved,
     RotationCreated,
     RotationUpdated,
+    RotationDeleted,
     PagerDutyUserProvisioned,
 )
+ROLES = ("primary", "backup")
 
 
 async def fold(uow: UnitOfWork, payload: Any, now: datetime, accepted_at: datetime | None = None) -> None:
@@ -49,6 +52,8 @@ async def fold(uow: UnitOfWork, payload: Any, now: datetime, accepted_at: dateti
         await mark_rotation_dirty(uow, payload.rotation_id, now, changed_at=accepted_at)
     elif isinstance(payload, PagerDutyUserProvisioned):
         await _fold_user(uow, payload, now, accepted_at)
+    elif isinstance(payload, RotationDeleted):
+        await _forget_rotation(uow, payload.rotation_id, now, accepted_at)
 
 
 async def _fold_shift(uow: UnitOfWork, event: ShiftChanged) -> bool:
@@ -108,9 +113,42 @@ async def _fold_removal(
     if known is None or known.revision >= event.revision:
         return
     await uow.integrations.put(replace(known, revision=event.revision, active=False))
-    if known.target_rotation_id != known.rotation_id:
+    if known.target_rotation_id != known.rotation_id and await _writes_schedules(
+        uow, known.target_rotation_id
+    ):
         # End its layer in the shared schedule.
         await mark_target_dirty(uow, known.target_rotation_id, now, changed_at=accepted_at)
+
+
+async def _writes_schedules(uow: UnitOfWork, target_rotation_id: str) -> bool:
+    """Whether the target's schedules are still written (its own integration is active): a merge
+    ended after its target was deleted must not bring the deleted target's rows back."""
+    owner = await uow.integrations.get(target_rotation_id)
+    return owner is not None and owner.active and owner.mode == "own"
+
+
+async def _forget_rotation(
+    uow: UnitOfWork, rotation_id: str, now: datetime, accepted_at: datetime | None
+) -> None:
+    """A deleted rotation is never shown again: drop its settings, shifts, integration and its own
+    schedules' rows. PagerDuty needs none of them: its layer in a shared schedule is ended from the
+    target's own rows (the layers last written), and its own schedules are written no more."""
+    known = await uow.integrations.get(rotation_id)
+    merged_and_shown = (
+        known is not None
+        and known.active
+        and known.target_rotation_id != rotation_id
+        and await _writes_schedules(uow, known.target_rotation_id)
+    )
+    if known is not None and merged_and_shown:
+        # Deleted without an IntegrationRemoved first (the rotation service sends one): end its layer.
+        await mark_target_dirty(uow, known.target_rotation_id, now, changed_at=accepted_at)
+    await uow.shifts.forget(rotation_id)
+    await uow.rotations.forget(rotation_id)
+    await uow.integrations.forget(rotation_id)
+    for role in ROLES:
+        await uow.awaited.forget(rotation_id, role)
+    await uow.targets.forget(rotation_id)
 
 
 async def _save_rotation(

@@ -20,11 +20,19 @@ class RotationRepository(Protocol):
 
     async def put(self, rotation: RotationSettings) -> None: ...
 
+    async def forget(self, rotation_id: str) -> None:
+        """Drop a deleted rotation's settings."""
+        ...
+
 
 class ShiftRepository(Protocol):
     async def get(self, rotation_id: str, shift_id: str) -> ShiftRecord | None: ...
 
     async def put(self, shift: ShiftRecord) -> None: ...
+
+    async def forget(self, rotation_id: str) -> None:
+        """Drop every shift of a deleted rotation."""
+        ...
 
     async def on_call(self, rotation_id: str, role: str, ending_after: datetime) -> list[OnCall]:
         """The shifts for `role` ending after `ending_after`, without cancelled or empty ones."""
@@ -35,6 +43,10 @@ class IntegrationRepository(Protocol):
     async def get(self, rotation_id: str) -> IntegrationRecord | None: ...
 
     async def put(self, integration: IntegrationRecord) -> None: ...
+
+    async def forget(self, rotation_id: str) -> None:
+        """Drop a deleted rotation's integration."""
+        ...
 
     async def active_into(self, target_rotation_id: str) -> list[IntegrationRecord]:
         """The active integrations writing into the target's schedules (the target's own among them)."""
@@ -131,6 +143,10 @@ class TargetRepository(Protocol):
 
     async def check_drift_of_dirty(self) -> int:
         """Make every dirty target read PagerDuty before its next write; returns how many."""
+        ...
+
+    async def forget(self, target_rotation_id: str) -> None:
+        """Drop both roles of a deleted rotation's schedules (a sync holding one finishes first)."""
         ...
 
 
