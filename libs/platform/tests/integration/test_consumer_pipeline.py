@@ -15,7 +15,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import Column, Integer, MetaData, String, Table, Uuid, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from oncall_contracts import Envelope, MemberAdded, RotationCreated, Topics, registry
+from oncall_contracts import Envelope, MemberAdded, RotationCreated, RotationDeleted, Topics, registry
 from oncall_platform.consumer import ConsumerOptions, EventConsumer, subscribe
 from oncall_platform.database import make_async_engine
 from oncall_platform.inbox import ProcessedEvent, record_once
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.integration
 
 GROUP = "pipeline-test"
 MAX_ATTEMPTS = 3
-ROTATIONS = [str(uuid.uuid4()) for _ in range(8)]
+ROTATIONS = [str(uuid.uuid4()) for _ in range(10)]
 APPLIED = Table(
     "applied",
     MetaData(),
@@ -274,11 +274,38 @@ async def test_events_not_handled_are_skipped_by_their_header_without_parsing(
         b"{broken", [("event-type", RotationCreated.EVENT_TYPE.encode())], key=ROTATIONS[5].encode()
     )
     marker = member(ROTATIONS[5], "Marker")
-    await world.publish(marker)
+    partition, _ = await world.publish(marker)
+    # skipped last in its partition: its offset is committed all the same
+    _, last = await world.send(
+        b"{broken", [("event-type", RotationDeleted.EVENT_TYPE.encode())], key=ROTATIONS[5].encode()
+    )
     await start()
 
     await world.wait_applied(marker.event_id)
+    await world.wait_committed(partition, last + 1)
+    assert list(world.calls) == [marker.event_id]
     await world.dead_letters(0, timeout_s=1.0)
+
+
+async def test_events_without_the_type_header_are_decoded_and_skipped_or_handled_by_their_payload(
+    world: World, start: Start
+) -> None:
+    """Older producers sent no `event-type` header: such records are decoded as before."""
+    rotation = ROTATIONS[8]
+    not_handled = registry.encode(Envelope.new(RotationDeleted(rotation_id=rotation), producer="old"))
+    handled = member(rotation, "Headerless")
+    partition, _ = await world.send(not_handled.value, [], key=not_handled.key)
+    await world.send(registry.encode(handled).value, [], key=rotation.encode())
+    unknown = not_handled.value.replace(b"RotationDeleted", b"NoSuchEvent")
+    _, last = await world.send(unknown, [], key=rotation.encode())
+    await start()
+
+    await world.wait_applied(handled.event_id)
+    assert list(world.calls) == [handled.event_id]
+    # a headerless record is decoded, so one that does not decode is dead-lettered as before
+    (letter,) = await world.dead_letters(1)
+    assert headers_of(letter)["dlq-reason"] == "unknown event type 'NoSuchEvent'"
+    await world.wait_committed(partition, last + 1)
 
 
 async def test_events_waiting_together_are_handled_in_one_transaction_per_fetch(

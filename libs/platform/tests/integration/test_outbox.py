@@ -17,7 +17,14 @@ from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from oncall_contracts import Envelope, MemberAdded, Topics, registry
+from oncall_contracts import (
+    Envelope,
+    MemberAdded,
+    PagerDutyAccount,
+    PagerDutyUserProvisioned,
+    Topics,
+    registry,
+)
 from oncall_platform.database import make_async_engine
 from oncall_platform.kafka import make_broker
 from oncall_platform.outbox import OUTBOX, Outbox
@@ -194,6 +201,28 @@ async def test_the_trace_of_the_writer_continues_in_the_published_message(
     [record] = await read_records(kafka_bootstrap_servers, topics.rotation, at_least=1)
     traceparent = dict(record.headers)["traceparent"].decode()
     assert traceparent.split("-")[1] == trace_id
+
+
+async def test_every_published_message_names_its_event_type_and_version_in_its_headers(
+    engine: AsyncEngine, broker: KafkaBroker, topics: Topics, kafka_bootstrap_servers: str
+) -> None:
+    """Consumers skip the events they do not handle by these headers, without decoding the value."""
+    account = PagerDutyAccount(subdomain="acme", region="us")
+    provisioned = PagerDutyUserProvisioned(
+        account=account, email="ada@example.com", user_id="PU1", name="Ada"
+    )
+    events = [member_added(str(uuid.uuid4())), Envelope.new(provisioned, producer="outbox-test")]
+    await write(engine, topics, events)
+
+    assert await OutboxRelay(engine, broker).publish_pending() == 2
+
+    [rotation] = await read_records(kafka_bootstrap_servers, topics.rotation, at_least=1)
+    [pagerduty] = await read_records(kafka_bootstrap_servers, topics.pagerduty, at_least=1)
+    for record, event in zip((rotation, pagerduty), events, strict=True):
+        headers = {name: value.decode() for name, value in record.headers}
+        assert headers["event-type"] == event.type
+        assert headers["event-version"] == str(event.version) == "1"
+        assert headers["event-id"] == str(event.event_id)
 
 
 async def test_two_relays_on_one_outbox_publish_every_row_once_in_order_per_key(
