@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from oncall_platform.settings import ServiceSettings
 from oncall_platform.tokens import DEVELOPMENT_JWT_SECRET, MIN_SECRET_LENGTH
@@ -26,6 +26,9 @@ class RotationServiceSettings(ServiceSettings):
     outbox_batch_size: int = 200
     horizon_roll_interval_seconds: float = 3600.0
     shift_request_expiry_interval_seconds: float = 60.0
+    # Shifts that ended longer ago are pruned (their time kept in member_totals), every interval.
+    shift_retention_days: float = Field(default=90.0, gt=0)
+    shift_prune_interval_seconds: float = Field(default=3600.0, gt=0)
     pagerduty_timeout_seconds: float = 10.0  # per request of the key check at configuration
 
     @model_validator(mode="after")

@@ -14,6 +14,7 @@ from sqlmodel import col
 from rotation_service.adapters.tables import (
     AdminRow,
     MemberRow,
+    MemberTotalRow,
     RotationRow,
     ShiftRow,
     Table,
@@ -202,7 +203,7 @@ class SqlRotationRepository:
         )
 
     async def remove(self, rotation_id: str) -> None:
-        for table in (ShiftRow, AdminRow, UnavailabilityRow, MemberRow):  # children first
+        for table in (ShiftRow, MemberTotalRow, AdminRow, UnavailabilityRow, MemberRow):  # children first
             await self._session.execute(
                 delete(_table(table)).where(_table(table).c.rotation_id == rotation_id)
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index
 from sqlmodel import Field, SQLModel
 
 from oncall_contracts import limits
@@ -156,3 +156,16 @@ class ShiftRequestRow(Table, table=True):
     decided_by: str | None = Field(default=None, max_length=limits.EMAIL)
     decided_at: datetime | None = _utc(default=None, nullable=True)
     forced: bool = False
+
+
+class MemberTotalRow(Table, table=True):
+    """Per member and role, the on-call time of the shifts pruned from `shifts` (adapters/shift_retention.py):
+    with the shifts still kept, a member's whole history."""
+
+    __tablename__ = "member_totals"
+
+    rotation_id: str = _rotation_id(primary_key=True)
+    email: str = Field(primary_key=True, max_length=limits.EMAIL)
+    role: str = Field(primary_key=True, max_length=limits.ENUM)  # "primary" | "backup"
+    seconds: int = Field(sa_type=BigInteger)
+    shifts: int

@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 
 from oncall_platform.lifecycle import Background
+from rotation_service.adapters.shift_retention import ShiftPruner, ShiftRetention
 from rotation_service.bootstrap import Container
 
 logger = logging.getLogger(__name__)
@@ -45,4 +47,15 @@ def background(container: Container) -> dict[str, Background]:
     return {
         "horizon roll": lambda stop: roll_horizons(container, stop),
         "shift request expiry": lambda stop: expire_shift_requests(container, stop),
+        "shift retention": shift_pruner(container).run,
     }
+
+
+def shift_pruner(container: Container) -> ShiftPruner:
+    """Every SHIFT_PRUNE_INTERVAL_SECONDS, shifts ended SHIFT_RETENTION_DAYS ago are pruned."""
+    settings = container.settings
+    retention = ShiftRetention(
+        keep=timedelta(days=settings.shift_retention_days),
+        interval_seconds=settings.shift_prune_interval_seconds,
+    )
+    return ShiftPruner(container.engine, retention, clock=container.clock)
