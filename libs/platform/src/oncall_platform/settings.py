@@ -69,6 +69,8 @@ class ServiceSettings(ProcessSettings):
     # `serve` prunes them every INBOX_PRUNE_INTERVAL_SECONDS (docs/design/platform.md, "Inbox pruning").
     inbox_redelivery_window_days: float = Field(default=DEFAULT_REDELIVERY_WINDOW.days, gt=0)
     inbox_prune_interval_seconds: float = Field(default=600.0, gt=0)
+    # The outbox relay keeps published rows this long ("did event X go out, when"), then deletes them.
+    outbox_retention_seconds: float = Field(default=3600.0, ge=0)
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> ServiceSettings:
@@ -94,6 +96,9 @@ class ServiceSettings(ProcessSettings):
             batch_max_records=self.consumer_batch_max_records,
             fetch_max_wait_ms=self.kafka_fetch_max_wait_ms,
         )
+
+    def outbox_retention(self) -> timedelta:
+        return timedelta(seconds=self.outbox_retention_seconds)
 
     def inbox_retention(self) -> InboxRetention:
         return InboxRetention(

@@ -1,5 +1,6 @@
 import json
 import logging
+from datetime import timedelta
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
@@ -116,3 +117,20 @@ def test_a_missing_setting_stops_the_command_with_its_variable_named(
     assert stopped.value.code == 2
     error = capsys.readouterr().err
     assert error == "example-service: cannot start: ENVIRONMENT is not set\n"
+
+
+def test_the_storage_windows_are_settings() -> None:
+    defaults = ServiceSettings(environment="development")
+    assert defaults.outbox_retention() == timedelta(hours=1)
+    assert defaults.inbox_retention().window == timedelta(days=35)  # longer than the pagerduty topic's 30
+    shortened = ServiceSettings(
+        environment="development",
+        outbox_retention_seconds=30,
+        inbox_redelivery_window_days=1,
+        inbox_prune_interval_seconds=10,
+    )
+    assert shortened.outbox_retention() == timedelta(seconds=30)
+    assert (shortened.inbox_retention().window, shortened.inbox_retention().interval_seconds) == (
+        timedelta(days=1),
+        10,
+    )

@@ -61,6 +61,7 @@ def bootstrap(
             request_timeout_ms=10_000,
         ),
         tracer_provider=tracer_provider,
+        retention=settings.outbox_retention(),
     )
 
     def new_client(api_key: str, region: str) -> PagerDutyClient:

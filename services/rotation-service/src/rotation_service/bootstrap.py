@@ -131,6 +131,7 @@ def bootstrap(
     relay = OutboxRelay(
         engine,
         producer,
+        retention=settings.outbox_retention(),
         tracer_provider=tracer_provider,
         poll_interval=settings.outbox_poll_interval_seconds,
         batch_size=settings.outbox_batch_size,

@@ -99,6 +99,7 @@ def bootstrap(
             request_timeout_ms=10_000,
         ),
         tracer_provider=tracer_provider,
+        retention=settings.outbox_retention(),
     )
     store = ProvisionerStore(engine, Outbox(topics), wake_relay=relay.wake)
     budgets = BudgetRegistry(settings.pagerduty_rate_limit_per_minute, share=settings.pagerduty_budget_share)
