@@ -7,7 +7,7 @@ LOCKED` claims of targets, and dirty marks as single increments.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -312,10 +312,38 @@ def target_columns(target: TargetSchedule) -> dict[str, Any]:
     return values
 
 
+@dataclass(frozen=True)
+class _DirtyMark:
+    """The marks of one target in one unit of work, merged: applied as one statement at commit."""
+
+    first_at: datetime
+    last_at: datetime
+    traceparent: str | None
+    drift: bool
+    unless_syncing: bool  # only when every mark was so: one plain mark marks both roles anyway
+    changed_at: datetime | None
+
+    def merged(self, later: _DirtyMark) -> _DirtyMark:
+        changed = [at for at in (self.changed_at, later.changed_at) if at is not None]
+        return _DirtyMark(
+            first_at=min(self.first_at, later.first_at),
+            last_at=max(self.last_at, later.last_at),
+            traceparent=later.traceparent or self.traceparent,  # the latest change's trace wins
+            drift=self.drift or later.drift,
+            unless_syncing=self.unless_syncing and later.unless_syncing,
+            changed_at=min(changed, default=None),
+        )
+
+
 class SqlTargetRepository:
+    """Dirty marks are kept until the unit of work commits (`apply_marks`), then written one statement
+    per target in target order: a batch of events marks each target once, and two transactions that
+    mark the same targets lock their rows in the same order, so they queue instead of deadlocking."""
+
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         self._claimed: dict[tuple[str, str], tuple[TargetRow, TargetSchedule]] = {}
+        self._marks: dict[str, _DirtyMark] = {}
 
     async def mark_dirty(
         self,
@@ -327,20 +355,36 @@ class SqlTargetRepository:
         unless_syncing: bool = False,
         changed_at: datetime | None = None,
     ) -> None:
+        mark = _DirtyMark(now, now, traceparent, drift, unless_syncing, changed_at)
+        earlier = self._marks.get(target_rotation_id)
+        self._marks[target_rotation_id] = mark if earlier is None else earlier.merged(mark)
+
+    async def apply_marks(self) -> None:
+        """Write the marks kept so far, sorted by target (the unit of work calls this at commit)."""
+        marks, self._marks = self._marks, {}
+        for target_rotation_id in sorted(marks):
+            await self._apply_mark(target_rotation_id, marks[target_rotation_id])
+
+    async def _apply_mark(self, target_rotation_id: str, mark: _DirtyMark) -> None:
         changes: dict[str, Any] = {
             "dirty_seq": TargetRow.dirty_seq + 1,
-            "dirty_at": func.coalesce(TargetRow.dirty_at, now),
-            "last_dirty_at": now,
+            "dirty_at": func.coalesce(TargetRow.dirty_at, mark.first_at),
+            "last_dirty_at": mark.last_at,
         }
-        if drift:
+        if mark.drift:
             changes["check_drift"] = True
-        if traceparent:
-            changes["traceparent"] = traceparent
-        if changed_at is not None:
-            changes["changed_at"] = func.coalesce(TargetRow.changed_at, changed_at)
+        if mark.traceparent:
+            changes["traceparent"] = mark.traceparent
+        if mark.changed_at is not None:
+            changes["changed_at"] = func.coalesce(TargetRow.changed_at, mark.changed_at)
         of_target = col(TargetRow.target_rotation_id) == target_rotation_id
-        if unless_syncing:
-            free = select(col(TargetRow.role)).where(of_target).with_for_update(skip_locked=True)
+        if mark.unless_syncing:
+            free = (
+                select(col(TargetRow.role))
+                .where(of_target)
+                .order_by(col(TargetRow.role))
+                .with_for_update(skip_locked=True)
+            )
             roles = list(await self._session.scalars(free))
             await self._session.execute(
                 update(TargetRow).where(of_target, col(TargetRow.role).in_(roles)).values(**changes)
@@ -356,11 +400,11 @@ class SqlTargetRepository:
                 target_rotation_id=target_rotation_id,
                 role=role,
                 dirty_seq=1,
-                dirty_at=now,
-                last_dirty_at=now,
-                check_drift=drift,
-                traceparent=traceparent,
-                changed_at=changed_at,
+                dirty_at=mark.first_at,
+                last_dirty_at=mark.last_at,
+                check_drift=mark.drift,
+                traceparent=mark.traceparent,
+                changed_at=mark.changed_at,
             )
             for role in ROLES
             if role not in existing
@@ -408,6 +452,7 @@ class SqlTargetRepository:
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def forget(self, target_rotation_id: str) -> None:
+        self._marks.pop(target_rotation_id, None)  # marked earlier in this unit: gone with its rows
         await self._session.execute(
             delete(TargetRow).where(col(TargetRow.target_rotation_id) == target_rotation_id)
         )

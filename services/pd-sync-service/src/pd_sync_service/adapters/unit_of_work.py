@@ -40,5 +40,11 @@ class SqlUnitOfWork(unit_of_work.SqlUnitOfWork, UnitOfWork):
         self.integrations = SqlIntegrationRepository(session)
         self.users = SqlUserRepository(session)
         self.awaited = SqlAwaitedUserRepository(session)
-        self.targets = SqlTargetRepository(session)
+        self._targets = SqlTargetRepository(session)
+        self.targets = self._targets
         self.outbox = PendingResults(self.events)
+
+    async def commit(self) -> None:
+        """The dirty marks kept by the targets repository are written first, in target order."""
+        await self._targets.apply_marks()
+        await super().commit()

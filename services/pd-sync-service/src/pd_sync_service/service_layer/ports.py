@@ -124,7 +124,8 @@ class TargetRepository(Protocol):
         """Ask for a sync of both roles of the target's schedules (created on first use), continuing the
         trace `traceparent` (None keeps the last); `drift`: compare with PagerDuty first. With
         `unless_syncing`, a role a sync holds right now is left alone (never waited for). `changed_at`:
-        when the change was accepted (the earliest one not yet synced is kept)."""
+        when the change was accepted (the earliest one not yet synced is kept). Marks may be kept until
+        the unit of work commits (the SQL one writes them then, in target order)."""
         ...
 
     async def due(self, now: datetime, debounce: timedelta, max_wait: timedelta) -> list[tuple[str, str]]:
