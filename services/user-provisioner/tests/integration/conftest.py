@@ -34,11 +34,13 @@ from user_provisioner.settings import ProvisionerSettings
 ACME_KEY = "acme-Secret-Key-0001"
 GLOBEX_KEY = "globex-Secret-Key-0002"
 ACCOUNTS = [f"acme:{ACME_KEY}", f"globex:{GLOBEX_KEY}"]
+OWNERS = {"acme": "owner@acme.example.com", "globex": "owner@globex.example.com"}
 
 
 @pytest.fixture
 def simulator() -> Iterator[RunningSimulator]:
-    with run_simulator(ACCOUNTS) as sim:
+    # Every PagerDuty account has its owner: the key check reads the subdomain off a user's html_url.
+    with run_simulator(ACCOUNTS, owners=[f"{account}:{email}" for account, email in OWNERS.items()]) as sim:
         yield sim
 
 
@@ -62,6 +64,7 @@ class Harness:
             "kafka_topic_prefix": self.topics.prefix,
             "database_url": self.database_url,
             "pagerduty_base_url": self.sim.base_url,
+            "pagerduty_eu_base_url": self.sim.eu_base_url,
             "pagerduty_budget_share": 1.0,
             "provisioner_poll_seconds": 0.2,
         }
@@ -162,7 +165,11 @@ class Harness:
         return str(uuid.uuid4())
 
     def user_emails(self, api_key: str) -> list[str]:
-        return [user["email"] for user in self.sim.users(api_key)]
+        return [user["email"] for user in self.people(api_key)]
+
+    def people(self, api_key: str) -> list[dict[str, Any]]:
+        """The account's users but its owner (whom the provisioner never creates)."""
+        return [user for user in self.sim.users(api_key) if user["email"] not in OWNERS.values()]
 
     async def close(self) -> None:
         if self._producer is not None:

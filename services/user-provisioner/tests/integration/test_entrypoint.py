@@ -98,7 +98,7 @@ async def test_sigterm_lets_the_pagerduty_write_in_flight_finish(harness: Any, t
 
 
 async def _users_are(harness: Any, count: int) -> bool:
-    return len(harness.sim.users(harness.acme_key)) >= count
+    return len(harness.people(harness.acme_key)) >= count
 
 
 async def _user_creation_started(harness: Any) -> bool:

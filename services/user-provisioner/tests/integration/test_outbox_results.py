@@ -54,6 +54,6 @@ async def test_a_result_recorded_before_a_crash_is_published_by_the_next_replica
 
     events = await _provisioned_events(harness)
     assert sorted(e.email for e in events) == sorted(m.email for m in members)
-    ids = {user["email"]: user["id"] for user in harness.sim.users(harness.acme_key)}
+    ids = {user["email"]: user["id"] for user in harness.people(harness.acme_key)}
     assert all(ids[e.email] == e.user_id for e in events)
     assert len(harness.user_emails(harness.acme_key)) == 3  # the next replica created nobody again

@@ -44,19 +44,21 @@ async def test_200_members_become_exactly_200_users_within_the_rate_limit(harnes
     posts = [r for r in served if r["method"] == "POST" and r["path"] == "/users"]
     assert len(posts) == 200  # one request per new user: nothing is refused
     assert all(post["status"] == 201 for post in posts)
-    others = [r for r in served if r not in posts]
+    key_checks = [r for r in served if r["path"] == "/schedules/preview"]
+    assert len(key_checks) == 1  # the key is checked once before its first use (with one GET /users)
+    others = [r for r in served if r not in posts and r not in key_checks]
     assert all(r["method"] == "GET" and r["path"] == "/users" for r in others)
     assert not [r for r in others if "query=" in r["query"]]  # no lookup per user, only bulk pages
     assert len(others) <= 3 * 200 // 10  # a prefetch of at most 3 pages per batch of 10 or more users
     events = [e.payload for e in await harness.results() if isinstance(e.payload, PagerDutyUserProvisioned)]
     assert {event.email for event in events} == set(emails)
-    ids = {user["email"]: user["id"] for user in harness.sim.users(harness.acme_key)}
+    ids = {user["email"]: user["id"] for user in harness.people(harness.acme_key)}
     assert all(ids[event.email] == event.user_id for event in events)
     assert all(event.account.key == "us:acme" for event in events)
 
 
 async def _count_is(harness: Any, api_key: str, count: int) -> bool:
-    return len(harness.sim.users(api_key)) >= count
+    return len(harness.people(api_key)) >= count
 
 
 async def _provisioned_events_are(harness: Any, count: int) -> bool:
@@ -94,7 +96,7 @@ async def test_duplicates_replays_and_two_replicas_create_no_duplicate_user(
     async with harness.replica(group_id="user-provisioner-fresh", settings_overrides=fresh):
         await harness.eventually(lambda: _provisioned_events_are(harness, 120), 60, "60 more events")
 
-    users = harness.sim.users(harness.acme_key)
+    users = harness.people(harness.acme_key)
     assert len(users) == 60
     assert Counter(user["email"].lower() for user in users).most_common(1)[0][1] == 1
     adopted = next(user for user in users if user["email"] == "PERSON005@Example.COM")
@@ -144,11 +146,11 @@ async def test_an_invalid_key_is_reported_and_other_accounts_are_still_served(ha
 
     failures = [e.payload for e in await harness.results() if isinstance(e.payload, UserProvisioningFailed)]
     assert {failure.email for failure in failures} == {f"person{i:03d}@globex.example" for i in range(30)}
-    assert all(not failure.retryable and "invalid" in failure.reason for failure in failures)
+    assert all(not failure.retryable and "does not accept" in failure.reason for failure in failures)
     assert all("401" in failure.reason for failure in failures)
     assert all(failure.account.key == "us:globex" for failure in failures)
-    assert harness.sim.users(harness.globex_key) == []
-    assert len(harness.sim.users(harness.acme_key)) == 30
+    assert harness.people(harness.globex_key) == []
+    assert len(harness.people(harness.acme_key)) == 30
     refused = [r for r in harness.sim.requests() if r["status"] == 401]
     assert len(refused) < 30  # the refusal stops the account's work: no request per member, no hot loop
 
@@ -255,3 +257,25 @@ async def test_another_teams_junk_key_for_our_account_does_not_provision_our_peo
 
 async def _emails_in(harness: Any, emails: set[str]) -> bool:
     return emails <= set(harness.user_emails(harness.acme_key))
+
+
+async def test_a_key_that_opens_another_account_creates_nobody_and_maps_nobody(harness: Any) -> None:
+    """A rotation configured before keys were checked, with the key of another account (globex) for
+    acme: the provisioner checks the key before its first use, so nobody is created in globex and no
+    globex id is kept as an acme mapping; the failure asks for the key again and is not retried."""
+    rotation = harness.new_rotation_id()
+    [ada] = harness.members(rotation, 1)
+    await harness.publish([harness.integration(rotation, "acme", harness.globex_key), ada])
+
+    async with harness.replica():
+        await harness.eventually(lambda: _failures_are(harness, 1), 60, "the member refused")
+
+    results = [e.payload for e in await harness.results()]
+    [failure] = [r for r in results if isinstance(r, UserProvisioningFailed)]
+    assert (failure.email, failure.retryable) == (ada.email, False)
+    assert "subdomain check failed" in failure.reason
+    assert "enter" in failure.reason
+    assert not [r for r in results if isinstance(r, PagerDutyUserProvisioned)]
+    assert ada.email not in harness.user_emails(harness.globex_key)
+    posted = [r for r in harness.sim.requests() if r["method"] == "POST" and r["path"] == "/users"]
+    assert ada.email not in [r["body"]["user"]["email"] for r in posted], "no request made with the key"

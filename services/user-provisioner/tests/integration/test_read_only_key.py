@@ -18,7 +18,11 @@ READ_ONLY_KEY = "acme-Read-Only-Key-0004"
 
 @pytest.fixture
 def simulator() -> Iterator[RunningSimulator]:
-    with run_simulator(["acme:acme-Secret-Key-0001"], read_only_keys=[f"acme:{READ_ONLY_KEY}"]) as sim:
+    with run_simulator(
+        ["acme:acme-Secret-Key-0001"],
+        read_only_keys=[f"acme:{READ_ONLY_KEY}"],
+        owners=["acme:owner@acme.example.com"],
+    ) as sim:
         yield sim
 
 
@@ -37,7 +41,7 @@ async def test_a_read_only_key_is_reported_and_not_retried(harness: Any) -> None
     failures = [e.payload for e in await harness.results() if isinstance(e.payload, UserProvisioningFailed)]
     assert len(failures) == 5
     assert all(not f.retryable and "read-only" in f.reason and "403" in f.reason for f in failures)
-    assert harness.sim.users(harness.acme_key) == []
+    assert harness.people(harness.acme_key) == []
     posts = [r["status"] for r in harness.sim.requests() if r["method"] == "POST"]
     assert 1 <= len(posts) <= 4  # only those already in flight (concurrency 4) when the refusal came
     assert set(posts) == {403}

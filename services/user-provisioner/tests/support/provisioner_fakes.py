@@ -32,6 +32,7 @@ class AccountLink:
     credential: SealedCredential
     revision: int
     updated_at: datetime
+    verified_at: datetime | None = None
 
 
 @dataclass
@@ -167,8 +168,14 @@ class InMemoryProvisionerStore(InMemoryDatabase[State]):
             ]
             if links:
                 rotation_id, link = max(links, key=lambda pair: pair[1].updated_at)
-                access[email] = Access(rotation_id, link.account, link.credential)
+                verified = link.verified_at is not None
+                access[email] = Access(rotation_id, link.account, link.credential, verified)
         return access
+
+    async def mark_verified(self, granted: Access, now: datetime) -> None:
+        link = self.committed.accounts.get(granted.rotation_id)
+        if link is not None and link.account == granted.account and link.credential == granted.credential:
+            link.verified_at = now
 
     async def complete(self, account: Account, member: Member, user: PagerDutyUser, now: datetime) -> None:
         self.committed.provisioned.setdefault((account.key, member.email), user.id)
@@ -243,9 +250,23 @@ class FakeDirectory:
 
 
 class FakeDirectories:
-    def __init__(self, directory: FakeDirectory, refusal: AccountRejected | None = None) -> None:
+    """`key_refusal`: what `check_key` raises (None: every key passes); `checked` records each check."""
+
+    def __init__(
+        self,
+        directory: FakeDirectory,
+        refusal: AccountRejected | None = None,
+        key_refusal: ProvisioningError | None = None,
+    ) -> None:
         self.directory = directory
         self.refusal = refusal
+        self.key_refusal = key_refusal
+        self.checked: list[tuple[Account, SealedCredential]] = []
+
+    async def check_key(self, account: Account, credential: SealedCredential) -> None:
+        self.checked.append((account, credential))
+        if self.key_refusal is not None:
+            raise self.key_refusal
 
     def directory_for(self, account: Account, credential: SealedCredential) -> FakeDirectory:
         if self.refusal is not None:

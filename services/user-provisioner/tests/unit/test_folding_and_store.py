@@ -32,6 +32,7 @@ from user_provisioner.adapters.store import ProvisionerStore
 from user_provisioner.domain.model import Account, Member, PagerDutyUser
 from user_provisioner.migrate import SCHEMA
 from user_provisioner.service_layer.folding import fold_event
+from user_provisioner.service_layer.ports import Access
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 LEASE = timedelta(minutes=2)
@@ -200,6 +201,25 @@ async def test_each_rotations_people_get_the_key_of_their_own_rotations_integrat
         "p1@example.com": ours,
         "p2@example.com": theirs,
     }
+
+
+async def test_a_stored_key_counts_as_checked_from_its_check_until_another_key_is_stored(
+    store: Store,
+) -> None:
+    rotation = rotation_id()
+    await apply(store, configured(rotation), added(rotation, 1))
+
+    async def granted() -> Access:
+        return (await store.access_to("us:acme", ["p1@example.com"]))["p1@example.com"]
+
+    checked = await granted()
+    assert not checked.verified
+    await store.mark_verified(checked, NOW)
+    assert (await granted()).verified
+    await apply(store, configured(rotation, revision=2))  # a new key: unchecked again
+    assert not (await granted()).verified
+    await store.mark_verified(checked, NOW)  # the old key's check does not count for the new key
+    assert not (await granted()).verified
 
 
 async def test_failed_work_is_revived_by_configuring_the_integration_again(store: Store) -> None:

@@ -42,6 +42,10 @@ class FakeQueue:
         self.published: list[tuple[str, str]] = []  # announcements written with the outcomes
         self.failures: list[tuple[str, str, bool]] = []
         self.renewals: list[list[str]] = []
+        self.verified = False  # the stored key was not checked yet
+
+    async def mark_verified(self, granted: Access, now: datetime) -> None:
+        self.verified = True
 
     async def renew(self, account_key: str, emails: list[str], until: datetime) -> None:
         self.renewals.append([email for email in emails if email in self.pending])
@@ -59,7 +63,9 @@ class FakeQueue:
         return [ClaimedUser(account_key, m, attempts) for m, attempts in due]
 
     async def access_to(self, account_key: str, emails: list[str]) -> dict[str, Access]:
-        return {email: Access("r1", ACME, CREDENTIAL) for email in emails} if self.has_access else {}
+        if not self.has_access:
+            return {}
+        return {email: Access("r1", ACME, CREDENTIAL, self.verified) for email in emails}
 
     async def complete(self, account: Account, member: Member, user: PagerDutyUser, now: datetime) -> None:
         if self.broken:
@@ -91,8 +97,10 @@ class FakeQueue:
         ]
 
 
-def worker(queue: FakeQueue, directory: FakeDirectory, **kwargs: object) -> ProvisioningWorker:
-    directories = FakeDirectories(directory, kwargs.pop("refusal", None))  # type: ignore[arg-type]
+def worker(
+    queue: FakeQueue, directory: FakeDirectory, directories: FakeDirectories | None = None, **kwargs: object
+) -> ProvisioningWorker:
+    directories = directories or FakeDirectories(directory, kwargs.pop("refusal", None))  # type: ignore[arg-type]
     options = WorkerOptions(batch_size=3, concurrency=2, prefetch_threshold=3)
     return ProvisioningWorker(queue, directories, options, clock=lambda: NOW)
 
@@ -156,6 +164,47 @@ async def test_an_unopenable_credential_fails_every_user() -> None:
 
     assert sorted(queue.failed) == ["p1@example.com", "p2@example.com"]
     assert directory.calls == 0
+
+
+async def test_a_key_not_checked_yet_is_checked_once_before_its_first_use() -> None:
+    queue, directory = FakeQueue([member(i) for i in range(7)]), FakeDirectory()  # three batches
+    directories = FakeDirectories(directory)
+
+    await worker(queue, directory, directories).drain_account(ACME.key)
+
+    assert directories.checked == [(ACME, CREDENTIAL)]
+    assert queue.verified
+    assert len(queue.completed) == 7
+
+
+async def test_a_key_that_fails_the_check_creates_nobody_and_asks_for_it_again() -> None:
+    """An old row's key that opens another account: no request with it, so no mapping from it."""
+    queue, directory = FakeQueue([member(i) for i in range(5)]), FakeDirectory()
+    refusal = AccountRejected("the subdomain check failed: enter the key again")
+    directories = FakeDirectories(directory, key_refusal=refusal)
+
+    await worker(queue, directory, directories).drain_account(ACME.key)
+
+    assert directory.calls == 0
+    assert queue.completed == {}
+    assert queue.published == []
+    assert len(queue.failed) == 5
+    assert all(not retryable and "enter the key again" in why for _, why, retryable in queue.failures)
+    assert len(directories.checked) == 1, "the refusal stops the rotation's later batches too"
+    assert not queue.verified
+
+
+async def test_a_check_pagerduty_cannot_answer_now_is_tried_again_later() -> None:
+    queue, directory = FakeQueue([member(1)]), FakeDirectory()
+    directories = FakeDirectories(directory, key_refusal=TemporaryFailure("PagerDuty 503"))
+
+    await worker(queue, directory, directories).drain_account(ACME.key)
+
+    assert directory.calls == 0
+    assert queue.failures == [("p1@example.com", "PagerDuty 503", True)]
+    assert "p1@example.com" in queue.retrying
+    assert "p1@example.com" in queue.pending
+    assert not queue.verified
 
 
 async def test_a_temporary_failure_is_reported_once_and_retried_later() -> None:

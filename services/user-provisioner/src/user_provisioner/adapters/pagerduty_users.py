@@ -17,6 +17,7 @@ from oncall_pagerduty import (
     PagerDutyError,
     PaymentRequiredError,
 )
+from oncall_pagerduty.key_check import KeyChecker, KeyCheckUnavailable, KeyRefused
 from user_provisioner.domain.model import (
     Account,
     AccountRejected,
@@ -102,12 +103,31 @@ class PagerDutyDirectories:
         self._clients = ClientPool()
 
     def directory_for(self, account: Account, credential: SealedCredential) -> PagerDutyUserDirectory:
-        try:
-            api_key = self._sealer.open(credential, account.key)
-        except CredentialError as error:
-            raise AccountRejected(f"the sealed PagerDuty API key cannot be opened: {error}") from None
+        api_key = self._open(account, credential)
         client = self._clients.get(api_key, account.key, lambda: self._client_factory(api_key, account))
         return PagerDutyUserDirectory(client, role=self._role)
+
+    async def check_key(self, account: Account, credential: SealedCredential) -> None:
+        api_key = self._open(account, credential)
+        checker = KeyChecker(
+            lambda key, region: self._client_factory(key, Account(account.subdomain, region))
+        )
+        try:
+            await checker.check(account.subdomain, account.region, api_key)
+        except KeyRefused as refusal:
+            raise AccountRejected(
+                f"PagerDuty's check of the rotation's API key failed ({refusal}); nobody is created with "
+                "it: an administrator of the rotation must enter a full-access key for this account again "
+                "in its PagerDuty settings"
+            ) from None
+        except KeyCheckUnavailable as error:
+            raise TemporaryFailure(str(error)) from None
+
+    def _open(self, account: Account, credential: SealedCredential) -> str:
+        try:
+            return self._sealer.open(credential, account.key)
+        except CredentialError as error:
+            raise AccountRejected(f"the sealed PagerDuty API key cannot be opened: {error}") from None
 
     async def aclose(self) -> None:
         await self._clients.aclose()

@@ -72,6 +72,7 @@ class FoldedState:
             "credential_ciphertext": credential.ciphertext,
             "revision": revision,
             "updated_at": now,
+            "key_verified_at": None,  # checked again before its first use
         }
         await upsert(self._conn, ACCOUNTS, values, ["rotation_id"])
 
@@ -234,10 +235,22 @@ class ProvisionerStore:
             credential = SealedCredential(
                 key_id=row.credential_key_id, nonce=row.credential_nonce, ciphertext=row.credential_ciphertext
             )
-            access.setdefault(
-                row.email, Access(row.rotation_id, Account(row.subdomain, row.region), credential)
-            )
+            account = Account(row.subdomain, row.region)
+            verified = row.key_verified_at is not None
+            access.setdefault(row.email, Access(row.rotation_id, account, credential, verified))
         return access
+
+    async def mark_verified(self, granted: Access, now: datetime) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(ACCOUNTS)
+                .where(
+                    ACCOUNTS.c.rotation_id == granted.rotation_id,
+                    ACCOUNTS.c.account_key == granted.account.key,
+                    ACCOUNTS.c.credential_ciphertext == granted.credential.ciphertext,
+                )
+                .values(key_verified_at=now)
+            )
 
     async def complete(self, account: Account, member: Member, user: PagerDutyUser, now: datetime) -> None:
         """Record the mapping (unique per account and e-mail; a second writer is ignored), drop the work

@@ -46,6 +46,8 @@ class RotationAccount(Table, table=True):
     credential_ciphertext: str = Field(sa_type=String(limits.CREDENTIAL_CIPHERTEXT))
     revision: int
     updated_at: datetime = Field(sa_type=DateTime(timezone=True))
+    key_verified_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    """When this service last checked the stored key against PagerDuty; None until it has."""
 
 
 class PendingUser(Table, table=True):

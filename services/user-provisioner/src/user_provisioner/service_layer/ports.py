@@ -18,6 +18,9 @@ class Access:
     rotation_id: str
     account: Account
     credential: SealedCredential
+    verified: bool = False
+    """Whether this service checked the key against PagerDuty since it was stored (rows from before
+    the check, and every newly configured key, start unchecked)."""
 
 
 class UserDirectory(Protocol):
@@ -82,6 +85,11 @@ class Directories(Protocol):
 
     def directory_for(self, account: Account, credential: SealedCredential) -> UserDirectory: ...
 
+    async def check_key(self, account: Account, credential: SealedCredential) -> None:
+        """The check `PUT /pagerduty` makes: the key opens this subdomain in this region and can write.
+        Raises `AccountRejected` saying what to do, or `TemporaryFailure` if PagerDuty cannot tell now."""
+        ...
+
 
 class WorkQueue(Protocol):
     """The durable pending-work table the worker drains."""
@@ -103,6 +111,10 @@ class WorkQueue(Protocol):
     async def access_to(self, account_key: str, emails: list[str]) -> dict[str, Access]:
         """For each e-mail, the credential of a rotation on the account that has that member (the one
         configured most recently when several do); e-mails no such rotation has are left out."""
+        ...
+
+    async def mark_verified(self, granted: Access, now: datetime) -> None:
+        """Record that `granted`'s key passed the check (unless the rotation stored another key since)."""
         ...
 
     async def complete(self, account: Account, member: Member, user: PagerDutyUser, now: datetime) -> None:

@@ -142,9 +142,15 @@ class ProvisioningWorker:
         """Provision `claimed` with one rotation's key; the refusal of the account, if it refused."""
         account = granted.account
         try:
+            if not granted.verified:
+                await self._check_key(granted)
             directory = self._directories.directory_for(account, granted.credential)
         except AccountRejected as refusal:
             rejected: AccountRejected | None = refusal
+        except TemporaryFailure as unchecked:
+            for item in claimed:
+                await self._fail(account, item, unchecked)
+            return None
         else:
             rejected = await self._prefetch(account, directory, len(claimed))
         if rejected is not None:
@@ -152,6 +158,12 @@ class ProvisioningWorker:
                 await self._fail(account, item, rejected)
             return rejected
         return await self._provision_batch(account, directory, claimed)
+
+    async def _check_key(self, granted: Access) -> None:
+        """Only a key this service checked provisions anyone (so every mapping comes from a call made
+        with a key that opens that account): a key not checked yet is checked first, once."""
+        await self._directories.check_key(granted.account, granted.credential)
+        await self._queue.mark_verified(granted, self._clock())
 
     @contextlib.asynccontextmanager
     async def _leases_renewed(self, account_key: str, claimed: list[ClaimedUser]) -> AsyncIterator[None]:
