@@ -22,9 +22,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
-def bench_system(accounts: int = 1, services: tuple[str, ...] | None = None) -> Iterator[LocalSystem]:
+def bench_system(
+    accounts: int = 1, services: tuple[str, ...] | None = None, extra_env: dict[str, str] | None = None
+) -> Iterator[LocalSystem]:
     """`accounts` simulator accounts (each with its own API key and rate limit); `services` the processes
-    to start (default: the three services, not the web UI)."""
+    to start (default: the three services, not the web UI); `extra_env` settings for every service."""
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     server_url = os.environ.get("DATABASE_URL")
     if not server_url:
@@ -44,6 +46,7 @@ def bench_system(accounts: int = 1, services: tuple[str, ...] | None = None) -> 
             log_level="WARNING",
             services=services or tuple(s.name for s in DATABASE_SERVICES),
             extra_accounts=tuple(DemoAccount(subdomain=f"demo{n}") for n in range(2, accounts + 1)),
+            extra_env=extra_env or {},
         )
     )
     try:
