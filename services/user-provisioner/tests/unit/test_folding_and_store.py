@@ -21,6 +21,7 @@ from oncall_contracts import (
     PagerDutyAccount,
     PagerDutyUserMissing,
     Payload,
+    RotationDeleted,
     Topics,
     generate_key,
     registry,
@@ -179,6 +180,21 @@ async def test_removing_the_integration_drops_its_work_and_stale_revisions_are_i
 
     await apply(store, configured(rotation, subdomain="globex", revision=1))  # stale: removal was rev 4
     assert await store.accounts_with_due_work(NOW) == ["us:globex"]
+
+
+async def test_a_deleted_rotation_forgets_its_members_and_the_work_only_it_needed(store: Store) -> None:
+    deleted, kept = rotation_id(), rotation_id()
+    await apply(
+        store, configured(deleted), configured(kept), added(deleted, 1), added(deleted, 2), added(kept, 2)
+    )
+
+    await apply(store, RotationDeleted(rotation_id=deleted))
+
+    assert await due_emails(store) == ["p2@example.com"]  # p2 is still on the kept rotation
+    async with store.unit_of_work() as uow:
+        assert await uow.rotations.members(deleted) == []
+        assert await uow.rotations.account_of(deleted) is None
+        assert await uow.rotations.member_on_account("us:acme", "p1@example.com") is None
 
 
 async def test_moving_to_another_account_moves_the_work(store: Store) -> None:

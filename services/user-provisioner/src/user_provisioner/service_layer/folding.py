@@ -12,12 +12,20 @@ from oncall_contracts import (
     MemberAdded,
     MemberRemoved,
     PagerDutyUserMissing,
+    RotationDeleted,
 )
 from user_provisioner.domain.model import Account, Member
 from user_provisioner.service_layer.ports import RotationState
 from user_provisioner.service_layer.unit_of_work import UnitOfWork
 
-HANDLED_EVENTS = (MemberAdded, MemberRemoved, IntegrationConfigured, IntegrationRemoved, PagerDutyUserMissing)
+HANDLED_EVENTS = (
+    MemberAdded,
+    MemberRemoved,
+    IntegrationConfigured,
+    IntegrationRemoved,
+    RotationDeleted,
+    PagerDutyUserMissing,
+)
 
 
 async def fold_event(uow: UnitOfWork, envelope: Envelope[Any], now: datetime) -> None:
@@ -35,8 +43,22 @@ async def fold(state: RotationState, payload: Any, now: datetime) -> None:
         await _integration_configured(state, payload, now)
     elif isinstance(payload, IntegrationRemoved):
         await _integration_removed(state, payload)
+    elif isinstance(payload, RotationDeleted):
+        await _rotation_deleted(state, payload)
     elif isinstance(payload, PagerDutyUserMissing):
         await _user_missing(state, payload, now)
+
+
+async def _rotation_deleted(state: RotationState, event: RotationDeleted) -> None:
+    """Forget a deleted rotation's members and account (no MemberRemoved comes for them), and the work
+    no other rotation on the account needs; the PagerDuty users stay."""
+    current = await state.account_of(event.rotation_id)
+    members = await state.members(event.rotation_id)
+    for member in members:
+        await state.remove_member(event.rotation_id, member.email)
+    await state.remove_account(event.rotation_id)
+    if current is not None:
+        await state.drop_unwanted(current[0].key, [member.email for member in members])
 
 
 async def _user_missing(state: RotationState, event: PagerDutyUserMissing, now: datetime) -> None:
