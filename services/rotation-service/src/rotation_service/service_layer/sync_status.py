@@ -26,6 +26,9 @@ HANDLED_EVENTS = (
 )
 
 
+_SYNC_RESULTS = (ScheduleSynced, ScheduleSyncFailed, ScheduleSyncWaiting)
+
+
 class SyncStatusRecorder:
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow_factory
@@ -38,6 +41,8 @@ class SyncStatusRecorder:
         """Records one result event in `uow` (the consumer pipeline de-duplicates by event id and
         commits)."""
         payload = envelope.payload
+        if isinstance(payload, _SYNC_RESULTS) and await uow.rotations.overview(payload.rotation_id) is None:
+            return  # the rotation was deleted (and its statuses with it) while the result was on its way
         if isinstance(payload, ScheduleSynced):
             await uow.sync_status.record_synced(
                 payload.rotation_id,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -246,10 +245,12 @@ async def test_removing_the_integration_clears_its_status(
     assert removed.revision == 2
 
 
-async def test_sync_results_are_recorded_and_a_failure_keeps_the_last_sync(db: FakeDatabase) -> None:
+async def test_sync_results_are_recorded_and_a_failure_keeps_the_last_sync(
+    db: FakeDatabase, rotations: RotationService
+) -> None:
     # (once per event id: the consumer pipeline's inbox, see test_sync_status_consumer)
     recorder = SyncStatusRecorder(db.unit_of_work, lambda: NOW)
-    rotation_id = str(uuid.uuid4())
+    rotation_id = (await rotations.create(ADMIN, "Payments", DAY)).id
 
     await _record(recorder, _synced(rotation_id))
     failed = ScheduleSyncFailed(
@@ -264,6 +265,22 @@ async def test_sync_results_are_recorded_and_a_failure_keeps_the_last_sync(db: F
         True,
         NOW,
     )
+
+
+async def test_results_for_a_deleted_rotation_leave_no_status(
+    db: FakeDatabase, rotations: RotationService, pagerduty: PagerDutyService
+) -> None:
+    rotation = await rotations.create(ADMIN, "Payments", DAY)
+    await pagerduty.configure_own(rotation.id, ADMIN, OwnSchedule("acme", API_KEY, "us"))
+    await rotations.delete(rotation.id, ADMIN)
+    recorder = SyncStatusRecorder(db.unit_of_work, lambda: NOW)
+
+    # pd-sync's last results were on their way while the rotation was deleted.
+    await _record(recorder, _synced(rotation.id))
+    waiting = ScheduleSyncWaiting(rotation_id=rotation.id, role="primary", waiting_for=["ada@example.com"])
+    await _record(recorder, Envelope.new(waiting, producer="pd-sync-service", occurred_at=NOW))
+
+    assert db.committed.statuses == {}
 
 
 async def test_the_status_names_whom_the_sync_waits_for_with_the_provisioners_word(
