@@ -60,15 +60,28 @@ async def test_more_handoffs_a_period_than_the_limit_get_422_on_handoffs(
 async def test_a_horizon_holding_more_shifts_than_the_limit_gets_422_on_horizon_days(
     client: httpx.AsyncClient, api: Any
 ) -> None:
-    body = {**api.weekly, "period": "P1D", "handoffs": _every(360), "horizon_days": 101}  # 404 shifts
+    over = limits.SHIFTS_PER_ROTATION // 4 + 1  # four shifts a day: just over the limit
+    body = {**api.weekly, "period": "P1D", "handoffs": _every(360), "horizon_days": over}
 
     response = await client.post("/v1/rotations", json=body, headers=api.auth(OWNER))
 
     assert response.status_code == 422, response.text
     assert _field_of(response) == "horizon_days"
     assert str(limits.SHIFTS_PER_ROTATION) in response.json()["detail"][0]["msg"]
-    allowed = {**body, "horizon_days": 100}
+    allowed = {**body, "horizon_days": over - 1}
     assert (await client.post("/v1/rotations", json=allowed, headers=api.auth(OWNER))).status_code == 201
+
+
+async def test_three_eight_hour_shifts_a_day_over_the_default_horizon_are_planned(
+    client: httpx.AsyncClient, api: Any
+) -> None:
+    body = {key: value for key, value in api.weekly.items() if key != "horizon_days"}
+    body |= {"period": "P1D", "handoffs": _every(480)}
+
+    response = await client.post("/v1/rotations", json=body, headers=api.auth(OWNER))
+
+    assert response.status_code == 201, response.text
+    assert response.json()["horizon_days"] == 182
 
 
 async def test_a_change_of_settings_is_held_to_the_same_limits(client: httpx.AsyncClient, api: Any) -> None:

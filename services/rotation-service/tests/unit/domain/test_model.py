@@ -2,6 +2,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
+from oncall_contracts import limits
 from rotation_service.domain.errors import InvalidRotation
 from rotation_service.domain.model import CoverageWindow, Interval, Member, RotationSpec
 
@@ -27,6 +28,14 @@ def test_a_plain_weekly_rotation_is_valid():
     weekly(coverage=CoverageWindow(time(22), time(6)), backup=True, horizon_days=730).validate()
 
 
+def test_three_eight_hour_shifts_a_day_fit_the_default_horizon() -> None:
+    eight_hours = tuple(timedelta(hours=hour) for hour in (0, 8, 16))
+    spec = RotationSpec("Europe/London", timedelta(days=1), datetime(2026, 12, 7, 9), eight_hours)
+    assert spec.horizon_days == 182
+    assert spec.planned_shifts == 546
+    spec.validate()
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
@@ -48,7 +57,14 @@ def test_a_plain_weekly_rotation_is_valid():
         ({"horizon_days": 0}, "horizon_days"),
         ({"horizon_days": 731}, "horizon_days"),
         ({"handoffs": tuple(timedelta(minutes=m) for m in range(201))}, "handoffs"),
-        ({"period": timedelta(days=1), "handoffs": _EVERY_SIX_HOURS, "horizon_days": 101}, "horizon_days"),
+        (
+            {
+                "period": timedelta(days=1),
+                "handoffs": _EVERY_SIX_HOURS,
+                "horizon_days": limits.SHIFTS_PER_ROTATION // 4 + 1,
+            },
+            "horizon_days",
+        ),
     ],
 )
 def test_invalid_settings_name_the_field(changes, field):
