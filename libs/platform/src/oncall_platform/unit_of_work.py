@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import abc
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from oncall_platform.inbox import record_once
+from oncall_platform.inbox import record_new, record_once
 from oncall_platform.outbox import Outbox, PendingEvents
 
 
@@ -45,6 +45,14 @@ class UnitOfWork(abc.ABC):
     @abc.abstractmethod
     async def first_time(self, consumer: str, event_id: uuid.UUID) -> bool:
         """Records that `consumer` applied the event; False when it had before (skip it)."""
+
+    async def first_times(self, consumer: str, event_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """`first_time` for a batch: records them all, returns the ids not applied before."""
+        new: set[uuid.UUID] = set()
+        for event_id in dict.fromkeys(event_ids):
+            if await self.first_time(consumer, event_id):
+                new.add(event_id)
+        return new
 
     @abc.abstractmethod
     async def commit(self) -> None: ...
@@ -90,6 +98,9 @@ class SqlUnitOfWork(UnitOfWork):
 
     async def first_time(self, consumer: str, event_id: uuid.UUID) -> bool:
         return await record_once(self.session, consumer, event_id)
+
+    async def first_times(self, consumer: str, event_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        return await record_new(self.session, consumer, event_ids)  # one statement for the batch
 
     async def commit(self) -> None:
         pending = self.events.take()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from oncall_contracts import Envelope, MemberAdded, RotationCreated, RotationDeleted, Topics, registry
 from oncall_platform.consumer import ConsumerOptions, EventConsumer, subscribe
 from oncall_platform.database import make_async_engine
-from oncall_platform.inbox import ProcessedEvent, record_once
+from oncall_platform.inbox import ProcessedEvent, record_new, record_once
 from oncall_platform.kafka import ensure_topics, make_broker
 from oncall_testing.eventually import eventually
 from oncall_testing.kafka import delete_topics, free_port
@@ -45,6 +45,16 @@ class Unit:
         return await record_once(self.connection, consumer, event_id)
 
 
+class BatchUnit(Unit):
+    """A unit that records a batch's ids in one statement, as the platform's SQL unit of work does."""
+
+    async def first_times(self, consumer: str, event_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        self.batches.append(len(event_ids))
+        return await record_new(self.connection, consumer, event_ids)
+
+    batches: list[int] = []
+
+
 @dataclass
 class World:
     engine: AsyncEngine
@@ -54,6 +64,7 @@ class World:
     calls: dict[uuid.UUID, int] = field(default_factory=dict)
     commits: int = 0
     failing_units: int = 0  # the next this many units of work meet a database that is down
+    batch_inbox: bool = False  # units record a batch's ids in one call (BatchUnit)
 
     async def publish(self, envelope: Envelope[Any]) -> tuple[int, int]:
         encoded = registry.encode(envelope)
@@ -121,7 +132,7 @@ class World:
                 self.failing_units -= 1
                 engine = dead  # a real connection refused by a database that is not there
             async with engine.begin() as connection:
-                yield Unit(connection)
+                yield BatchUnit(connection) if self.batch_inbox else Unit(connection)
 
         return unit
 
@@ -320,6 +331,26 @@ async def test_events_waiting_together_are_handled_in_one_transaction_per_fetch(
         await world.wait_applied(event.event_id)
     assert world.commits < len(events)  # 20 waiting events arrive in far fewer fetches, one commit each
     assert all(world.calls[event.event_id] == 1 for event in events)
+
+
+async def test_a_batch_recorded_in_the_inbox_at_once_handles_each_new_event_once(
+    world: World, start: Start
+) -> None:
+    world.batch_inbox = True
+    BatchUnit.batches.clear()
+    earlier = member(ROTATIONS[9], "Earlier")
+    async with world.engine.begin() as connection:  # applied before: in the inbox already
+        assert await record_once(connection, GROUP, earlier.event_id)
+    events = [member(ROTATIONS[9], f"Member {index}") for index in range(10)]
+    for event in [earlier, *events, events[3]]:  # one redelivered, one twice in the same fetch
+        await world.publish(event)
+    await start()
+
+    for event in events:
+        await world.wait_applied(event.event_id)
+    assert earlier.event_id not in world.calls
+    assert all(world.calls[event.event_id] == 1 for event in events)
+    assert max(BatchUnit.batches) > 1  # waiting events came in one fetch: one inbox statement for them
 
 
 async def test_a_failing_batch_falls_back_to_one_event_at_a_time_and_isolates_the_poison(

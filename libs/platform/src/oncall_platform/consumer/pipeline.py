@@ -160,6 +160,16 @@ class Progress:
         return {tp: pending for tp, (_, _, pending) in self._partitions().items() if pending is not None}
 
 
+async def _first_times(unit: InboxUnit, consumer: str, event_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """The ids of the batch new to the inbox: in one call when the unit records batches
+    (`first_times`, as the platform's units of work do), else one `first_time` per id."""
+    batch = getattr(unit, "first_times", None)
+    if batch is not None:
+        new: set[uuid.UUID] = await batch(consumer, event_ids)
+        return new
+    return {event_id for event_id in dict.fromkeys(event_ids) if await unit.first_time(consumer, event_id)}
+
+
 class ConsumerPipeline(Generic[U]):
     """Processes fetched batches for one `EventConsumer` (see the module docstring)."""
 
@@ -276,9 +286,11 @@ class ConsumerPipeline(Generic[U]):
         """One transaction: the inbox records of `deliveries` and the handling of the new ones."""
         handled: list[str] = []
         async with self.consumer.unit_of_work() as unit:
+            new = await _first_times(unit, self.consumer.group, [d.envelope.event_id for d in deliveries])
             for delivery in deliveries:
-                if not await unit.first_time(self.consumer.group, delivery.envelope.event_id):
+                if delivery.envelope.event_id not in new:
                     continue  # seen before (redelivered), or twice in this batch
+                new.discard(delivery.envelope.event_id)
                 with self._span(delivery):
                     await self.consumer.handle(unit, delivery.envelope)
                 handled.append(delivery.envelope.type)
