@@ -76,6 +76,7 @@ def test_the_registry_knows_every_v1_event() -> None:
         "ShiftRequestDeclined",
         "ShiftRequestCancelled",
         "ShiftRequestExpired",
+        "ShiftRequestOutdated",
     }
     assert model_for("ShiftChanged", 1) is ShiftChanged
 

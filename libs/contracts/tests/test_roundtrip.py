@@ -33,6 +33,7 @@ from oncall_contracts import (
     ShiftRequestDeclined,
     ShiftRequested,
     ShiftRequestExpired,
+    ShiftRequestOutdated,
     UserProvisioningFailed,
     all_events,
     decode,
@@ -172,6 +173,14 @@ PAYLOADS: dict[type[Payload], st.SearchStrategy[Any]] = {
     ShiftRequestDeclined: shift_requests().map(lambda fields: ShiftRequestDeclined(**_decided(fields))),
     ShiftRequestCancelled: shift_requests().map(lambda fields: ShiftRequestCancelled(**_decided(fields))),
     ShiftRequestExpired: shift_requests().map(lambda fields: ShiftRequestExpired(**fields)),
+    ShiftRequestOutdated: st.builds(
+        lambda fields, reason, changed_by: ShiftRequestOutdated(
+            **fields, reason=reason, changed_by=changed_by
+        ),
+        shift_requests(),
+        st.sampled_from(["member_left", "shift_changed_hands", "shift_removed"]),
+        st.none() | emails,
+    ),
     PagerDutyUserProvisioned: st.builds(
         PagerDutyUserProvisioned, account=accounts, email=emails, user_id=texts, name=texts
     ),

@@ -28,6 +28,7 @@ from oncall_contracts.rotation.v1 import (
     ShiftRequestDeclined,
     ShiftRequested,
     ShiftRequestExpired,
+    ShiftRequestOutdated,
 )
 from oncall_contracts.topics import Topics, TopicSpec, key_for
 from oncall_contracts.values import CoverageWindow, PagerDutyAccount, Region, Role, SealedCredential
@@ -63,6 +64,7 @@ __all__ = [
     "ShiftRequestCancelled",
     "ShiftRequestDeclined",
     "ShiftRequestExpired",
+    "ShiftRequestOutdated",
     "ShiftRequested",
     "TopicSpec",
     "Topics",

@@ -206,3 +206,38 @@ async def test_bad_requests_name_the_field(client: httpx.AsyncClient, api: Any) 
     assert (to_self.status_code, to_self.json()["detail"][0]["loc"][-1]) == (422, "to")
     assert stranger.status_code == 422
     assert no_shift.status_code == 404
+
+
+async def test_a_request_whose_shift_the_admin_reassigns_is_cancelled_with_an_event(
+    client: httpx.AsyncClient,
+    api: Any,
+    container: Container,
+    topics: Topics,
+    kafka_bootstrap_servers: str,
+    read_events: Any,
+) -> None:
+    rid = await _rotation(client, api)
+    shift = next(
+        s for s in (await _shifts(client, api, rid)).values() if CAT not in (s["primary"], s["backup"])
+    )
+    asker = shift["primary"]
+    request = (await _ask(client, api, rid, asker, kind="hand_over", shift_id=shift["id"], to=CAT)).json()
+
+    reassigned = await client.patch(
+        f"/v1/rotations/{rid}/shifts/{shift['id']}",
+        json={"primary": shift["backup"], "backup": asker},
+        headers=api.auth(OWNER),
+    )
+
+    assert reassigned.status_code == 200, reassigned.text
+    assert (await client.get(f"/v1/rotations/{rid}/shift-requests", headers=api.auth(CAT))).json() == []
+    late = await _step(client, api, rid, request["id"], "accept", CAT)
+    assert late.status_code == 409
+    assert "cancelled" in late.json()["detail"]
+    events = await _events(container, topics, kafka_bootstrap_servers, read_events)
+    [outdated] = [e for e in events if type(e).__name__ == "ShiftRequestOutdated"]
+    assert (outdated.request_id, outdated.reason, outdated.changed_by) == (
+        request["id"],
+        "shift_changed_hands",
+        OWNER,
+    )

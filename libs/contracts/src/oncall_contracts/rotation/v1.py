@@ -214,6 +214,21 @@ class ShiftRequestExpired(_ShiftRequest):
     EVENT_VERSION: ClassVar[int] = 1
 
 
+class ShiftRequestOutdated(_ShiftRequest):
+    """Cancelled because its shifts changed after it was asked, so it could no longer be accepted:
+    ``member_left`` (the person who asked or was asked left the rotation), ``shift_changed_hands``
+    (a role it names went to someone else: reassigned by an administrator, or another request was
+    accepted) or ``shift_removed`` (a settings change removed a shift it names).
+    Nobody decided it and nothing changed hands; ``changed_by`` made the change (None: the service
+    itself, e.g. planning ahead)."""
+
+    EVENT_TYPE: ClassVar[str] = "ShiftRequestOutdated"
+    EVENT_VERSION: ClassVar[int] = 1
+
+    reason: Literal["member_left", "shift_changed_hands", "shift_removed"]
+    changed_by: Email | None = None
+
+
 ROTATION_EVENTS_V1: tuple[type[RotationPayload], ...] = (
     RotationCreated,
     RotationUpdated,
@@ -228,4 +243,5 @@ ROTATION_EVENTS_V1: tuple[type[RotationPayload], ...] = (
     ShiftRequestDeclined,
     ShiftRequestCancelled,
     ShiftRequestExpired,
+    ShiftRequestOutdated,
 )

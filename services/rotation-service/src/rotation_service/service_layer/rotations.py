@@ -16,6 +16,7 @@ from rotation_service.domain.rotation import Rotation
 from rotation_service.service_layer import integrations, merges
 from rotation_service.service_layer.errors import Forbidden, InvalidInput, NotFound
 from rotation_service.service_layer.event_mapping import domain_envelopes
+from rotation_service.service_layer.outdated_requests import cancel_outdated
 from rotation_service.service_layer.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 T = TypeVar("T")
@@ -110,6 +111,7 @@ class RotationService:
                 await merges.check_settings_change(uow, rotation, actor)
             await uow.rotations.save(rotation)
             await record(uow, rotation, now)
+            await cancel_outdated(uow, rotation, actor.lower(), now)
             if integrations.synced_settings(rotation) != before:
                 await integrations.reannounce(uow, rotation, now)
             await uow.commit()
@@ -223,5 +225,6 @@ class RotationService:
                 return 0
             await uow.rotations.save(rotation)
             await record(uow, rotation, now)
+            await cancel_outdated(uow, rotation, None, now)
             await uow.commit()
         return 1

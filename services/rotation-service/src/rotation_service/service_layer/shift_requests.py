@@ -18,6 +18,7 @@ from rotation_service.domain.shift_requests import ShiftRequest
 from rotation_service.service_layer.errors import InvalidInput, NotFound
 from rotation_service.service_layer.event_mapping import envelopes, request_payload
 from rotation_service.service_layer.merges import is_admin
+from rotation_service.service_layer.outdated_requests import cancel_outdated
 from rotation_service.service_layer.rotations import load, record
 from rotation_service.service_layer.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -100,6 +101,7 @@ class ShiftRequestService:
             _announce(uow, decided, now)
             await uow.rotations.save(rotation)
             await record(uow, rotation, now)  # the ShiftChanged events follow the acceptance
+            await cancel_outdated(uow, rotation, actor.lower(), now)  # others asking about these shifts
             await uow.commit()
         return decided
 

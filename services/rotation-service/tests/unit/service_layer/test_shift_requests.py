@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -184,16 +185,71 @@ async def test_a_request_expires_unanswered_and_can_no_longer_be_accepted(
     assert (await rotations.get(rotation.id)).shifts[shift.id].primary == ANN
 
 
-async def test_a_request_whose_shift_changed_hands_since_cannot_be_accepted(
-    rotation: Rotation, rotations: RotationService, requests: ShiftRequestService
+def _outdated(db: FakeDatabase) -> list[v1.ShiftRequestOutdated]:
+    return [p for p in db.published() if isinstance(p, v1.ShiftRequestOutdated)]
+
+
+async def test_a_request_whose_shift_an_admin_reassigns_is_cancelled_with_an_event(
+    db: FakeDatabase, rotation: Rotation, rotations: RotationService, requests: ShiftRequestService
 ) -> None:
     shift = next(s for s in _future(rotation, ANN) if s.backup == BOB)
     asked = await requests.ask_hand_over(rotation.id, ANN, shift.id, "primary", CAT)
     await rotations.reassign_shift(rotation.id, ADMIN, shift.id, {"primary": BOB, "backup": ANN})
 
-    with pytest.raises(RequestClosed, match="changed hands"):
+    [event] = _outdated(db)
+    assert (event.request_id, event.reason, event.changed_by) == (asked.id, "shift_changed_hands", ADMIN)
+    assert await requests.pending(rotation.id, ANN) == []
+    assert await requests.pending(rotation.id, CAT) == []
+    with pytest.raises(RequestClosed, match="cancelled"):
         await requests.accept(rotation.id, asked.id, CAT)
     assert (await rotations.get(rotation.id)).shifts[shift.id].primary == BOB
+
+
+async def test_a_request_of_a_member_who_left_is_cancelled_with_an_event(
+    db: FakeDatabase, rotation: Rotation, rotations: RotationService, requests: ShiftRequestService
+) -> None:
+    shift = next(s for s in _future(rotation, ANN) if s.backup != CAT)
+    asked = await requests.ask_hand_over(rotation.id, ANN, shift.id, "primary", CAT)
+
+    await rotations.remove_member(rotation.id, ADMIN, CAT)
+
+    [event] = _outdated(db)
+    assert (event.request_id, event.reason, event.requested_of) == (asked.id, "member_left", CAT)
+    assert await requests.pending(rotation.id, ANN) == []
+
+
+async def test_a_request_whose_shift_a_settings_change_removed_is_cancelled_with_an_event(
+    db: FakeDatabase, rotation: Rotation, rotations: RotationService, requests: ShiftRequestService
+) -> None:
+    shift = next(s for s in _future(rotation, ANN) if s.backup != CAT)
+    asked = await requests.ask_hand_over(rotation.id, ANN, shift.id, "primary", CAT)
+
+    await rotations.update(
+        rotation.id, ADMIN, None, lambda spec: replace(spec, handoffs=(timedelta(hours=3),))
+    )
+
+    assert shift.id not in (await rotations.get(rotation.id)).shifts
+    [event] = _outdated(db)
+    assert (event.request_id, event.reason, event.changed_by) == (asked.id, "shift_removed", ADMIN)
+
+
+async def test_accepting_one_request_cancels_the_others_about_the_same_shift(
+    db: FakeDatabase, rotation: Rotation, rotations: RotationService, requests: ShiftRequestService
+) -> None:
+    dan = "dan@example.com"
+    await rotations.add_member(rotation.id, ADMIN, dan, "dan", "UTC")
+    rotation = await rotations.get(rotation.id)
+    shift = next(s for s in _future(rotation, ANN) if s.backup not in (BOB, CAT))
+    to_bob = await requests.ask_hand_over(rotation.id, ANN, shift.id, "primary", BOB)
+    to_cat = await requests.ask_hand_over(rotation.id, ANN, shift.id, "primary", CAT)
+    unrelated = next(s for s in _future(rotation, ANN) if s.id != shift.id and s.backup != CAT)
+    kept = await requests.ask_hand_over(rotation.id, ANN, unrelated.id, "primary", CAT)
+
+    await requests.accept(rotation.id, to_bob.id, BOB)
+
+    [event] = _outdated(db)
+    assert (event.request_id, event.reason, event.changed_by) == (to_cat.id, "shift_changed_hands", BOB)
+    assert [r.id for r in await requests.pending(rotation.id, CAT)] == [kept.id]
 
 
 async def test_one_person_has_a_bounded_number_of_open_requests(
