@@ -1,5 +1,6 @@
 """Property tests: every event survives encode -> decode unchanged."""
 
+import string
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
 from typing import Any, get_args
@@ -53,7 +54,16 @@ OFFSETS = [
 rotation_ids = st.uuids().map(str)
 texts = st.text(min_size=1, max_size=40)
 zones = st.sampled_from(ZONES)
-emails = st.from_regex(r"[A-Za-z][A-Za-z0-9]{0,8}(\.[a-z0-9]{1,5})?@[a-z]{2,10}\.(com|io|de)", fullmatch=True)
+# The addresses of r"[A-Za-z][A-Za-z0-9]{0,8}(\.[a-z0-9]{1,5})?@[a-z]{2,10}\.(com|io|de)", built from their
+# parts: st.from_regex drew the same addresses at over twice the cost, most of this file's run.
+emails = st.builds(
+    "{}{}{}@{}.{}".format,
+    st.sampled_from(string.ascii_letters),
+    st.text(string.ascii_letters + string.digits, max_size=8),
+    st.just("") | st.text(string.ascii_lowercase + string.digits, min_size=1, max_size=5).map(".".__add__),
+    st.text(string.ascii_lowercase, min_size=2, max_size=10),
+    st.sampled_from(["com", "io", "de"]),
+)
 instants = st.datetimes(
     min_value=datetime(1970, 1, 2), max_value=datetime(2100, 1, 1), timezones=st.sampled_from(OFFSETS)
 )

@@ -31,7 +31,7 @@ def pd_headers(key: str = API_KEY) -> dict[str, str]:
 
 @pytest.fixture
 def client(sim: RunningSimulator) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=sim.base_url, headers=pd_headers()) as http:
+    with httpx.Client(base_url=sim.base_url, headers=pd_headers(), verify=sim.verify) as http:
         yield http
 
 

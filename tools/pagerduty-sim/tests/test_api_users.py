@@ -56,7 +56,9 @@ def test_get_update_delete(client: httpx.Client, make_user) -> None:
 
 def test_accounts_are_isolated_and_eu_links_use_the_eu_domain(sim: RunningSimulator, make_user) -> None:
     make_user("Only In Acme")
-    with httpx.Client(base_url=sim.eu_base_url, headers={"Authorization": "Token token=eu-key"}) as eu:
+    with httpx.Client(
+        base_url=sim.eu_base_url, headers={"Authorization": "Token token=eu-key"}, verify=sim.verify
+    ) as eu:
         assert eu.get("/users").json()["users"] == []
         created = eu.post("/users", json={"user": {"type": "user", "name": "Eu", "email": "eu@example.com"}})
     assert created.json()["user"]["html_url"].startswith("https://euco.eu.pagerduty.com/users/")
@@ -80,11 +82,21 @@ def test_users_me_with_an_account_key_is_400_with_a_plain_string_error(client: h
 )
 def test_strict_from_requires_an_account_users_email(from_header: str | None, status: int) -> None:
     with run_simulator(["acme:k"], strict_from=True) as running:
-        first = httpx.post(f"{running.base_url}/users", json=_user("boss@x.io"), headers=_from("boss@x.io"))
+        first = httpx.post(
+            f"{running.base_url}/users",
+            json=_user("boss@x.io"),
+            headers=_from("boss@x.io"),
+            verify=running.verify,
+        )
         assert first.status_code == 201
         headers = {"Authorization": "Token token=k", **({"From": from_header} if from_header else {})}
         body = {"user": {"type": "user", "name": "New", "email": "new@example.com"}}
-        assert httpx.post(f"{running.base_url}/users", json=body, headers=headers).status_code == status
+        assert (
+            httpx.post(
+                f"{running.base_url}/users", json=body, headers=headers, verify=running.verify
+            ).status_code
+            == status
+        )
 
 
 def _user(email: str) -> dict:

@@ -14,13 +14,15 @@ from pagerduty_sim.testing import RunningSimulator
 @pytest.mark.parametrize("authorization", [None, "Token token=wrong", "Bearer test-key", "token=test-key"])
 def test_missing_or_malformed_key_is_401(sim: RunningSimulator, authorization: str | None) -> None:
     headers = {"Authorization": authorization} if authorization else {}
-    response = httpx.get(f"{sim.base_url}/users", headers=headers)
+    response = httpx.get(f"{sim.base_url}/users", headers=headers, verify=sim.verify)
     assert response.status_code == 401
     assert response.json()["error"]["code"] == 2006
 
 
 def test_read_only_key_reads_but_gets_403_on_writes(sim: RunningSimulator) -> None:
-    with httpx.Client(base_url=sim.base_url, headers={"Authorization": "Token token=read-only-key"}) as http:
+    with httpx.Client(
+        base_url=sim.base_url, headers={"Authorization": "Token token=read-only-key"}, verify=sim.verify
+    ) as http:
         assert http.get("/users").status_code == 200
         denied = http.post("/users", json={"user": {"type": "user", "name": "X", "email": "x@example.com"}})
     assert denied.status_code == 403
@@ -100,12 +102,12 @@ def test_each_region_is_a_separate_service_and_an_account_shows_its_owner() -> N
     accounts = ["acme:us-key", "euro:eu-key:eu"]
     with run_simulator(accounts, owners=["acme:owner@acme.example", "euro:owner@euro.example"]) as sim:
         us, eu = ({"Authorization": f"Token token={key}"} for key in ("us-key", "eu-key"))
-        assert httpx.get(f"{sim.base_url}/users", headers=eu).status_code == 401
-        assert httpx.get(f"{sim.eu_base_url}/users", headers=us).status_code == 401
-        [owner] = httpx.get(f"{sim.eu_base_url}/users", headers=eu).json()["users"]
+        assert httpx.get(f"{sim.base_url}/users", headers=eu, verify=sim.verify).status_code == 401
+        assert httpx.get(f"{sim.eu_base_url}/users", headers=us, verify=sim.verify).status_code == 401
+        [owner] = httpx.get(f"{sim.eu_base_url}/users", headers=eu, verify=sim.verify).json()["users"]
         assert owner["role"] == "owner"
         assert owner["html_url"].startswith("https://euro.eu.pagerduty.com/users/")
-        [owner] = httpx.get(f"{sim.base_url}/users", headers=us).json()["users"]
+        [owner] = httpx.get(f"{sim.base_url}/users", headers=us, verify=sim.verify).json()["users"]
         assert owner["html_url"].startswith("https://acme.pagerduty.com/users/")
         sim.reset()
         assert [user["email"] for user in sim.users("us-key")] == ["owner@acme.example"]

@@ -68,7 +68,7 @@ def test_reset_forgets_users(sim: RunningSimulator, make_user, api_key) -> None:
 
 async def test_harness_works_inside_async_tests() -> None:
     with run_simulator(["solo:k"]) as running:
-        async with httpx.AsyncClient(base_url=running.base_url) as http:
+        async with httpx.AsyncClient(base_url=running.base_url, verify=running.verify) as http:
             response = await http.get("/users", headers={"Authorization": "Token token=k"})
         assert response.status_code == 200
         assert response.json()["users"] == []

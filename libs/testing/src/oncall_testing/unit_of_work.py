@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 import copy
 import uuid
+from types import TracebackType
 from typing import Generic, Protocol, Self, TypeVar
 
 from oncall_platform import unit_of_work
@@ -36,6 +37,7 @@ class InMemoryUnitOfWork(unit_of_work.UnitOfWork, Generic[S]):
 
     def __init__(self, database: InMemoryDatabase[S]) -> None:
         self.database = database
+        self._ending = False
 
     @abc.abstractmethod
     def attach(self, working: S) -> None:
@@ -60,4 +62,19 @@ class InMemoryUnitOfWork(unit_of_work.UnitOfWork, Generic[S]):
         self._begin()
 
     async def rollback(self) -> None:
-        self._begin()
+        if not self._ending:
+            self._begin()
+        # else the unit ends: what it did not commit goes with its working copy, and the next
+        # `async with` copies the committed state afresh (copying it here too was most of the cost)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._ending = True
+        try:
+            await super().__aexit__(exc_type, exc, traceback)  # the rollback, then close
+        finally:
+            self._ending = False

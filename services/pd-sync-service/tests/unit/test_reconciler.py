@@ -52,9 +52,15 @@ async def state(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         yield SqlState(sessions)
 
 
+def _transport(sim: RunningSimulator) -> httpx.AsyncHTTPTransport:
+    return httpx.AsyncHTTPTransport(verify=sim.verify)  # the default one loads the CA bundle again
+
+
 def _reconciler(state: State, sim: RunningSimulator) -> Reconciler:
     def client(api_key: str, region: str) -> PagerDutyApi:
-        return PagerDutyClient(api_key, base_url=sim.base_url, retry=RetryPolicy(max_attempts=1))
+        return PagerDutyClient(
+            api_key, base_url=sim.base_url, retry=RetryPolicy(max_attempts=1), transport=_transport(sim)
+        )
 
     return Reconciler(state.unit_of_work, client, SEALER, sim.now)
 
@@ -62,14 +68,18 @@ def _reconciler(state: State, sim: RunningSimulator) -> Reconciler:
 def _user(sim: RunningSimulator, email: str) -> str:
     headers = {"Authorization": f"Token token={KEY}", "From": "admin@example.com"}
     body = {"user": {"type": "user", "name": email[:3], "email": email, "time_zone": "UTC"}}
-    response = httpx.post(f"{sim.base_url}/users", json=body, headers=headers).raise_for_status()
+    response = httpx.post(
+        f"{sim.base_url}/users", json=body, headers=headers, verify=sim.verify
+    ).raise_for_status()
     return str(response.json()["user"]["id"])
 
 
 def _delete(sim: RunningSimulator, schedule_id: str) -> None:
     """Someone deletes the schedule in PagerDuty's web UI."""
     headers = {"Authorization": f"Token token={KEY}"}
-    httpx.delete(f"{sim.base_url}/schedules/{schedule_id}", headers=headers).raise_for_status()
+    httpx.delete(
+        f"{sim.base_url}/schedules/{schedule_id}", headers=headers, verify=sim.verify
+    ).raise_for_status()
 
 
 async def _outbox(state: State) -> list[Any]:
@@ -215,7 +225,7 @@ async def test_after_a_restart_only_schedules_still_dirty_are_read_before_writin
 
 def _schedules(sim: RunningSimulator) -> list[dict[str, Any]]:
     headers = {"Authorization": f"Token token={KEY}"}
-    listed = httpx.get(f"{sim.base_url}/schedules", headers=headers).raise_for_status()
+    listed = httpx.get(f"{sim.base_url}/schedules", headers=headers, verify=sim.verify).raise_for_status()
     return list(listed.json()["schedules"])
 
 
@@ -259,7 +269,7 @@ async def test_a_create_applied_before_a_crash_is_adopted_after_the_restart(stat
 def _hand_made_schedule(sim: RunningSimulator, name: str) -> None:
     headers = {"Authorization": f"Token token={KEY}", "From": "admin@example.com"}
     body = {"schedule": {"type": "schedule", "name": name, "time_zone": "UTC", "schedule_layers": []}}
-    httpx.post(f"{sim.base_url}/schedules", json=body, headers=headers).raise_for_status()
+    httpx.post(f"{sim.base_url}/schedules", json=body, headers=headers, verify=sim.verify).raise_for_status()
 
 
 async def test_a_schedule_of_the_same_name_made_by_hand_is_never_adopted(state, sim) -> None:
@@ -277,7 +287,7 @@ async def test_a_schedule_of_the_same_name_made_by_hand_is_never_adopted(state, 
 def _delete_user(sim: RunningSimulator, user_id: str) -> None:
     """An admin deletes the user in PagerDuty."""
     headers = {"Authorization": f"Token token={KEY}"}
-    httpx.delete(f"{sim.base_url}/users/{user_id}", headers=headers).raise_for_status()
+    httpx.delete(f"{sim.base_url}/users/{user_id}", headers=headers, verify=sim.verify).raise_for_status()
 
 
 async def test_a_write_refused_for_a_deleted_user_asks_for_it_again_and_waits(state, sim) -> None:
@@ -313,7 +323,9 @@ def _change_email(sim: RunningSimulator, user_id: str, email: str) -> None:
     """An admin gives the user another e-mail in PagerDuty."""
     headers = {"Authorization": f"Token token={KEY}"}
     body = {"user": {"type": "user", "name": email.split("@")[0], "email": email}}
-    httpx.put(f"{sim.base_url}/users/{user_id}", json=body, headers=headers).raise_for_status()
+    httpx.put(
+        f"{sim.base_url}/users/{user_id}", json=body, headers=headers, verify=sim.verify
+    ).raise_for_status()
 
 
 def _user_id_of(sim: RunningSimulator, email: str) -> str:
@@ -344,6 +356,8 @@ async def test_the_user_check_asks_again_for_users_deleted_or_whose_e_mail_chang
 
 def _client_factory(sim: RunningSimulator) -> Any:
     def client(api_key: str, region: str) -> PagerDutyApi:
-        return PagerDutyClient(api_key, base_url=sim.base_url, retry=RetryPolicy(max_attempts=1))
+        return PagerDutyClient(
+            api_key, base_url=sim.base_url, retry=RetryPolicy(max_attempts=1), transport=_transport(sim)
+        )
 
     return client

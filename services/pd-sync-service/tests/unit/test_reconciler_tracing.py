@@ -59,7 +59,9 @@ def _reconciler(state: SqlState, sim: RunningSimulator, provider: TracerProvider
 def _user(sim: RunningSimulator, email: str) -> str:
     headers = {"Authorization": f"Token token={KEY}", "From": "admin@example.com"}
     body = {"user": {"type": "user", "name": email[:3], "email": email, "time_zone": "UTC"}}
-    response = httpx.post(f"{sim.base_url}/users", json=body, headers=headers).raise_for_status()
+    response = httpx.post(
+        f"{sim.base_url}/users", json=body, headers=headers, verify=sim.verify
+    ).raise_for_status()
     return str(response.json()["user"]["id"])
 
 

@@ -7,6 +7,7 @@ controls over HTTP and never count against the rate limit or appear in the reque
 
 from __future__ import annotations
 
+import functools
 import ssl
 import tempfile
 import threading
@@ -49,9 +50,12 @@ class RunningSimulator:
         return self.base_url + EU_PREFIX
 
     @property
-    def verify(self) -> ssl.SSLContext | bool:
-        """What to pass as `verify=` to httpx-style clients: trusts the simulator's certificate under TLS."""
-        return client_context(self.cert_path) if self.cert_path else True
+    def verify(self) -> ssl.SSLContext:
+        """What to pass as `verify=` to httpx-style clients: trusts the simulator's certificate under TLS.
+
+        Over plain HTTP it is one default context for the process: httpx loads the CA bundle for every
+        client given `verify=True`, which cost tests more than the requests they made."""
+        return client_context(self.cert_path) if self.cert_path else _default_context()
 
     def set_clock(self, now: datetime | str, frozen: bool = False) -> datetime:
         """Move the simulator's clock to `now` (aware datetime or ISO string); returns the new now."""
@@ -169,6 +173,11 @@ def run_simulator(
         finally:
             server.should_exit = True
             thread.join(timeout=10)
+
+
+@functools.cache
+def _default_context() -> ssl.SSLContext:
+    return ssl.create_default_context()
 
 
 def _wait_until_started(server: uvicorn.Server, thread: threading.Thread) -> None:
