@@ -241,3 +241,30 @@ async def test_a_request_whose_shift_the_admin_reassigns_is_cancelled_with_an_ev
         "shift_changed_hands",
         OWNER,
     )
+
+
+async def test_me_lists_the_callers_open_requests_across_rotations(
+    client: httpx.AsyncClient, api: Any
+) -> None:
+    first, second = await _rotation(client, api), await _rotation(client, api)
+    made = None
+    for rid in (first, second):
+        shift = next(
+            s for s in (await _shifts(client, api, rid)).values() if CAT not in (s["primary"], s["backup"])
+        )
+        response = await _ask(
+            client, api, rid, shift["primary"], kind="hand_over", shift_id=shift["id"], to=CAT
+        )
+        assert response.status_code == 201, response.text
+        made = made or response.json()
+
+    listed = (await client.get("/v1/me/shift-requests", headers=api.auth(CAT))).json()
+
+    ours = [(r["rotation_id"], r["requested_of"]) for r in listed if r["rotation_id"] in (first, second)]
+    assert sorted(ours) == sorted([(first, CAT), (second, CAT)])
+    assert made is not None
+    asker = made["requested_by"]
+    mine = (await client.get("/v1/me/shift-requests", headers=api.auth(asker))).json()
+    assert made["id"] in [r["id"] for r in mine]
+    assert (await client.get("/v1/me/shift-requests", headers=api.auth("nobody@example.com"))).json() == []
+    assert (await client.get("/v1/me/shift-requests")).status_code == 401

@@ -231,6 +231,10 @@ class FakeShiftRequestRepository:
         ]
         return sorted(found, key=lambda r: (r.created_at, r.id))
 
+    async def pending_involving(self, email: str, limit: int) -> list[ShiftRequest]:
+        found = [r for r in self._state.shift_requests.values() if r.state == "pending" and r.involves(email)]
+        return sorted(found, key=lambda r: (r.created_at, r.id))[:limit]
+
     async def due(self, now: datetime, limit: int) -> list[ShiftRequest]:
         found = [
             r for r in self._state.shift_requests.values() if r.state == "pending" and r.expires_at <= now

@@ -78,6 +78,18 @@ class SqlShiftRequestRepository:
         statement = statement.order_by(col(ShiftRequestRow.created_at), col(ShiftRequestRow.id))
         return [_to_request(row) for row in (await self._session.execute(statement)).scalars().all()]
 
+    async def pending_involving(self, email: str, limit: int) -> list[ShiftRequest]:
+        statement = (
+            select(ShiftRequestRow)
+            .where(
+                col(ShiftRequestRow.state) == "pending",
+                or_(col(ShiftRequestRow.requested_by) == email, col(ShiftRequestRow.requested_of) == email),
+            )
+            .order_by(col(ShiftRequestRow.created_at), col(ShiftRequestRow.id))
+            .limit(limit)
+        )
+        return [_to_request(row) for row in (await self._session.execute(statement)).scalars().all()]
+
     async def due(self, now: datetime, limit: int) -> list[ShiftRequest]:
         statement = (
             select(ShiftRequestRow)

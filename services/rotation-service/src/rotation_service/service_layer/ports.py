@@ -124,6 +124,11 @@ class ShiftRequestRepository(Protocol):
         `involving`, only those that person made or is asked."""
         ...
 
+    async def pending_involving(self, email: str, limit: int) -> list[ShiftRequest]:
+        """Up to `limit` undecided requests of any rotation that `email` made or is asked, oldest
+        first."""
+        ...
+
     async def due(self, now: datetime, limit: int) -> list[ShiftRequest]:
         """Up to `limit` undecided requests of any rotation whose expiry is at or before `now`."""
         ...

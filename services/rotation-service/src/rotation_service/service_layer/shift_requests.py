@@ -23,6 +23,8 @@ from rotation_service.service_layer.rotations import load, record
 from rotation_service.service_layer.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 EXPIRY_BATCH = 100
+MINE_LIMIT = 200
+"""The most requests one listing of a person's own requests returns (the oldest first)."""
 
 
 def _announce(uow: UnitOfWork, request: ShiftRequest, now: datetime) -> None:
@@ -86,6 +88,14 @@ class ShiftRequestService:
             rotation = await load(uow, rotation_id, for_update=False)
             involving = None if is_admin(rotation, actor) else actor.lower()
             listed = await uow.shift_requests.pending(rotation_id, involving=involving)
+        return [request for request in listed if request.is_open(now)]
+
+    async def mine(self, actor: str) -> list[ShiftRequest]:
+        """The open requests `actor` made or is asked, in every rotation, oldest first (at most
+        MINE_LIMIT)."""
+        now = self._clock()
+        async with self._uow() as uow:
+            listed = await uow.shift_requests.pending_involving(actor.lower(), MINE_LIMIT)
         return [request for request in listed if request.is_open(now)]
 
     async def accept(self, rotation_id: str, request_id: str, actor: str) -> ShiftRequest:

@@ -263,3 +263,25 @@ async def test_one_person_has_a_bounded_number_of_open_requests(
 
     with pytest.raises(InvalidInput):
         await requests.ask_hand_over(rotation.id, ANN, shift.id, "primary", CAT)
+
+
+async def test_a_person_lists_their_open_requests_of_every_rotation_both_ways(
+    rotation: Rotation, rotations: RotationService, requests: ShiftRequestService
+) -> None:
+    other = await rotations.create(ADMIN, "Search", DAILY_WITH_BACKUP)
+    for email in (ANN, BOB, CAT):
+        await rotations.add_member(other.id, ADMIN, email, email.split("@")[0], "UTC")
+    other = await rotations.get(other.id)
+    here = next(s for s in _future(rotation, ANN) if s.backup != CAT)
+    there = next(s for s in _future(other, CAT) if s.backup != ANN)
+    made = await requests.ask_hand_over(rotation.id, ANN, here.id, "primary", CAT)
+    asked = await requests.ask_hand_over(other.id, CAT, there.id, "primary", ANN)
+    declined = await requests.ask_hand_over(rotation.id, ANN, here.id, "primary", CAT)
+    await requests.decline(rotation.id, declined.id, CAT)
+
+    assert {(r.id, r.rotation_id) for r in await requests.mine(ANN)} == {
+        (made.id, rotation.id),
+        (asked.id, other.id),
+    }
+    assert {r.id for r in await requests.mine(CAT)} == {made.id, asked.id}
+    assert await requests.mine(BOB) == []

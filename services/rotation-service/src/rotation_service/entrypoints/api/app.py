@@ -47,6 +47,7 @@ def create_app(services: ApiServices) -> FastAPI:
         rotations.router,
         shifts.router,
         shift_requests.router,
+        shift_requests.mine_router,
         pagerduty.router,
     ):
         app.include_router(router)

@@ -311,6 +311,7 @@ ShiftRequestCreate = Annotated[HandOverRequest | SwapRequest, Field(discriminato
 
 class ShiftRequestOut(BaseModel):
     id: str
+    rotation_id: str
     kind: str
     shift_id: str
     other_shift_id: str | None
@@ -328,6 +329,7 @@ class ShiftRequestOut(BaseModel):
     def of(cls, request: ShiftRequest, now: datetime) -> ShiftRequestOut:
         return cls(
             id=request.id,
+            rotation_id=request.rotation_id,
             kind=request.kind,
             shift_id=request.shift_id,
             other_shift_id=request.other_shift_id,

@@ -9,6 +9,14 @@ from rotation_service.entrypoints.api.dependencies import ClockDep, ShiftRequest
 from rotation_service.entrypoints.api.schemas import HandOverRequest, ShiftRequestCreate, ShiftRequestOut
 
 router = APIRouter(prefix="/v1/rotations/{rotation_id}/shift-requests", tags=["shift requests"])
+mine_router = APIRouter(prefix="/v1/me/shift-requests", tags=["shift requests"])
+
+
+@mine_router.get("")
+async def mine(user: CurrentUser, requests: ShiftRequests, clock: ClockDep) -> list[ShiftRequestOut]:
+    """The open requests you made or are asked, in every rotation, oldest first (at most 200)."""
+    now = clock()
+    return [ShiftRequestOut.of(r, now) for r in await requests.mine(user)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
