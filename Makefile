@@ -76,6 +76,11 @@ demo: install ## against `make run`: two follow-the-sun rotations synced into th
 reset: install ## forget what `make run` kept (simulator data, service databases); starts and stops nothing
 	@$(WITH_ENV) $(UV) run python deploy/local/reset.py
 
+.PHONY: chaos
+# Starts its own Kafka and PostgreSQL on free ports (data in .local/chaos/); never the ones of `make up`.
+chaos: install ## the fault run of the whole system (FORM=--short for the quick one; report in .local/chaos/)
+	@$(UV) run python tests/chaos/chaos_run.py $${FORM:---full}
+
 .PHONY: bench
 bench: install up ## benchmarks on the running system with the real broker (see README)
 	@$(WITH_ENV) $(UV) run python tests/bench/run.py

@@ -76,6 +76,19 @@ class PagerDutyView:
         """An admin deletes the user in PagerDuty (off-boarding, a clean-up)."""
         self._ok(self._http.delete(f"/users/{user_id}"))
 
+    def schedule_definition(self, schedule_id: str) -> dict[str, Any]:
+        """One schedule as its editor would load it: GET /schedules/{id} without a rendering window."""
+        schedule: dict[str, Any] = self._ok(self._http.get(f"/schedules/{schedule_id}"))["schedule"]
+        return schedule
+
+    def delete_schedule(self, schedule_id: str) -> None:
+        """Someone deletes the schedule in PagerDuty's web UI (the public API)."""
+        self._ok(self._http.delete(f"/schedules/{schedule_id}"))
+
+    def replace_schedule(self, schedule_id: str, schedule: dict[str, Any]) -> None:
+        """Someone edits the schedule in PagerDuty's web UI: PUT /schedules/{id} with `schedule`."""
+        self._ok(self._http.put(f"/schedules/{schedule_id}", json={"schedule": schedule}))
+
     def faults(self, **settings: Any) -> None:
         """Replace the simulator's injected faults (`faults()` clears them); see `pagerduty_sim` Faults."""
         self._ok(self._http.post("/_sim/faults", json=settings))

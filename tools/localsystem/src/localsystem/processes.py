@@ -90,6 +90,12 @@ class ManagedProcess:
                 self.popen.wait(5)
         return self.popen.returncode
 
+    def kill(self) -> None:
+        """SIGKILL this pid and reap it (a crash, as the kernel's OOM killer or a node loss would)."""
+        if self.popen is not None and self.popen.poll() is None:
+            self.popen.kill()
+            self.popen.wait(10)
+
     def run_to_completion(self, timeout_s: float = 120.0) -> None:
         """For one-shot commands (migrations): start, wait, raise unless the exit code is 0."""
         self.start()

@@ -88,12 +88,17 @@ class SystemConfig:
     extra_env: dict[str, str] = field(default_factory=dict)
     log_level: str = "INFO"
     services: tuple[str, ...] = tuple(service.name for service in SERVICES)  # a subset while debugging
+    # Processes per service with a database: replica n > 1 runs as "<service>#<n>" on its own port.
+    replicas: int = 1
 
 
 class LocalSystem:
     def __init__(self, config: SystemConfig) -> None:
         self.config = config
         self.ports = {name: config.ports.get(name) or free_port() for name in _process_names()}
+        for service in DATABASE_SERVICES:
+            for replica in range(2, config.replicas + 1):
+                self.ports[replica_name(service.name, replica)] = free_port()
         self.processes: dict[str, ManagedProcess] = {}
 
     @property
@@ -134,7 +139,8 @@ class LocalSystem:
             for service in self.services:
                 self._migrate(service)
             for service in self.services:
-                self._launch(self._service_spec(service))
+                for replica in range(1, (self.config.replicas if service.database else 1) + 1):
+                    self._launch(self._service_spec(service, replica))
             for process in self.processes.values():
                 process.wait_ready(ready_timeout_s)
         except BaseException:
@@ -143,6 +149,20 @@ class LocalSystem:
 
     def stop(self) -> None:
         stop_all(list(self.processes.values()))
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one process we started (a crash: no shutdown, no flushing)."""
+        self.processes[name].kill()
+
+    def start_again(self, name: str, ready_timeout_s: float = 90.0) -> None:
+        """Start a stopped or killed process again with the same command, port and log file."""
+        process = ManagedProcess(self.processes[name].spec)
+        self.processes[name] = process
+        process.start()
+        process.wait_ready(ready_timeout_s)
+
+    def replica_url(self, service_name: str, replica: int) -> str:
+        return self.url(replica_name(service_name, replica))
 
     def dead_processes(self) -> list[str]:
         return [name for name, process in self.processes.items() if not process.alive()]
@@ -167,7 +187,7 @@ class LocalSystem:
     def cpu_seconds(self) -> dict[str, float | None]:
         return {name: p.cpu_seconds() for name, p in self.processes.items()}
 
-    def service_env(self, service: ServiceDef | None = None) -> dict[str, str]:
+    def service_env(self, service: ServiceDef | None = None, replica: int = 1) -> dict[str, str]:
         """The environment every service process gets (twelve-factor settings)."""
         env = {
             "ENVIRONMENT": "development",
@@ -187,7 +207,7 @@ class LocalSystem:
             env["OTEL_BSP_SCHEDULE_DELAY"] = "200"  # spans reach the collector within a fraction of a second
         if service is not None:
             env[service.host_env] = "127.0.0.1"
-            env[service.port_env] = str(self.ports[service.name])
+            env[service.port_env] = str(self.ports[replica_name(service.name, replica)])
             env["OTEL_SERVICE_NAME"] = service.name
             database_url = self.config.database_urls.get(service.name)
             if database_url:
@@ -225,10 +245,11 @@ class LocalSystem:
             probe_url=self.url("pagerduty-sim") + "/_sim/clock",
         )
 
-    def _service_spec(self, service: ServiceDef) -> ProcessSpec:
+    def _service_spec(self, service: ServiceDef, replica: int = 1) -> ProcessSpec:
+        name = replica_name(service.name, replica)
         workdir = self.config.state_dir / service.name  # where a service's default SQLite file lands
         workdir.mkdir(parents=True, exist_ok=True)
-        env = self.service_env(service)
+        env = self.service_env(service, replica)
         if service.name not in self.config.database_urls:
             env.pop("DATABASE_URL", None)
             child = child_env(env)
@@ -236,11 +257,11 @@ class LocalSystem:
         else:
             child = child_env(env)
         return ProcessSpec(
-            name=service.name,
+            name=name,
             argv=[str(BIN / service.serve[0]), *service.serve[1:]],
             env=child,
-            log_path=self.log_dir / f"{service.name}.log",
-            probe_url=self.url(service.name) + service.probe_path,
+            log_path=self.log_dir / f"{name.replace('#', '-')}.log",
+            probe_url=self.url(name) + service.probe_path,
             cwd=workdir,
         )
 
@@ -261,6 +282,11 @@ class LocalSystem:
         process = ManagedProcess(spec)
         self.processes[spec.name] = process
         process.start()
+
+
+def replica_name(service_name: str, replica: int) -> str:
+    """The process name of a service's `replica`-th process (the first keeps the service's name)."""
+    return service_name if replica == 1 else f"{service_name}#{replica}"
 
 
 def _process_names() -> list[str]:
