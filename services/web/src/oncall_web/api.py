@@ -76,6 +76,10 @@ class RotationApi:
         """The open hand-over and swap requests the caller made or is asked (an admin: all)."""
         return await self._list("GET", f"/v1/rotations/{_seg(rotation_id)}/shift-requests")
 
+    async def my_shift_requests(self) -> list[dict[str, Any]]:
+        """The open requests the caller made or is asked, in every rotation."""
+        return await self._list("GET", "/v1/me/shift-requests")
+
     async def ask_shift_request(self, rotation_id: str, body: dict[str, Any]) -> dict[str, Any]:
         return await self._object("POST", f"/v1/rotations/{_seg(rotation_id)}/shift-requests", json=body)
 

@@ -82,7 +82,7 @@ class FakeApi:
         if path == "/v1/rotations/r1/shift-requests" and request.method == "POST":
             self.asked.append((email, json.loads(request.content)))
             return httpx.Response(201, json={"id": "q1", "state": "pending"})
-        if path == "/v1/rotations/r1/shift-requests":
+        if path == "/v1/rotations/r1/shift-requests" or path == "/v1/me/shift-requests":
             listed = [self._request()] if self.asked and email in (ANA, BEN) else []
             return httpx.Response(200, json=listed)
         if match := re.fullmatch(r"/v1/rotations/r1/shift-requests/(\w+)/(\w+)", path):
@@ -95,6 +95,7 @@ class FakeApi:
     def _request(self) -> dict[str, object]:
         return {
             "id": "q1",
+            "rotation_id": "r1",
             "kind": "swap",
             "shift_id": "s0",
             "other_shift_id": "s1",
@@ -178,3 +179,19 @@ def test_a_hand_over_names_the_person_asked_and_a_refusal_is_shown_in_words(
     assert refused.status_code == 409
     assert f"only {BEN} can accept request q1" in refused.text
     assert client.get("/rotations/r1/shifts/s1/request").status_code == 404, "not Ana's shift"
+
+
+def test_my_requests_lists_those_of_every_rotation_and_links_to_each(
+    client: TestClient, fake_api: FakeApi
+) -> None:
+    _sign_in(client, BEN)
+    assert 'href="/requests"' in client.get("/").text
+    assert "No open requests." in client.get("/requests").text
+    fake_api.asked.append((ANA, {"kind": "swap"}))
+
+    page = client.get("/requests")
+
+    assert page.status_code == 200
+    assert '<a href="/rotations/r1/requests">Payments</a>' in page.text
+    assert "Ana asks Ben to swap" in page.text
+    assert "Waiting for your answer" in page.text

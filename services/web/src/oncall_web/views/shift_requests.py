@@ -5,6 +5,7 @@ calendar's "Reassign" stays an administrator's direct change."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -102,6 +103,24 @@ async def ask(
     except ApiError as error:
         return await _ask_page(request, caller, rotation_id, shift_id, 422, form_error(error))
     return redirect(rotation_path(rotation_id, "requests"))
+
+
+@router.get("/requests")
+async def my_requests_page(request: Request, caller: SignedInCaller) -> Response:
+    """Your open requests of every rotation, each linking to its rotation's page to answer it."""
+    mine = await caller.api.my_shift_requests()
+    ids = sorted({r["rotation_id"] for r in mine})
+    rotations = dict(zip(ids, await asyncio.gather(*(caller.api.rotation(i) for i in ids)), strict=True))
+    names = {email: name for rotation in rotations.values() for email, name in _names(rotation).items()}
+    return render(
+        request,
+        "my_shift_requests.html",
+        200,
+        requests=mine,
+        rotations=rotations,
+        name=lambda email: names.get(email, email),
+        when=_when,
+    )
 
 
 @router.get("/rotations/{rotation_id}/requests")
