@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -10,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import Column, Integer, MetaData, String, Table, Uuid, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -21,7 +20,7 @@ from oncall_platform.database import make_async_engine
 from oncall_platform.inbox import ProcessedEvent, record_new, record_once
 from oncall_platform.kafka import ensure_topics, make_broker
 from oncall_testing.eventually import eventually
-from oncall_testing.kafka import delete_topics, free_port
+from oncall_testing.kafka import delete_topics, free_port, read_exactly
 
 pytestmark = pytest.mark.integration
 
@@ -86,24 +85,9 @@ class World:
 
         await eventually(applied, within=timeout_s, what=f"event {event_id} to be applied", interval=0.05)
 
-    async def dead_letters(self, expected: int, timeout_s: float = 30.0) -> list[ConsumerRecord[Any, Any]]:
+    async def dead_letters(self, expected: int) -> list[ConsumerRecord[bytes, bytes]]:
         """The dead-letter topic's records once it holds `expected` of them (and never more)."""
-        reader = AIOKafkaConsumer(
-            self.topics.dead_letter(GROUP), bootstrap_servers=self.servers, auto_offset_reset="earliest"
-        )
-        await reader.start()
-        records: list[ConsumerRecord[Any, Any]] = []
-        try:
-            deadline = time.monotonic() + timeout_s
-            while len(records) < expected and time.monotonic() < deadline:
-                batches = await reader.getmany(timeout_ms=200)
-                records.extend(record for batch in batches.values() for record in batch)
-            partition = TopicPartition(self.topics.dead_letter(GROUP), 0)
-            end = (await reader.end_offsets([partition]))[partition]
-        finally:
-            await reader.stop()
-        assert len(records) == expected == end, f"dead letters: {len(records)} read, {end} in the topic"
-        return records
+        return await read_exactly(self.servers, self.topics.dead_letter(GROUP), expected)
 
     async def committed(self, partition: int) -> int | None:
         admin = AIOKafkaAdminClient(bootstrap_servers=self.servers)
@@ -243,7 +227,7 @@ async def test_a_database_outage_is_retried_without_dead_lettering_and_handles_t
     assert world.failing_units == 0
     assert world.calls[event.event_id] == 1
     assert await world.applied(event.event_id) == 1
-    await world.dead_letters(0, timeout_s=1.0)
+    await world.dead_letters(0)
     await world.wait_committed(partition, offset + 1)
 
 
@@ -274,7 +258,7 @@ async def test_a_redelivered_event_changes_nothing(world: World, start: Start) -
     await world.wait_applied(marker.event_id)
     assert world.calls[event.event_id] == 1
     assert await world.applied(event.event_id) == 1
-    await world.dead_letters(0, timeout_s=1.0)
+    await world.dead_letters(0)
 
 
 async def test_events_not_handled_are_skipped_by_their_header_without_parsing(
@@ -295,7 +279,7 @@ async def test_events_not_handled_are_skipped_by_their_header_without_parsing(
     await world.wait_applied(marker.event_id)
     await world.wait_committed(partition, last + 1)
     assert list(world.calls) == [marker.event_id]
-    await world.dead_letters(0, timeout_s=1.0)
+    await world.dead_letters(0)
 
 
 async def test_events_without_the_type_header_are_decoded_and_skipped_or_handled_by_their_payload(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from faststream.kafka import KafkaBroker
 
@@ -106,4 +106,44 @@ async def read_records(
     finally:
         await consumer.stop()
     assert len(records) >= at_least, f"{topic}: {len(records)} of {at_least} records within {within} s"
+    return records
+
+
+async def read_to_end(
+    bootstrap_servers: str, topic: str, *, within: float = 10.0
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record `topic` holds now: each partition from its beginning to the end offset it had when
+    asked (records arriving later are left out; a topic that does not exist holds none).
+
+    Raises AssertionError naming the topic if reading that far takes longer than `within` seconds."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer.topics()  # fetches the metadata partitions_for_topic reads
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        if not partitions:
+            return []
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        records: list[ConsumerRecord[bytes, bytes]] = []
+        deadline = asyncio.get_running_loop().time() + within
+        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+            assert asyncio.get_running_loop().time() < deadline, f"{topic}: not read to its end in {within} s"
+            for tp, batch in (await consumer.getmany(timeout_ms=300)).items():
+                records.extend(record for record in batch if record.offset < ends[tp])
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def read_exactly(
+    bootstrap_servers: str, topic: str, count: int, *, within: float = 30.0
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """The records of `topic` once `count` have arrived (within `within` seconds), asserting that the
+    topic then holds exactly `count`: none more (`count=0`: the topic holds none now)."""
+    if count:
+        await read_records(bootstrap_servers, topic, at_least=count, within=within)
+    records = await read_to_end(bootstrap_servers, topic)
+    assert len(records) == count, f"{topic}: {len(records)} records, {count} expected"
     return records

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from faststream.kafka import KafkaBroker
 
 from oncall_contracts import (
@@ -22,9 +20,10 @@ from oncall_contracts import (
     Topics,
     registry,
 )
+from oncall_platform import lifecycle
 from oncall_platform.settings import DEVELOPMENT_CREDENTIAL_KEYS
 from oncall_testing.eventually import eventually
-from oncall_testing.kafka import publish_event
+from oncall_testing.kafka import publish_event, read_to_end
 from pagerduty_sim.testing import RunningSimulator, run_simulator
 from user_provisioner.bootstrap import Provisioner, bootstrap
 from user_provisioner.migrate import SCHEMA
@@ -77,11 +76,8 @@ class Harness:
         )
         settings = self.settings(**kwargs.pop("settings_overrides", {}))
         provisioner = bootstrap(settings, worker_options=options, **kwargs)
-        await provisioner.start()
-        try:
+        async with lifecycle.running(provisioner.parts(), settings.shutdown_grace_seconds):
             yield provisioner
-        finally:
-            await provisioner.stop()
 
     def integration(
         self, rotation_id: str, subdomain: str, api_key: str, revision: int = 1
@@ -126,29 +122,12 @@ class Harness:
         producer = await self._started_producer()
         await producer.publish(value, topic=self.topics.rotation, key=key)
 
-    async def read_all(self, topic: str, settle: float = 0.5) -> list[tuple[dict[str, str], bytes]]:
+    async def read_all(self, topic: str) -> list[tuple[dict[str, str], bytes]]:
         """Every message on `topic` (headers, value), read from the beginning of each partition."""
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.servers, enable_auto_commit=False)
-        await consumer.start()
-        try:
-            count = next(spec.partitions for spec in self.topics.specs() if spec.name == topic)
-            partitions = [TopicPartition(topic, p) for p in range(count)]
-            consumer.assign(partitions)
-            await consumer.seek_to_beginning(*partitions)
-            ends = await consumer.end_offsets(partitions)
-            messages: list[tuple[dict[str, str], bytes]] = []
-            deadline = time.monotonic() + 10
-            while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"could not read {topic} to its end")
-                batch = await consumer.getmany(timeout_ms=int(settle * 1000))
-                for records in batch.values():
-                    for record in records:
-                        headers = {name: value.decode() for name, value in record.headers}
-                        messages.append((headers, record.value or b""))
-            return messages
-        finally:
-            await consumer.stop()
+        return [
+            ({name: value.decode() for name, value in record.headers}, record.value or b"")
+            for record in await read_to_end(self.servers, topic)
+        ]
 
     async def results(self) -> list[Envelope[Any]]:
         """Every event on the PagerDuty stream so far."""
