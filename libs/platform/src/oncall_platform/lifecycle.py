@@ -11,6 +11,9 @@ flight, background tasks are told to stop and finish the work in hand, brokers s
 the handler in progress, then resources close and the spans are flushed. All of it shares one deadline,
 `SHUTDOWN_GRACE_SECONDS` after the signal; whatever still runs then is cancelled.
 
+Tests that run a service's parts in-process use `running(parts)`: the same stages in the same order,
+without HTTP and signals.
+
 `serve` never migrates: `migrate` does, before `serve` starts (an init container in Kubernetes, a step
 of `make run`), so replicas never race to alter the schema.
 """
@@ -20,11 +23,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import math
 import signal
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -164,39 +168,74 @@ async def serve(settings: S, provider: TracerProvider, build: Build[S], address:
             if not await _until_done(stopping, "Kafka topics", lambda: ensure_topics(servers, specs)):
                 return
         parts = build(settings, provider)
-        engine = parts.engine
-        if engine is not None:
-            stages.push_async_callback(engine.dispose)
-            if not await _until_done(stopping, "the database", lambda: _select_one(engine)):
-                return
-        for close in parts.close:
-            stages.push_async_callback(close)
-        for relay in parts.relays:
-            stages.push_async_callback(relay.close)
-        relaying = _BackgroundTasks(_relay_tasks(parts.relays))
-        stages.push_async_callback(relaying.stop, stopping)
-        relaying.start()
-        for broker in parts.brokers:
-            stages.push_async_callback(_stop_broker, broker)
-            if not await _until_done(stopping, "the Kafka broker", broker.start):
-                return
-        background = _BackgroundTasks({**parts.background, **_platform_background(settings, engine)})
-        stages.push_async_callback(background.stop, stopping)
-        background.start()
+        own = parts.background
+        parts = dataclasses.replace(parts, background={**own, **_platform_background(settings, parts.engine)})
+        tasks = await _start(
+            stages, parts, stopping, lambda what, attempt: _until_done(stopping, what, attempt)
+        )
+        if tasks is None:
+            return
         if parts.http is None:
             logger.info("started")
-            await stopping.wait_or(*relaying.tasks, *background.tasks)
+            await stopping.wait_or(*tasks)
             logger.info("stopping", extra={"grace_seconds": settings.shutdown_grace_seconds})
         else:
             host, port = address
             server = _Server(_http_config(parts.http, host, port, settings.shutdown_grace_seconds))
             http = asyncio.create_task(server.serve(), name="http")
             logger.info("started", extra={"host": host, "port": port})
-            await stopping.wait_or(http, *relaying.tasks, *background.tasks)
+            await stopping.wait_or(http, *tasks)
             logger.info("stopping", extra={"grace_seconds": settings.shutdown_grace_seconds})
             server.should_exit = True
             await _within(stopping.remaining(), http)
     logger.info("stopped")
+
+
+@contextlib.asynccontextmanager
+async def running(parts: Parts, grace: float = 10.0) -> AsyncIterator[None]:
+    """`parts` started as `serve` starts them after the topics (no HTTP, no signal handlers, a stage that
+    fails to start raises), for the duration of the block; then stopped as `serve` stops them, within
+    `grace` seconds. For tests that run a service's parts in-process."""
+    stopping = _Stopping(grace)
+    async with contextlib.AsyncExitStack() as stages:
+        await _start(stages, parts, stopping, _at_once)
+        yield
+
+
+# How a stage's start is attempted: True once `attempt` succeeded, False if a stop came first.
+Attempt = Callable[[str, Callable[[], Awaitable[Any]]], Awaitable[bool]]
+
+
+async def _start(
+    stages: contextlib.AsyncExitStack, parts: Parts, stopping: _Stopping, until_done: Attempt
+) -> list[asyncio.Task[None]] | None:
+    """Start the stages after the topics in order, pushing each one's stop onto `stages` (so they stop in
+    reverse); the tasks of the relays and background tasks, or None if a stop came before all started."""
+    engine = parts.engine
+    if engine is not None:
+        stages.push_async_callback(engine.dispose)
+        if not await until_done("the database", lambda: _select_one(engine)):
+            return None
+    for close in parts.close:
+        stages.push_async_callback(close)
+    for relay in parts.relays:
+        stages.push_async_callback(relay.close)
+    relaying = _BackgroundTasks(_relay_tasks(parts.relays))
+    stages.push_async_callback(relaying.stop, stopping)
+    relaying.start()
+    for broker in parts.brokers:
+        stages.push_async_callback(_stop_broker, broker)
+        if not await until_done("the Kafka broker", broker.start):
+            return None
+    background = _BackgroundTasks(parts.background)
+    stages.push_async_callback(background.stop, stopping)
+    background.start()
+    return [*relaying.tasks, *background.tasks]
+
+
+async def _at_once(what: str, attempt: Callable[[], Awaitable[Any]]) -> bool:
+    await attempt()
+    return True
 
 
 class _Stopping:

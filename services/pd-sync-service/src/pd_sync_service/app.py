@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -30,23 +31,15 @@ def background(service: Service) -> dict[str, lifecycle.Background]:
     }
 
 
-@contextlib.asynccontextmanager
-async def running(service: Service) -> AsyncIterator[None]:
-    """Run the background tasks and the relay for the duration of the block (tests; `serve` runs them
-    itself), stopped in the same order: the relay last, after one more round."""
-    stop, relay_stop = asyncio.Event(), asyncio.Event()
-    relay = asyncio.ensure_future(service.relay.run(relay_stop))
-    tasks = [asyncio.ensure_future(run(stop)) for run in background(service).values()]
-    try:
-        yield
-    finally:
-        stop.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        relay_stop.set()
-        await asyncio.gather(relay, return_exceptions=True)
-        await service.relay.close()
-        await service.pagerduty_clients.aclose()
-        await service.engine.dispose()
+def service_parts(service: Service) -> lifecycle.Parts:
+    """What `serve` runs, but HTTP: tests run it with `lifecycle.running`."""
+    return lifecycle.Parts(
+        engine=service.engine,
+        brokers=[service.broker],
+        relays=[service.relay],
+        background=background(service),
+        close=[service.pagerduty_clients.aclose],
+    )
 
 
 async def _periodic(service: Service, stop: asyncio.Event) -> None:
@@ -83,14 +76,7 @@ async def _check_users(service: Service, stop: asyncio.Event) -> None:
 
 def parts(settings: PdSyncSettings, tracer_provider: TracerProvider) -> lifecycle.Parts:
     service = bootstrap(settings, tracer_provider=tracer_provider)
-    return lifecycle.Parts(
-        http=probe_app(service.broker, service.engine),
-        engine=service.engine,
-        brokers=[service.broker],
-        relays=[service.relay],
-        background=background(service),
-        close=[service.pagerduty_clients.aclose],
-    )
+    return dataclasses.replace(service_parts(service), http=probe_app(service.broker, service.engine))
 
 
 SERVICE = lifecycle.ServiceDefinition(

@@ -22,13 +22,14 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from oncall_contracts import Topics
+from oncall_platform import lifecycle
 from oncall_platform.database import make_async_engine
 from oncall_platform.kafka import ensure_topics
 from oncall_testing.databases import create_database, drop_database
 from oncall_testing.eventually import eventually
 from oncall_testing.kafka import delete_topics
 from pagerduty_sim.testing import RunningSimulator, run_simulator
-from pd_sync_service.app import running
+from pd_sync_service.app import service_parts
 from pd_sync_service.bootstrap import Service, bootstrap
 from pd_sync_service.domain.model import Assignment
 from pd_sync_service.entrypoints.consumers import CONSUMER_GROUP
@@ -204,11 +205,9 @@ async def _service(
     results = SyncResults(bootstrap_servers, topics.pagerduty)
     await producer.start()
     await results.start()
-    await service.broker.start()
     try:
-        async with running(service):
+        async with lifecycle.running(service_parts(service), settings.shutdown_grace_seconds):
             yield service, Driver(producer, topics, settings), results
     finally:
-        await service.broker.stop()
         await results.stop()
         await producer.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from opentelemetry.sdk.trace import TracerProvider
@@ -16,16 +17,9 @@ SERVICE_NAME = "user-provisioner"
 
 
 def parts(settings: ProvisionerSettings, tracer_provider: TracerProvider) -> lifecycle.Parts:
-    """The broker (the rotation-event consumer), the provisioning worker, and `/healthz` + `/readyz`."""
+    """The provisioner's parts (`Provisioner.parts`) and `/healthz` + `/readyz`."""
     provisioner = bootstrap(settings, tracer_provider=tracer_provider)
-    return lifecycle.Parts(
-        http=probe_app(provisioner.broker, provisioner.engine),
-        engine=provisioner.engine,
-        brokers=[provisioner.broker],
-        relays=[provisioner.relay],  # stops after the worker: the outcomes of its writes go out
-        background={"provisioning worker": provisioner.worker.run},
-        close=[provisioner.directories.aclose],
-    )
+    return dataclasses.replace(provisioner.parts(), http=probe_app(provisioner.broker, provisioner.engine))
 
 
 SERVICE = lifecycle.ServiceDefinition(

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import httpx
@@ -14,6 +12,7 @@ from opentelemetry.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from oncall_pagerduty import BudgetRegistry, PagerDutyClient, RetryPolicy
+from oncall_platform import lifecycle
 from oncall_platform.clock import system_clock
 from oncall_platform.database import make_async_engine
 from oncall_platform.kafka import make_broker
@@ -29,7 +28,7 @@ from user_provisioner.settings import ProvisionerSettings
 
 @dataclass
 class Provisioner:
-    """The running parts of one replica. `start()` consumes and provisions; `stop()` undoes it."""
+    """The running parts of one replica; `parts()` is what the lifecycle starts and stops."""
 
     broker: KafkaBroker
     engine: AsyncEngine
@@ -37,38 +36,17 @@ class Provisioner:
     worker: ProvisioningWorker
     relay: OutboxRelay
     directories: PagerDutyDirectories
-    _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
 
-    async def start(self) -> None:
-        await self.broker.start()
-        self.start_worker()
-
-    def start_worker(self) -> None:
-        """Start draining pending work and relaying its announcements from the outbox."""
-        if not self._tasks:
-            self._tasks = [asyncio.create_task(self.run(asyncio.Event()), name="provisioning worker")]
-
-    async def run(self, stop: asyncio.Event) -> None:
-        """Provision and relay until `stop`; the relay stops after the worker, so the outcomes of the
-        writes that were in flight are published before the process exits."""
-        relay_stop = asyncio.Event()
-        relay = asyncio.create_task(self.relay.run(relay_stop), name="outbox relay")
-        try:
-            await self.worker.run(stop)
-        finally:
-            relay_stop.set()
-            await relay
-
-    async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks = []
-        await self.relay.close()
-        await self.broker.stop()
-        await self.directories.aclose()
-        await self.engine.dispose()
+    def parts(self) -> lifecycle.Parts:
+        """The broker (the rotation-event consumer) and the provisioning worker; the relay stops after
+        the worker, so the outcomes of the writes in flight are published before the process exits."""
+        return lifecycle.Parts(
+            engine=self.engine,
+            brokers=[self.broker],
+            relays=[self.relay],
+            background={"provisioning worker": self.worker.run},
+            close=[self.directories.aclose],
+        )
 
 
 def bootstrap(
