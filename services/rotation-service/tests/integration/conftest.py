@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import functools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from simulated_pagerduty import simulated_pagerduty
 from sqlalchemy import select
 
+from oncall_contracts import Envelope, registry
 from oncall_contracts.topics import Topics
 from oncall_testing.clock import FakeClock
 from oncall_testing.eventually import eventually
@@ -147,6 +148,21 @@ def api(client: httpx.AsyncClient) -> Api:
 @pytest.fixture
 def read_events() -> Any:
     return read_records
+
+
+Relayed = Callable[[], Awaitable[list[Envelope[Any]]]]
+
+
+@pytest.fixture
+def relayed(container: Container, topics: Topics, kafka_bootstrap_servers: str) -> Relayed:
+    """Publish what the outbox holds, then read every event on the rotation topic so far (at least one)."""
+
+    async def events() -> list[Envelope[Any]]:
+        await container.relay.publish_pending()
+        records = await read_records(kafka_bootstrap_servers, topics.rotation, at_least=1, within=5)
+        return [registry.decode(record.value, dict(record.headers)) for record in records]
+
+    return events
 
 
 class OutboxLedger:

@@ -10,10 +10,6 @@ import httpx
 import pytest
 from simulated_pagerduty import ACME_KEY
 
-from oncall_contracts import registry
-from oncall_contracts.topics import Topics
-from rotation_service.bootstrap import Container
-
 pytestmark = pytest.mark.integration
 
 DAY_TEAM = "lead@day.example.com"  # administers the target, whose schedule the night team writes into
@@ -121,10 +117,7 @@ async def test_the_target_cannot_widen_into_a_merged_rotations_hours(
 async def test_the_targets_admins_see_the_merges_and_end_one(
     client: httpx.AsyncClient,
     api: Any,
-    container: Container,
-    topics: Topics,
-    kafka_bootstrap_servers: str,
-    read_events: Any,
+    relayed: Any,
 ) -> None:
     day, night = await _merged_pair(client, api)
     merges_url = f"/v1/rotations/{day}/pagerduty/merges"
@@ -144,9 +137,7 @@ async def test_the_targets_admins_see_the_merges_and_end_one(
     gone = await client.get(f"/v1/rotations/{night}/pagerduty", headers=api.auth(NIGHT_TEAM))
     assert gone.status_code == 404
     assert (await client.get(f"/v1/rotations/{day}/pagerduty", headers=api.auth(DAY_TEAM))).status_code == 200
-    await container.relay.publish_pending()
-    records = await read_events(kafka_bootstrap_servers, topics.rotation, at_least=1, within=5)
-    events = [registry.decode(r.value, dict(r.headers)).payload for r in records]
+    events = [event.payload for event in await relayed()]
     removed = [e for e in events if e.EVENT_TYPE == "IntegrationRemoved"]
     assert [e.rotation_id for e in removed] == [night]  # pd-sync ends the night layer in the day schedule
     widened = await _patch(client, api, night, NIGHT_TEAM, coverage=None)  # no longer bound by the merge

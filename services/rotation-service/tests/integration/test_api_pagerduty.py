@@ -10,7 +10,6 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from simulated_pagerduty import ACME_KEY, ACME_READ_ONLY_KEY
 from sqlalchemy import text
 
-from oncall_contracts import registry
 from oncall_contracts.topics import Topics
 from rotation_service.adapters.tables import Table
 from rotation_service.bootstrap import Container
@@ -34,19 +33,11 @@ def span_text(span: ReadableSpan) -> str:
     return f"{span.name} {dict(span.attributes or {})!r} {events!r} {span.status.description!r}"
 
 
-async def relayed(container: Container, topics: Topics, servers: str, read_events: Any) -> list[Any]:
-    await container.relay.publish_pending()
-    records = await read_events(servers, topics.rotation, at_least=1, within=5)
-    return [registry.decode(r.value, dict(r.headers)) for r in records]
-
-
 async def test_own_schedule_is_configured_and_shown_without_the_key(
     client: httpx.AsyncClient,
     api: Any,
     container: Container,
-    topics: Topics,
-    kafka_bootstrap_servers: str,
-    read_events: Any,
+    relayed: Any,
 ) -> None:
     rotation = await api.create_rotation(OWNER, name="Payments")
     response = await own(client, api, rotation["id"])
@@ -60,7 +51,7 @@ async def test_own_schedule_is_configured_and_shown_without_the_key(
     assert shown["last_sync"] is None
     assert shown["last_error"] is None
 
-    events = await relayed(container, topics, kafka_bootstrap_servers, read_events)
+    events = await relayed()
     [configured] = [e.payload for e in events if e.type == "IntegrationConfigured"]
     assert configured.target_rotation_id == rotation["id"]
     assert (
@@ -90,10 +81,7 @@ async def test_only_admins_configure_and_bad_input_is_422(client: httpx.AsyncCli
 async def test_merge_follows_the_target_and_refuses_overlap(
     client: httpx.AsyncClient,
     api: Any,
-    container: Container,
-    topics: Topics,
-    kafka_bootstrap_servers: str,
-    read_events: Any,
+    relayed: Any,
 ) -> None:
     europe = await api.create_rotation(OWNER, name="EU", time_zone="UTC", coverage=EUROPE)
     americas = await api.create_rotation(OWNER, name="AM", time_zone="UTC", coverage=AMERICAS)
@@ -127,7 +115,7 @@ async def test_merge_follows_the_target_and_refuses_overlap(
         f"/v1/rotations/{europe['id']}", json={"time_zone": "Europe/Paris"}, headers=api.auth(OWNER)
     )
     assert renamed.status_code == 200
-    events = await relayed(container, topics, kafka_bootstrap_servers, read_events)
+    events = await relayed()
     configured = [e.payload for e in events if e.type == "IntegrationConfigured"]
     for_americas = [c for c in configured if c.rotation_id == americas["id"]]
     assert [c.schedule_time_zone for c in for_americas] == ["UTC", "Europe/Paris"]
@@ -139,7 +127,7 @@ async def test_merge_follows_the_target_and_refuses_overlap(
     ).status_code == 204
     gone = await client.get(f"/v1/rotations/{americas['id']}/pagerduty", headers=api.auth(OWNER))
     assert gone.status_code == 404
-    events = await relayed(container, topics, kafka_bootstrap_servers, read_events)
+    events = await relayed()
     assert {e.payload.rotation_id for e in events if e.type == "IntegrationRemoved"} == {
         europe["id"],
         americas["id"],
@@ -204,9 +192,7 @@ async def test_a_saved_key_is_kept_when_the_change_leaves_it_empty(
     client: httpx.AsyncClient,
     api: Any,
     container: Container,
-    topics: Topics,
-    kafka_bootstrap_servers: str,
-    read_events: Any,
+    relayed: Any,
 ) -> None:
     rotation = await api.create_rotation(OWNER, name="Payments")
     path = f"/v1/rotations/{rotation['id']}/pagerduty"
@@ -220,7 +206,7 @@ async def test_a_saved_key_is_kept_when_the_change_leaves_it_empty(
     response = await client.put(path, json=renamed, headers=api.auth(OWNER))
     assert response.status_code == 200, response.text
     assert response.json()["schedule_name"] == "Payments on call"
-    events = await relayed(container, topics, kafka_bootstrap_servers, read_events)
+    events = await relayed()
     [*_, latest] = [e.payload for e in events if e.type == "IntegrationConfigured"]
     assert latest.schedule_name == "Payments on call"
     assert container.settings.credential_sealer().open(latest.credential, latest.account.key) == API_KEY

@@ -12,8 +12,6 @@ from typing import Any
 import httpx
 import pytest
 
-from oncall_contracts import registry
-from oncall_contracts.topics import Topics
 from oncall_testing.clock import FakeClock
 from rotation_service.bootstrap import Container
 
@@ -35,10 +33,8 @@ async def _shifts(client: httpx.AsyncClient, api: Any, rid: str) -> dict[str, di
     return {shift["id"]: shift for shift in listed[2:]}  # the first ones start too soon
 
 
-async def _events(container: Container, topics: Topics, servers: str, read_events: Any) -> list[Any]:
-    await container.relay.publish_pending()
-    records = await read_events(servers, topics.rotation, at_least=1, within=5)
-    return [registry.decode(r.value, dict(r.headers)).payload for r in records]
+async def _events(relayed: Any) -> list[Any]:
+    return [event.payload for event in await relayed()]
 
 
 def _ask(client: httpx.AsyncClient, api: Any, rid: str, actor: str, **body: Any) -> Any:
@@ -71,18 +67,15 @@ async def test_the_backup_of_a_shift_cannot_reassign_its_primary(client: httpx.A
 async def test_a_hand_over_waits_for_the_person_asked_and_each_step_is_an_event(
     client: httpx.AsyncClient,
     api: Any,
-    container: Container,
-    topics: Topics,
-    kafka_bootstrap_servers: str,
-    read_events: Any,
+    relayed: Any,
 ) -> None:
     rid = await _rotation(client, api)
     shift = next(
         s for s in (await _shifts(client, api, rid)).values() if s["backup"] != CAT and s["primary"] != CAT
     )
     holder = shift["primary"]
-    await _events(container, topics, kafka_bootstrap_servers, read_events)
-    seen = len(await _events(container, topics, kafka_bootstrap_servers, read_events))
+    await _events(relayed)
+    seen = len(await _events(relayed))
 
     asked = await _ask(client, api, rid, holder, kind="hand_over", shift_id=shift["id"], to=CAT)
 
@@ -105,7 +98,7 @@ async def test_a_hand_over_waits_for_the_person_asked_and_each_step_is_an_event(
     after = (await _shifts(client, api, rid))[shift["id"]]
     assert (after["primary"], after["backup"], after["pinned"]) == (CAT, shift["backup"], True)
     assert (await _step(client, api, rid, request["id"], "accept", CAT)).status_code == 409
-    events = (await _events(container, topics, kafka_bootstrap_servers, read_events))[seen:]
+    events = (await _events(relayed))[seen:]
     steps = [(type(e).__name__, getattr(e, "primary", None)) for e in events if "Shift" in type(e).__name__]
     assert steps[:2] == [("ShiftRequested", None), ("ShiftRequestAccepted", None)]
     assert ("ShiftChanged", CAT) in steps[2:]  # PagerDuty follows the accepted change, and only that
@@ -164,9 +157,7 @@ async def test_an_unanswered_request_expires(
     api: Any,
     clock: FakeClock,
     container: Container,
-    topics: Topics,
-    kafka_bootstrap_servers: str,
-    read_events: Any,
+    relayed: Any,
 ) -> None:
     rid = await _rotation(client, api)
     shift = next(
@@ -183,7 +174,7 @@ async def test_an_unanswered_request_expires(
     assert late.status_code == 409
     assert "expired" in late.json()["detail"]
     assert await container.shift_requests.expire_due() == 1
-    events = await _events(container, topics, kafka_bootstrap_servers, read_events)
+    events = await _events(relayed)
     expired = [e for e in events if type(e).__name__ == "ShiftRequestExpired"]
     assert [e.request_id for e in expired] == [request["id"]]
     assert (await _shifts(client, api, rid))[shift["id"]]["primary"] == shift["primary"]
@@ -211,10 +202,7 @@ async def test_bad_requests_name_the_field(client: httpx.AsyncClient, api: Any) 
 async def test_a_request_whose_shift_the_admin_reassigns_is_cancelled_with_an_event(
     client: httpx.AsyncClient,
     api: Any,
-    container: Container,
-    topics: Topics,
-    kafka_bootstrap_servers: str,
-    read_events: Any,
+    relayed: Any,
 ) -> None:
     rid = await _rotation(client, api)
     shift = next(
@@ -234,7 +222,7 @@ async def test_a_request_whose_shift_the_admin_reassigns_is_cancelled_with_an_ev
     late = await _step(client, api, rid, request["id"], "accept", CAT)
     assert late.status_code == 409
     assert "cancelled" in late.json()["detail"]
-    events = await _events(container, topics, kafka_bootstrap_servers, read_events)
+    events = await _events(relayed)
     [outdated] = [e for e in events if type(e).__name__ == "ShiftRequestOutdated"]
     assert (outdated.request_id, outdated.reason, outdated.changed_by) == (
         request["id"],
