@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
 import httpx
 import jwt
 import pytest
 from fastapi.testclient import TestClient
+from web_pages import csrf, page_client, sign_in
 
 from oncall_platform.tokens import DEVELOPMENT_JWT_SECRET
-from oncall_web.bootstrap import bootstrap
-from oncall_web.settings import WebSettings
 
 ROTATION = {
     "id": "r1",
@@ -62,20 +60,7 @@ def fake_api() -> FakeApi:
 
 @pytest.fixture
 def client(fake_api: FakeApi) -> TestClient:
-    container = bootstrap(WebSettings(environment="development"), transport=httpx.MockTransport(fake_api))
-    return TestClient(container.app(), follow_redirects=False)
-
-
-def csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "the page has a CSRF field"
-    return match.group(1)
-
-
-def sign_in(client: TestClient, email: str) -> None:
-    token = csrf(client.get("/signin").text)
-    response = client.post("/signin", data={"email": email, "csrf_token": token, "next": "/"})
-    assert response.status_code == 303
+    return page_client(fake_api)
 
 
 def test_pages_need_a_sign_in_and_carry_the_security_headers(client: TestClient) -> None:

@@ -11,10 +11,9 @@ import httpx
 import jwt
 import pytest
 from fastapi.testclient import TestClient
+from web_pages import csrf, page_client, sign_in
 
 from oncall_platform.tokens import DEVELOPMENT_JWT_SECRET
-from oncall_web.bootstrap import bootstrap
-from oncall_web.settings import WebSettings
 
 ANA, BEN = "ana@example.com", "ben@example.com"
 START = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
@@ -118,25 +117,13 @@ def fake_api() -> FakeApi:
 
 @pytest.fixture
 def client(fake_api: FakeApi) -> TestClient:
-    container = bootstrap(WebSettings(environment="development"), transport=httpx.MockTransport(fake_api))
-    return TestClient(container.app(), follow_redirects=False)
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "the page has a CSRF field"
-    return match.group(1)
-
-
-def _sign_in(client: TestClient, email: str) -> None:
-    token = _csrf(client.get("/signin").text)
-    assert client.post("/signin", data={"email": email, "csrf_token": token, "next": "/"}).status_code == 303
+    return page_client(fake_api)
 
 
 def test_a_holder_asks_for_a_swap_and_the_person_asked_accepts_it(
     client: TestClient, fake_api: FakeApi
 ) -> None:
-    _sign_in(client, ANA)
+    sign_in(client, ANA)
     calendar = client.get("/rotations/r1").text
     assert 'href="/rotations/r1/shifts/s0/request"' in calendar
     assert 'href="/rotations/r1/shifts/s1/request"' not in calendar, "only your own shifts"
@@ -147,17 +134,17 @@ def test_a_holder_asks_for_a_swap_and_the_person_asked_accepts_it(
 
     sent = client.post(
         "/rotations/r1/shifts/s0/request",
-        data={"kind": "swap", "role": "primary", "with_shift_id": "s1", "csrf_token": _csrf(page.text)},
+        data={"kind": "swap", "role": "primary", "with_shift_id": "s1", "csrf_token": csrf(page.text)},
     )
 
     assert sent.status_code == 303
     assert fake_api.asked == [
         (ANA, {"kind": "swap", "shift_id": "s0", "role": "primary", "with_shift_id": "s1"})
     ]
-    _sign_in(client, BEN)
+    sign_in(client, BEN)
     listed = client.get("/rotations/r1/requests").text
     assert "Ana asks Ben to swap" in listed
-    accepted = client.post("/rotations/r1/requests/q1/accept", data={"csrf_token": _csrf(listed)})
+    accepted = client.post("/rotations/r1/requests/q1/accept", data={"csrf_token": csrf(listed)})
     assert accepted.status_code == 303
     assert fake_api.decided == [("q1", "accept")]
 
@@ -165,16 +152,16 @@ def test_a_holder_asks_for_a_swap_and_the_person_asked_accepts_it(
 def test_a_hand_over_names_the_person_asked_and_a_refusal_is_shown_in_words(
     client: TestClient, fake_api: FakeApi
 ) -> None:
-    _sign_in(client, ANA)
+    sign_in(client, ANA)
     page = client.get("/rotations/r1/shifts/s0/request").text
     client.post(
         "/rotations/r1/shifts/s0/request",
-        data={"kind": "hand_over", "role": "primary", "to": BEN, "csrf_token": _csrf(page)},
+        data={"kind": "hand_over", "role": "primary", "to": BEN, "csrf_token": csrf(page)},
     )
     assert fake_api.asked[-1] == (ANA, {"kind": "hand_over", "shift_id": "s0", "role": "primary", "to": BEN})
 
     listed = client.get("/rotations/r1/requests").text
-    refused = client.post("/rotations/r1/requests/q1/accept", data={"csrf_token": _csrf(listed)})
+    refused = client.post("/rotations/r1/requests/q1/accept", data={"csrf_token": csrf(listed)})
 
     assert refused.status_code == 409
     assert f"only {BEN} can accept request q1" in refused.text
@@ -184,7 +171,7 @@ def test_a_hand_over_names_the_person_asked_and_a_refusal_is_shown_in_words(
 def test_my_requests_lists_those_of_every_rotation_and_links_to_each(
     client: TestClient, fake_api: FakeApi
 ) -> None:
-    _sign_in(client, BEN)
+    sign_in(client, BEN)
     assert 'href="/requests"' in client.get("/").text
     assert "No open requests." in client.get("/requests").text
     fake_api.asked.append((ANA, {"kind": "swap"}))
