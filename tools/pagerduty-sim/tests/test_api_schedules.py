@@ -9,19 +9,9 @@ import httpx
 import pytest
 
 from pagerduty_sim.testing import RunningSimulator
+from pagerduty_sim.testing import daily_layer as layer
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
-
-
-def layer(users: list[str], name: str, **fields: Any) -> dict[str, Any]:
-    return {
-        "name": name,
-        "start": "2024-01-01T00:00:00Z",
-        "rotation_virtual_start": "2024-01-01T00:00:00Z",
-        "rotation_turn_length_seconds": 86400,
-        "users": [{"user": {"id": uid, "type": "user_reference"}} for uid in users],
-        **fields,
-    }
 
 
 def schedule_body(*layers: dict[str, Any], name: str = "Ops") -> dict[str, Any]:

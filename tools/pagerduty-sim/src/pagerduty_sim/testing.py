@@ -120,6 +120,19 @@ class RunningSimulator:
         return response.json() if response.content else None
 
 
+def daily_layer(users: list[str], name: str, **fields: Any) -> dict[str, Any]:
+    """A request body's schedule layer: `users` take one-day turns from 2024-01-01 UTC; `fields`
+    add to it or replace its values."""
+    return {
+        "name": name,
+        "start": "2024-01-01T00:00:00Z",
+        "rotation_virtual_start": "2024-01-01T00:00:00Z",
+        "rotation_turn_length_seconds": 86400,
+        "users": [{"user": {"id": uid, "type": "user_reference"}} for uid in users],
+        **fields,
+    }
+
+
 @contextmanager
 def run_simulator(
     accounts: Iterable[str | AccountConfig] = ("acme:test-key",),
