@@ -58,7 +58,7 @@ test-deep: install up ## the property tests only, at random and with 20x their e
 .PHONY: unit
 unit: install ## every test that needs no Kafka, database or deploy-tools (no .local/env read; under a minute)
 	@env -u KAFKA_BOOTSTRAP_SERVERS -u DATABASE_URL ONCALL_TESTS_WITHOUT_INFRASTRUCTURE=1 \
-	  $(UV) run pytest -q -p no:cacheprovider -m "not integration and not e2e and not tools" $(PYTEST_ARGS)
+	  $(UV) run pytest -q -p no:cacheprovider -m "not integration and not e2e and not tools" -n 2 $(PYTEST_ARGS)
 
 .PHONY: run
 run: install up ## run the whole system locally (Ctrl-C stops it)
