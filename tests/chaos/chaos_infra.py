@@ -1,5 +1,7 @@
 """The fault run's own Kafka broker and PostgreSQL server, started with the project's scripts on free
-ports with their data under `.local/chaos/<run>/`, so stopping and restarting them touches nothing else.
+ports with their data under `.local/chaos/<run>/` (as root, PostgreSQL's in postgres.sh's folder for
+root's clusters: the `postgres` user may not enter a private checkout), so stopping and restarting them
+touches nothing else.
 Each is stopped by the pid its script recorded (kafka.sh's pid file, PostgreSQL's postmaster.pid)."""
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from localsystem.processes import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO / "deploy" / "local"
+PG_ROOT_STATE = Path("/var/tmp/oncall-scheduler-pg")  # postgres.sh's home for root's clusters
 
 
 @dataclass
@@ -24,6 +27,12 @@ class OwnInfra:
     kafka_controller_port: int = field(default_factory=free_port)
     pg_port: int = field(default_factory=free_port)
     log: list[str] = field(default_factory=list)
+
+    @property
+    def pg_state_dir(self) -> Path:
+        if os.geteuid() == 0:
+            return PG_ROOT_STATE / f"chaos-{os.getpid()}-{self.pg_port}"
+        return self.state_dir / "pg"
 
     @property
     def bootstrap(self) -> str:
@@ -41,7 +50,7 @@ class OwnInfra:
             KAFKA_CONTROLLER_PORT=str(self.kafka_controller_port),
             KAFKA_STATE_DIR=str(self.state_dir / "kafka"),
             PG_PORT=str(self.pg_port),
-            PG_STATE_DIR=str(self.state_dir / "pg"),
+            PG_STATE_DIR=str(self.pg_state_dir),
         )
         return env
 
@@ -58,6 +67,9 @@ class OwnInfra:
 
     def start(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            PG_ROOT_STATE.mkdir(parents=True, exist_ok=True)
+            PG_ROOT_STATE.chmod(0o755)  # the postgres user enters it, whatever root's umask
         try:
             self.start_kafka()
             self.start_postgres()
@@ -84,4 +96,5 @@ class OwnInfra:
                 stop()
             except Exception as error:  # a teardown must stop the other one too
                 print(f"chaos infra: {error}")
+        shutil.rmtree(self.pg_state_dir, ignore_errors=True)
         shutil.rmtree(self.state_dir, ignore_errors=True)

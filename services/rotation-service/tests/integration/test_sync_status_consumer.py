@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -160,3 +161,54 @@ async def test_the_status_says_whom_the_sync_waits_for_and_why(
             "retryable": False,
         },
     ]
+
+
+async def test_a_result_racing_the_rotations_deletion_leaves_no_status(
+    api: Any, container: Container
+) -> None:
+    rid = (await api.create_rotation(OWNER))["id"]
+    synced = Envelope.new(
+        ScheduleSynced(
+            rotation_id=rid,
+            role="primary",
+            schedule_id="PSCHED1",
+            schedule_url="https://acme.pagerduty.com/schedules/PSCHED1",
+            layer_ids=["PLAYER1"],
+            synced_until=datetime(2027, 6, 1, tzinfo=UTC),
+            requests_spent=1,
+        ),
+        producer="pd-sync-service",
+        occurred_at=datetime(2026, 12, 1, 12, 2, tzinfo=UTC),
+    )
+
+    async def record_result() -> None:
+        async with container.sync_results.unit_of_work() as uow:
+            await container.sync_results.apply(uow, synced)
+            await uow.commit()
+
+    async def waits_for_a_lock_or_is_done(recording: asyncio.Task[None]) -> bool:
+        async with container.engine.connect() as connection:
+            waiting = await connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+            )
+        return recording.done() or bool(waiting)
+
+    # The deletion has locked and removed the rotation but not committed when the result is handled.
+    async with container.sync_results.unit_of_work() as deletion:
+        assert await deletion.rotations.get(rid) is not None
+        await deletion.rotations.remove(rid)
+        recording = asyncio.create_task(record_result())
+        await eventually(
+            lambda: waits_for_a_lock_or_is_done(recording), within=10, what="the result handled or waiting"
+        )
+        await deletion.commit()
+    await recording
+
+    async with container.engine.connect() as connection:
+        left = await connection.scalar(
+            text("SELECT count(*) FROM sync_status WHERE rotation_id = :id"), {"id": rid}
+        )
+    assert left == 0

@@ -65,6 +65,9 @@ class FakeRotationRepository:
         stored = self._state.rotations.get(rotation_id)
         return None if stored is None else _overview(stored)
 
+    async def hold(self, rotation_id: str) -> bool:
+        return rotation_id in self._state.rotations
+
     async def shifts_between(
         self, rotation_id: str, since: datetime | None, until: datetime | None
     ) -> list[Shift]:

@@ -106,6 +106,11 @@ class SqlRotationRepository:
             position=ListingPosition(row.created_at, row.id),
         )
 
+    async def hold(self, rotation_id: str) -> bool:
+        rotations = _table(RotationRow)
+        statement = select(rotations.c.id).where(rotations.c.id == rotation_id).with_for_update(read=True)
+        return (await self._session.execute(statement)).first() is not None
+
     async def shifts_between(
         self, rotation_id: str, since: datetime | None, until: datetime | None
     ) -> list[Shift]:

@@ -28,6 +28,11 @@ class RotationRepository(Protocol):
         show them (no lock, and `save` never sees it)."""
         ...
 
+    async def hold(self, rotation_id: str) -> bool:
+        """Whether the rotation exists; if so, it cannot be deleted until this unit of work ends (a
+        shared lock: concurrent holders do not wait for each other)."""
+        ...
+
     async def shifts_between(
         self, rotation_id: str, since: datetime | None, until: datetime | None
     ) -> list[Shift]:

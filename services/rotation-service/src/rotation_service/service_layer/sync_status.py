@@ -41,7 +41,8 @@ class SyncStatusRecorder:
         """Records one result event in `uow` (the consumer pipeline de-duplicates by event id and
         commits)."""
         payload = envelope.payload
-        if isinstance(payload, _SYNC_RESULTS) and await uow.rotations.overview(payload.rotation_id) is None:
+        # Held, not just read: a deletion committing meanwhile would otherwise leave this status behind.
+        if isinstance(payload, _SYNC_RESULTS) and not await uow.rotations.hold(payload.rotation_id):
             return  # the rotation was deleted (and its statuses with it) while the result was on its way
         if isinstance(payload, ScheduleSynced):
             await uow.sync_status.record_synced(
