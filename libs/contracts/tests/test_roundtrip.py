@@ -107,6 +107,9 @@ def rotation_settings(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
+lengths = st.timedeltas(min_value=timedelta(microseconds=1), max_value=timedelta(days=60))
+
+
 @st.composite
 def shifts(draw: st.DrawFn) -> ShiftChanged:
     start = draw(instants)
@@ -119,7 +122,9 @@ def shifts(draw: st.DrawFn) -> ShiftChanged:
         shift_id=draw(texts),
         revision=draw(revisions),
         start=start,
-        end=start + draw(st.timedeltas(min_value=timedelta(microseconds=1), max_value=timedelta(days=60))),
+        # Added to the instant, not the wall clock: in a zone, the second 02:30 of a fall-back night plus
+        # a minute of wall time is an hour earlier (see the fall-back test below).
+        end=(start.astimezone(UTC) + draw(lengths)).astimezone(start.tzinfo),
         primary=primary,
         backup=backup,
         cancelled=draw(st.booleans()),
@@ -257,6 +262,33 @@ def test_encode_then_decode_gives_the_same_event(model: type[Payload], data: st.
     assert type(decoded.payload) is model
     assert encoded.key == envelope.subject.encode()
     assert encode(decoded).value == encoded.value
+
+
+def test_a_shift_starting_in_the_repeated_hour_of_a_fall_back_night_round_trips() -> None:
+    # Found by `make test-deep` (the strategy then added the length to the wall clock): 02:30 after the
+    # clocks went back (fold=1) must keep its offset through encoding, and its length with it.
+    berlin = ZoneInfo("Europe/Berlin")
+    start = datetime(2026, 10, 25, 2, 30, fold=1, tzinfo=berlin)
+    shift = ShiftChanged(
+        rotation_id="3b241101-e2bb-4255-8caf-4136c566a962",
+        shift_id="night",
+        revision=1,
+        start=start,
+        end=(start.astimezone(UTC) + timedelta(minutes=20)).astimezone(berlin),
+        primary=None,
+        backup=None,
+        cancelled=False,
+        conflict=False,
+    )
+    envelope = Envelope.new(shift, producer="test", occurred_at=start)
+
+    encoded = encode(envelope)
+    decoded = decode(encoded.value, encoded.headers)
+
+    assert decoded == envelope
+    start_utc, end_utc = decoded.payload.start.astimezone(UTC), decoded.payload.end.astimezone(UTC)
+    assert start_utc == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
+    assert end_utc - start_utc == timedelta(minutes=20)
 
 
 @settings(max_examples=60, deadline=None)
