@@ -27,7 +27,7 @@ from typing import Any
 # Run as a script: Python puts this folder on the import path, so its sibling modules import by name.
 from backfill import Plan, backfill
 from bench_system import bench_system
-from consumers import wait_until_caught_up
+from consumers import committed_per_group, consumed_between, wait_until_caught_up
 from latency import Target, future_shifts, percentile, run_changes
 from requests_log import busiest_minute, is_schedule_write
 
@@ -153,13 +153,16 @@ def measure_backfill(
 ) -> dict[str, Any]:
     plan = Plan(rotations)
     config = system.config
-    result = backfill(
-        api,
-        pagerduty,
-        config.account,
-        plan,
-        settle=lambda: wait_until_caught_up(config.kafka_bootstrap_servers, config.topic_prefix),
-    )
+    bootstrap, prefix = config.kafka_bootstrap_servers, config.topic_prefix
+    looks: dict[str, dict[str, int]] = {"before setup": committed_per_group(bootstrap, prefix)}
+
+    def settle() -> float:
+        looks["settle start"] = committed_per_group(bootstrap, prefix)
+        waited = wait_until_caught_up(bootstrap, prefix)
+        looks["settle end"] = committed_per_group(bootstrap, prefix)
+        return waited
+
+    result = backfill(api, pagerduty, config.account, plan, settle=settle)
     if log_path is not None:
         log_path.write_text(json.dumps(result.requests, indent=1) + "\n")
     sent = len(result.requests)
@@ -171,6 +174,14 @@ def measure_backfill(
         "schedules_found": result.schedules_found,
         "setup_s": result.setup_s,
         "settle_after_setup_s": result.settle_s,
+        # Committed offsets per consumer group: what each service folded while the setup's events
+        # were being consumed (the settle alone, and the setup plus the settle).
+        "consumed_during_settle": consumed_between(
+            looks["settle start"], looks["settle end"], result.settle_s
+        ),
+        "consumed_during_setup_and_settle": consumed_between(
+            looks["before setup"], looks["settle end"], result.setup_s + result.settle_s
+        ),
         "configure_s": result.configure_s,
         "backfill_s": result.backfill_s,
         "minimal_requests": plan.minimal_requests,
@@ -232,6 +243,16 @@ def table(results: dict[str, Any]) -> str:
                 f"backfill of {back['rotations']} rotations",
                 f"{back['backfill_s']:.0f} s (floor {back['floor_s']:.0f} s, x{back['ratio_to_floor']:.2f})",
                 _met(back["ratio_to_floor"] <= 1.2, "<= 1.2x floor"),
+            ),
+            *(
+                (
+                    f"events folded, setup + settle: {group}",
+                    f"{c['events']:.0f} in {back['setup_s'] + back['settle_after_setup_s']:.0f} s"
+                    f" ({c['events_per_s']:.0f}/s; settle alone"
+                    f" {back['consumed_during_settle'].get(group, {}).get('events_per_s', 0):.0f}/s)",
+                    "",
+                )
+                for group, c in back["consumed_during_setup_and_settle"].items()
             ),
             ("schedules created / expected", f"{back['schedules_found']} / {back['expected_schedules']}", ""),
             ("requests sent (429s)", f"{back['requests_sent']} ({back['rate_limited_429']})", ""),
