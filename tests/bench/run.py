@@ -246,7 +246,7 @@ def table(results: dict[str, Any]) -> str:
             ),
             *(
                 (
-                    f"events folded, setup + settle: {group}",
+                    f"events consumed, setup + settle: {group}",
                     f"{c['events']:.0f} in {back['setup_s'] + back['settle_after_setup_s']:.0f} s"
                     f" ({c['events_per_s']:.0f}/s; settle alone"
                     f" {back['consumed_during_settle'].get(group, {}).get('events_per_s', 0):.0f}/s)",
