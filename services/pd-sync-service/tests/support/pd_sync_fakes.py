@@ -56,8 +56,15 @@ class FakeShifts:
     async def get(self, rotation_id: str, shift_id: str) -> ShiftRecord | None:
         return self._state.shifts.get((rotation_id, shift_id))
 
-    async def put(self, shift: ShiftRecord) -> None:
-        self._state.shifts[shift.rotation_id, shift.shift_id] = shift
+    async def put_newer(self, shifts: Iterable[ShiftRecord]) -> set[tuple[str, str]]:
+        written = set()
+        for shift in shifts:
+            key = shift.rotation_id, shift.shift_id
+            known = self._state.shifts.get(key)
+            if known is None or known.revision < shift.revision:
+                self._state.shifts[key] = shift
+                written.add(key)
+        return written
 
     async def forget(self, rotation_id: str) -> None:
         self._state.shifts = {k: s for k, s in self._state.shifts.items() if s.rotation_id != rotation_id}

@@ -4,12 +4,16 @@ the fakes keep the adapters' rules."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pd_sync_state import (
     ACCOUNT,
+    NOW,
     InMemoryState,
     SqlState,
     State,
@@ -22,7 +26,7 @@ from pd_sync_state import (
 )
 
 from oncall_contracts import IntegrationRemoved, RotationDeleted
-from pd_sync_service.service_layer.folding import await_users
+from pd_sync_service.service_layer.folding import BatchFolder, await_users, fold
 
 OWN, MERGED, OTHER = (f"{n}1111111-1111-4111-8111-111111111111" for n in ("a", "b", "c"))
 
@@ -154,3 +158,69 @@ async def test_a_user_whose_id_changed_marks_the_targets_showing_that_email(stat
     await apply(state, provisioned("ada@example.com", "PADA2"))
     assert (await target(state, OWN)).dirty_seq == own + 1
     assert (await target(state, OTHER)).dirty_seq == other
+
+
+async def _fold_as_one_batch(state: State, payloads: list[tuple[Any, datetime]]) -> None:
+    async with state.unit_of_work() as uow:
+        folder = BatchFolder(uow, lambda: NOW)
+        for payload, accepted_at in payloads:
+            await folder.fold(payload, accepted_at)
+        await folder.flush()
+        await uow.commit()
+
+
+async def _seen(state: State, keys: list[tuple[str, str]]) -> dict[str, Any]:
+    async with state.unit_of_work() as uow:
+        kept = {key: await uow.shifts.get(*key) for key in keys}
+    shifts = {key: None if s is None else (s.revision, s.primary_email) for key, s in kept.items()}
+    targets = {}
+    for rotation in (OWN, MERGED, OTHER):
+        found = await target(state, rotation)
+        changed = None if found is None or found.changed_at is None else found.changed_at.replace(tzinfo=None)
+        targets[rotation] = None if found is None else (found.dirty_seq > found.synced_seq, changed)
+    return {"shifts": shifts, "targets": targets}
+
+
+async def test_a_batch_folds_as_its_events_one_at_a_time(tmp_path: Path) -> None:
+    """Runs of shifts are written in one statement, yet the outcome is the one-by-one outcome: the
+    highest revision of each shift, a stale one ignored, what came after a deletion kept apart, and
+    the earliest acceptance of the changes each target waits for."""
+    at = [NOW + timedelta(seconds=n) for n in range(12)]
+    setup = [integration(OWN), integration(MERGED, OWN), integration(OTHER)]
+    batch: list[tuple[Any, datetime]] = [
+        (shift(OWN, 0, "ada@example.com", revision=3), at[1]),
+        (shift(MERGED, 0, "bob@example.com", revision=2), at[2]),
+        (shift(OWN, 0, "cy@example.com", revision=2), at[3]),  # stale within the batch
+        (shift(OWN, 1, "dan@example.com", revision=4), at[4]),
+        (shift(OWN, 0, "eve@example.com", revision=5), at[5]),
+        (RotationDeleted(rotation_id=OTHER), at[6]),
+        (shift(OTHER, 0, "fay@example.com", revision=1), at[7]),  # after its rotation's deletion
+        (shift(MERGED, 1, "gus@example.com", revision=1), at[8]),
+        (shift(MERGED, 0, "hal@example.com", revision=1), at[9]),  # older than the one kept
+    ]
+    keys = [(OWN, "w0"), (OWN, "w1"), (MERGED, "w0"), (MERGED, "w1"), (OTHER, "w0")]
+    outcomes = []
+    for folding in ("one at a time", "one batch"):
+        for kind in ("in-memory", "sql"):
+            async with contextlib.AsyncExitStack() as stack:
+                if kind == "in-memory":
+                    state: State = InMemoryState()
+                else:
+                    directory = tmp_path / f"{folding}-{kind}".replace(" ", "-")
+                    directory.mkdir()
+                    state = SqlState(await stack.enter_async_context(sqlite_sessions(directory)))
+                await apply(state, *setup)  # marks without a change time: the batch's marks set it
+                if folding == "one batch":
+                    await _fold_as_one_batch(state, batch)
+                else:
+                    for payload, accepted_at in batch:
+                        async with state.unit_of_work() as uow:
+                            await fold(uow, payload, NOW, accepted_at)
+                            await uow.commit()
+                outcomes.append(await _seen(state, keys))
+    for outcome in outcomes[1:]:
+        assert outcome == outcomes[0]
+    assert outcomes[0]["shifts"][OWN, "w0"] == (5, "eve@example.com")
+    assert outcomes[0]["shifts"][MERGED, "w0"] == (2, "bob@example.com")
+    assert outcomes[0]["targets"][OWN] == (True, at[1].replace(tzinfo=None))
+    assert outcomes[0]["targets"][OTHER] is None

@@ -7,11 +7,13 @@ LOCKED` claims of targets, and dirty marks as single increments.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Table, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -30,6 +32,20 @@ from pd_sync_service.domain.records import IntegrationRecord, RotationSettings, 
 from pd_sync_service.service_layer.ports import OnCall
 
 ROLES = ("primary", "backup")
+SHIFTS: Table = ShiftRow.__table__  # type: ignore[attr-defined]
+_SHIFT_UPDATED = ("revision", "start", "end", "primary_email", "backup_email", "cancelled")
+
+
+def _shift_upsert(insert: Any) -> Any:
+    statement = insert(SHIFTS)
+    return statement.on_conflict_do_update(
+        index_elements=[SHIFTS.c.rotation_id, SHIFTS.c.shift_id],
+        set_={name: statement.excluded[name] for name in _SHIFT_UPDATED},
+        where=SHIFTS.c.revision < statement.excluded.revision,
+    ).returning(SHIFTS.c.rotation_id, SHIFTS.c.shift_id)
+
+
+_SHIFT_UPSERTS = {True: _shift_upsert(postgresql_insert), False: _shift_upsert(sqlite_insert)}
 
 
 class SqlRotationRepository:
@@ -80,21 +96,15 @@ class SqlShiftRepository:
             row.cancelled,
         )
 
-    async def put(self, shift: ShiftRecord) -> None:
-        row = await self._session.get(ShiftRow, (shift.rotation_id, shift.shift_id)) or ShiftRow(
-            rotation_id=shift.rotation_id,
-            shift_id=shift.shift_id,
-            revision=shift.revision,
-            start=shift.start,
-            end=shift.end,
-        )
-        row.revision, row.start, row.end = shift.revision, shift.start, shift.end
-        row.primary_email, row.backup_email, row.cancelled = (
-            shift.primary_email,
-            shift.backup_email,
-            shift.cancelled,
-        )
-        self._session.add(row)
+    async def put_newer(self, shifts: Iterable[ShiftRecord]) -> set[tuple[str, str]]:
+        """One upsert for all of them (its parameters as a list: the statement compiles once per
+        process): a row is written only over a lower revision."""
+        rows = [asdict(shift) for shift in shifts]
+        if not rows:
+            return set()
+        upsert = _SHIFT_UPSERTS[self._session.get_bind().dialect.name == "postgresql"]
+        written = await self._session.execute(upsert, rows)
+        return {(str(rotation_id), str(shift_id)) for rotation_id, shift_id in written}
 
     async def forget(self, rotation_id: str) -> None:
         await self._session.execute(delete(ShiftRow).where(col(ShiftRow.rotation_id) == rotation_id))

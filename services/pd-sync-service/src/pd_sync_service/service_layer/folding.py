@@ -3,10 +3,12 @@ work (so a crash never applies an event without its dirty mark, or the reverse).
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from opentelemetry import context as otel_context
 from opentelemetry import propagate
 
 from oncall_contracts import (
@@ -39,8 +41,9 @@ async def fold(uow: UnitOfWork, payload: Any, now: datetime, accepted_at: dateti
     """Apply one decoded payload; events this service does not need (not in HANDLED_EVENTS) are ignored.
     `accepted_at` (the event's `occurred_at`) is when the change was accepted, for the schedules it marks."""
     if isinstance(payload, ShiftChanged):
-        if await _fold_shift(uow, payload):
-            await mark_rotation_dirty(uow, payload.rotation_id, now, changed_at=accepted_at)
+        shifts = ShiftRun()
+        shifts.add(payload, accepted_at)
+        await shifts.fold(uow, now)
     elif isinstance(payload, IntegrationConfigured):
         await _fold_integration(uow, payload, now, accepted_at)
     elif isinstance(payload, IntegrationRemoved):
@@ -56,23 +59,85 @@ async def fold(uow: UnitOfWork, payload: Any, now: datetime, accepted_at: dateti
         await _forget_rotation(uow, payload.rotation_id, now, accepted_at)
 
 
-async def _fold_shift(uow: UnitOfWork, event: ShiftChanged) -> bool:
-    known = await uow.shifts.get(event.rotation_id, event.shift_id)
-    if known is not None and known.revision >= event.revision:
-        return False  # stale or replayed
-    await uow.shifts.put(
-        ShiftRecord(
-            rotation_id=event.rotation_id,
-            shift_id=event.shift_id,
-            revision=event.revision,
-            start=event.start,
-            end=event.end,
-            primary_email=event.primary,
-            backup_email=event.backup,
-            cancelled=event.cancelled,
-        )
+class BatchFolder:
+    """Folds a batch's events in their order, in one unit of work, as `fold` would one by one; a run
+    of consecutive ShiftChanged events is written as one statement (a bulk change is mostly shifts).
+    `flush` before the unit of work commits."""
+
+    def __init__(self, uow: UnitOfWork, clock: Callable[[], datetime]) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._shifts = ShiftRun()
+
+    async def fold(self, payload: Any, accepted_at: datetime | None = None) -> None:
+        if isinstance(payload, ShiftChanged):
+            self._shifts.add(payload, accepted_at)
+            return
+        await self.flush()  # whatever comes next sees the shifts before it
+        await fold(self._uow, payload, self._clock(), accepted_at)
+
+    async def flush(self) -> None:
+        shifts, self._shifts = self._shifts, ShiftRun()
+        await shifts.fold(self._uow, self._clock())
+
+
+@dataclass
+class _Pending:
+    record: ShiftRecord
+    accepted_at: datetime | None  # the earliest of its events in the run
+    context: otel_context.Context  # of its latest event: the span its dirty mark continues
+    order: int
+
+
+class ShiftRun:
+    """ShiftChanged events not yet written: the highest revision of each shift."""
+
+    def __init__(self) -> None:
+        self._pending: dict[tuple[str, str], _Pending] = {}
+        self._added = 0
+
+    def add(self, event: ShiftChanged, accepted_at: datetime | None) -> None:
+        self._added += 1
+        key = event.rotation_id, event.shift_id
+        known = self._pending.get(key)
+        if known is not None:
+            accepted_at = min((at for at in (accepted_at, known.accepted_at) if at is not None), default=None)
+            if known.record.revision >= event.revision:  # stale within the run: marks nothing of its own
+                self._pending[key] = replace(known, accepted_at=accepted_at)
+                return
+        context = otel_context.get_current()
+        self._pending[key] = _Pending(_shift_record(event), accepted_at, context, self._added)
+
+    async def fold(self, uow: UnitOfWork, now: datetime) -> None:
+        """Write the shifts newer than those kept, and mark each rotation with a written one dirty."""
+        if not self._pending:
+            return
+        written = await uow.shifts.put_newer(pending.record for pending in self._pending.values())
+        by_rotation: dict[str, list[_Pending]] = {}
+        for key in written:
+            by_rotation.setdefault(key[0], []).append(self._pending[key])
+        for rotation_id in sorted(by_rotation):
+            changes = by_rotation[rotation_id]
+            latest = max(changes, key=lambda pending: pending.order)
+            accepted = min((p.accepted_at for p in changes if p.accepted_at is not None), default=None)
+            token = otel_context.attach(latest.context)
+            try:
+                await mark_rotation_dirty(uow, rotation_id, now, changed_at=accepted)
+            finally:
+                otel_context.detach(token)
+
+
+def _shift_record(event: ShiftChanged) -> ShiftRecord:
+    return ShiftRecord(
+        rotation_id=event.rotation_id,
+        shift_id=event.shift_id,
+        revision=event.revision,
+        start=event.start,
+        end=event.end,
+        primary_email=event.primary,
+        backup_email=event.backup,
+        cancelled=event.cancelled,
     )
-    return True
 
 
 async def _fold_integration(

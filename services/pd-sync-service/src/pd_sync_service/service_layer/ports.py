@@ -28,7 +28,10 @@ class RotationRepository(Protocol):
 class ShiftRepository(Protocol):
     async def get(self, rotation_id: str, shift_id: str) -> ShiftRecord | None: ...
 
-    async def put(self, shift: ShiftRecord) -> None: ...
+    async def put_newer(self, shifts: Iterable[ShiftRecord]) -> set[tuple[str, str]]:
+        """Keep each shift unless one of a revision as high is kept already (at most one record per
+        shift); returns the (rotation, shift) ids written."""
+        ...
 
     async def forget(self, rotation_id: str) -> None:
         """Drop every shift of a deleted rotation."""
