@@ -19,6 +19,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
 FIRST = "a1111111-1111-4111-8111-111111111111"
 SECOND = "b2222222-2222-4222-8222-222222222222"
+MERGED = "c3333333-3333-4333-8333-333333333333"
 ADA = "ada@example.com"
 T = TypeVar("T")
 
@@ -87,3 +88,27 @@ async def test_a_rotation_deleted_after_its_mark_in_one_batch_keeps_no_target_ro
 
     assert await state.target(SECOND) is None
     assert await state.target(SECOND, "backup") is None
+
+
+@pytest.mark.parametrize(
+    "later",
+    [
+        pytest.param(shift(MERGED, 1, ADA, revision=2), id="shift-of-merged"),
+        pytest.param(integration(MERGED, FIRST, revision=2), id="merge-reconfigured"),
+        pytest.param(integration(MERGED, SECOND, revision=2), id="merge-moved-elsewhere"),
+    ],
+)
+async def test_a_deleted_target_gets_no_rows_back_from_a_later_mark(state: SqlState, later: Any) -> None:
+    # A later unit of work (another partition) folds an event of a rotation merged into the deleted one.
+    await apply(state, integration(MERGED, FIRST))
+    async with state.unit_of_work() as uow:
+        await fold(uow, RotationDeleted(rotation_id=FIRST), NOW)
+        await uow.commit()
+    assert await state.target(FIRST) is None
+
+    async with state.unit_of_work() as uow:
+        await fold(uow, later, NOW + timedelta(seconds=1))
+        await uow.commit()
+
+    assert await state.target(FIRST) is None
+    assert await state.target(FIRST, "backup") is None

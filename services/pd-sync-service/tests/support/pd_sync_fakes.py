@@ -212,6 +212,8 @@ class FakeTargets:
                 continue
             known = self._state.targets.get(key)
             if known is None:
+                if not self._writes_schedules(target_rotation_id):
+                    continue  # deleted or not configured (yet): as the SQL adapter, no rows created
                 self._state.targets[key] = TargetSchedule(
                     target_rotation_id,
                     role,
@@ -229,6 +231,13 @@ class FakeTargets:
             known.check_drift = known.check_drift or drift
             known.traceparent = traceparent or known.traceparent
             known.changed_at = known.changed_at or changed_at
+
+    def _writes_schedules(self, target_rotation_id: str) -> bool:
+        """Whether the target's own integration is active: only then may a mark create its rows. Checked
+        at the mark (the SQL adapter checks at commit): they differ only when the target's own
+        integration changes after the mark in the same unit of work."""
+        owner = self._state.integrations.get(target_rotation_id)
+        return owner is not None and owner.active and owner.mode == "own"
 
     async def due(self, now: datetime, debounce: timedelta, max_wait: timedelta) -> list[tuple[str, str]]:
         return [

@@ -133,6 +133,21 @@ async def test_a_deleted_owner_loses_its_schedules_rows_and_a_later_merge_end_br
         assert await uow.awaited.stop_awaiting(ACCOUNT.key, "ada@example.com") == set()
 
 
+async def test_marks_create_rows_only_for_a_target_whose_own_integration_is_active(state: State) -> None:
+    # A merge configured before its target's own integration: nothing to write to yet.
+    await apply(state, integration(MERGED, target=OWN), shift(MERGED, 0, "ada@example.com", revision=1))
+    assert await target(state, OWN) is None
+    await apply(state, integration(OWN))  # its own configuration creates both roles' rows
+    assert await target(state, OWN) is not None
+    assert await target(state, OWN, "backup") is not None
+    # Deleted, then a merged rotation's change folded after (another partition): no rows come back.
+    await apply(state, RotationDeleted(rotation_id=OWN))
+    await apply(state, shift(MERGED, 0, "bob@example.com", revision=2))
+    await apply(state, integration(MERGED, target=OWN, revision=2))
+    assert await target(state, OWN) is None
+    assert await target(state, OWN, "backup") is None
+
+
 async def _await(state: State, target_id: str, *emails: str) -> None:
     async with state.unit_of_work() as uow:
         await await_users(uow, ACCOUNT.key, target_id, "primary", set(emails))

@@ -404,6 +404,8 @@ class SqlTargetRepository:
         marked = await self._session.execute(update(TargetRow).where(of_target).values(**changes))
         if int(getattr(marked, "rowcount", 0) or 0) == len(ROLES):
             return
+        if not await self._writes_schedules(target_rotation_id):
+            return  # deleted or not configured (yet): its own IntegrationConfigured creates the rows
         existing = set(await self._session.scalars(select(col(TargetRow.role)).where(of_target)))
         self._session.add_all(
             TargetRow(
@@ -419,6 +421,23 @@ class SqlTargetRepository:
             for role in ROLES
             if role not in existing
         )
+
+    async def _writes_schedules(self, target_rotation_id: str) -> bool:
+        """Whether the target's own integration is active (as folding's `_writes_schedules`): only
+        then may a mark create its rows. A mark from another unit of work (a merged rotation's event,
+        another partition) must not bring back the rows of a target deleted meanwhile. The shared
+        lock makes a concurrent RotationDeleted either commit first (no rows here) or wait for this
+        unit to commit and then delete the rows it inserted."""
+        owner = (
+            select(col(IntegrationRow.rotation_id))
+            .where(
+                col(IntegrationRow.rotation_id) == target_rotation_id,
+                col(IntegrationRow.active).is_(True),
+                col(IntegrationRow.mode) == "own",
+            )
+            .with_for_update(read=True)
+        )
+        return (await self._session.scalars(owner)).first() is not None
 
     async def due(self, now: datetime, debounce: timedelta, max_wait: timedelta) -> list[tuple[str, str]]:
         rows = await self._session.execute(

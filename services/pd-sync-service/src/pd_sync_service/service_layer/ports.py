@@ -124,8 +124,9 @@ class TargetRepository(Protocol):
         unless_syncing: bool = False,
         changed_at: datetime | None = None,
     ) -> None:
-        """Ask for a sync of both roles of the target's schedules (created on first use), continuing the
-        trace `traceparent` (None keeps the last); `drift`: compare with PagerDuty first. With
+        """Ask for a sync of both roles of the target's schedules (created on first use, only while the
+        target's own integration is active: a deleted target gets no rows back), continuing the trace
+        `traceparent` (None keeps the last); `drift`: compare with PagerDuty first. With
         `unless_syncing`, a role a sync holds right now is left alone (never waited for). `changed_at`:
         when the change was accepted (the earliest one not yet synced is kept). Marks may be kept until
         the unit of work commits (the SQL one writes them then, in target order)."""
