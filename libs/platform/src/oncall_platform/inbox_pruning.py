@@ -2,24 +2,26 @@
 
 The inbox (`processed_events`) only has to remember an event for as long as Kafka may hand it to the
 consumer again. `serve` runs an `InboxPruner` as a background task of every service with a database
-(`ServiceSettings.inbox_retention()`), so no service keeps a copy of this. Each batch is one short
-transaction through the index on `processed_at`, so pruning never holds many row locks or a long
-transaction next to the consumers. Why the window is safe: docs/design/platform.md ("Inbox pruning").
+(`ServiceSettings.inbox_retention()`), so no service keeps a copy of this. The batches are
+`oncall_platform.pruning.delete_older_than` on `processed_at` (one short transaction each, through its
+index), the loop `oncall_platform.periodic.run_periodically`. Why the window is safe:
+docs/design/platform.md ("Inbox pruning").
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Table, select, tuple_
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from oncall_platform.clock import Clock, system_clock
 from oncall_platform.inbox import ProcessedEvent
+from oncall_platform.periodic import run_periodically
+from oncall_platform.pruning import delete_older_than
 
 logger = logging.getLogger(__name__)
 
@@ -49,34 +51,13 @@ class InboxPruner:
     async def prune(self) -> int:
         """Delete every entry older than the window, one batch per transaction; returns how many."""
         cutoff = self._clock() - self._retention.window
-        pruned = 0
-        while True:
-            oldest = (
-                select(INBOX.c.consumer, INBOX.c.event_id)
-                .where(INBOX.c.processed_at < cutoff)
-                .limit(self._retention.batch_size)
-            )
-            async with self._engine.begin() as connection:
-                if connection.dialect.name == "postgresql":  # another replica's batch is not waited for
-                    oldest = oldest.with_for_update(skip_locked=True)
-                result = await connection.execute(
-                    INBOX.delete().where(tuple_(INBOX.c.consumer, INBOX.c.event_id).in_(oldest))
-                )
-            deleted = int(result.rowcount)
-            pruned += deleted
-            if deleted < self._retention.batch_size:
-                break
-            await asyncio.sleep(0)  # let the consumers' work run between batches
+        pruned = await delete_older_than(
+            self._engine, INBOX.c.processed_at, cutoff, batch_size=self._retention.batch_size
+        )
         if pruned:
             logger.info("pruned processed event ids", extra={"rows": pruned})
         return pruned
 
     async def run(self, stop: asyncio.Event) -> None:
         """Prune now and every `interval_seconds` until `stop` is set; a failure is retried next time."""
-        while not stop.is_set():
-            try:
-                await self.prune()
-            except Exception:
-                logger.warning("could not prune the inbox; trying again later", exc_info=True)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._retention.interval_seconds)
+        await run_periodically(self.prune, self._retention.interval_seconds, stop, "prune the inbox")

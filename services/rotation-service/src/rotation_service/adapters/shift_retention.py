@@ -13,7 +13,6 @@ end. Each rotation is pruned under its row lock, in the same transaction as its 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import Counter
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from oncall_platform.clock import Clock, system_clock
 from oncall_platform.database import dialect_insert
+from oncall_platform.periodic import run_periodically
 from rotation_service.adapters.tables import MemberTotalRow, RotationRow, ShiftRow
 
 logger = logging.getLogger(__name__)
@@ -137,10 +137,4 @@ class ShiftPruner:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Prune now and every `interval_seconds` until `stop`; a failure is retried next time."""
-        while not stop.is_set():
-            try:
-                await self.prune()
-            except Exception:
-                logger.warning("could not prune past shifts; trying again later", exc_info=True)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._retention.interval_seconds)
+        await run_periodically(self.prune, self._retention.interval_seconds, stop, "prune past shifts")
