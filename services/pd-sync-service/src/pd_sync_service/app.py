@@ -1,5 +1,6 @@
 """The console command `pd-sync-service serve | migrate`: consumers, the reconciler loop, the outbox
-relay, the periodic reconcile and the probes, on the platform's one service lifecycle."""
+relay, the periodic reconcile, the user check, the shift retention and the probes, on the platform's
+one service lifecycle."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ def background(service: Service) -> dict[str, lifecycle.Background]:
         "reconciler": service.reconciler.run,
         "periodic reconcile": lambda stop: _periodic(service, stop),
         "user check": lambda stop: _check_users(service, stop),
+        # Every SHIFT_PRUNE_INTERVAL_SECONDS, shifts ended SHIFT_RETENTION_DAYS ago are deleted.
+        "shift retention": service.shift_pruner.run,
     }
 
 

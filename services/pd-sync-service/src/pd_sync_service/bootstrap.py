@@ -1,4 +1,5 @@
-"""The composition root: settings -> engine, broker, PagerDuty clients, reconciler, consumers."""
+"""The composition root: settings -> engine, broker, PagerDuty clients, reconciler, consumers, the
+shift retention."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from oncall_platform.kafka import make_broker
 from oncall_platform.outbox import Outbox
 from oncall_platform.relay import OutboxRelay
 from pd_sync_service.adapters.pagerduty_clients import PagerDutyClients
+from pd_sync_service.adapters.shift_retention import ShiftPruner
 from pd_sync_service.adapters.unit_of_work import SqlUnitOfWork
 from pd_sync_service.entrypoints.consumers import CONSUMER_GROUP, register_consumers
 from pd_sync_service.service_layer.missing_users import UserCheck
@@ -34,6 +36,7 @@ class Service:
     user_check: UserCheck
     relay: OutboxRelay
     pagerduty_clients: PagerDutyClients
+    shift_pruner: ShiftPruner
 
 
 def bootstrap(
@@ -76,6 +79,8 @@ def bootstrap(
         return SqlUnitOfWork(sessions, outbox, after_commit=relay.wake)
 
     clients = PagerDutyClients(new_client)
+    # The sync's "now" is the PagerDuty clock (the reads ask for shifts ending after it): so is the pruning's.
+    shift_pruner = ShiftPruner(engine, settings.shift_retention(), clock=pagerduty_clock or system_clock)
     reconciler = Reconciler(
         unit_of_work,
         cast(PagerDutyFactory, clients),
@@ -99,4 +104,4 @@ def bootstrap(
         on_folded=reconciler.wake,
         tracer_provider=tracer_provider,
     )
-    return Service(settings, engine, broker, reconciler, user_check, relay, clients)
+    return Service(settings, engine, broker, reconciler, user_check, relay, clients, shift_pruner)

@@ -38,9 +38,11 @@ class RotationRow(Table, table=True):
 
 
 class ShiftRow(Table, table=True):
-    """The latest ShiftChanged of one shift (higher revisions replace lower ones)."""
+    """The latest ShiftChanged of one shift (higher revisions replace lower ones). Shifts that ended
+    SHIFT_RETENTION_DAYS ago are pruned through `ix_shifts_end` (adapters/shift_retention.py)."""
 
     __tablename__ = "shifts"
+    __table_args__ = (Index("ix_shifts_end", "end"),)
 
     rotation_id: str = Field(primary_key=True, sa_type=_ROTATION_ID)
     shift_id: str = Field(primary_key=True, sa_type=String(limits.ID))
