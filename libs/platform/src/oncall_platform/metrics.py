@@ -12,6 +12,7 @@ fingerprint (`oncall_pagerduty.budget.key_fingerprint`), never the key.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -94,9 +95,33 @@ PAGERDUTY_RATELIMIT_LIMIT = Gauge(
     "The key's requests per rate-limit window, as PagerDuty last said (ratelimit-limit).",
     ["key"],
 )
+GC_PAUSE = Histogram(
+    "oncall_gc_pause_seconds",
+    "Pauses of the cyclic garbage collector, by generation (every task of the process waits meanwhile).",
+    ["generation"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+)
 PROVISIONING_BACKLOG = Gauge(
     "oncall_provisioning_backlog_users", "Members waiting to be created (or found) as PagerDuty users."
 )
+
+
+def observe_gc_pauses() -> None:
+    """Time every collection into `oncall_gc_pause_seconds` (once per process)."""
+    if _time_gc in gc.callbacks:
+        return
+    gc.callbacks.append(_time_gc)
+
+
+_gc_started: dict[int, float] = {}
+
+
+def _time_gc(phase: str, info: dict[str, int]) -> None:
+    generation = info["generation"]
+    if phase == "start":
+        _gc_started[generation] = time.perf_counter()
+    elif generation in _gc_started:
+        GC_PAUSE.labels(str(generation)).observe(time.perf_counter() - _gc_started.pop(generation))
 
 
 def exposition() -> tuple[bytes, str]:

@@ -3,6 +3,7 @@ template, consumer lag per partition, the pipeline's counters and the PagerDuty 
 
 from __future__ import annotations
 
+import gc
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -22,7 +23,7 @@ from oncall_pagerduty import PagerDutyClient, RequestBudget
 from oncall_pagerduty.budget import key_fingerprint
 from oncall_pagerduty.retry import RetryPolicy
 from oncall_platform.consumer import ConsumerOptions, ConsumerPipeline, DeadLetter, EventConsumer, Record
-from oncall_platform.metrics import METRICS_PATH, ConsumerLag, HttpMetrics
+from oncall_platform.metrics import METRICS_PATH, ConsumerLag, HttpMetrics, observe_gc_pauses
 
 
 def _value(name: str, **labels: str) -> float:
@@ -202,3 +203,12 @@ async def test_the_pagerduty_client_counts_requests_429s_and_the_keys_remaining_
     exposition = (await _get(HttpMetrics(PlainTextResponse("")), METRICS_PATH)).text
     assert fingerprint in exposition
     assert api_key not in exposition
+
+
+def test_garbage_collector_pauses_are_timed_by_generation() -> None:
+    observe_gc_pauses()
+    observe_gc_pauses()  # once per process, however often it is called
+    before = _value("oncall_gc_pause_seconds_count", generation="2")
+    gc.collect()
+    assert _value("oncall_gc_pause_seconds_count", generation="2") == before + 1
+    assert _value("oncall_gc_pause_seconds_sum", generation="2") > 0
