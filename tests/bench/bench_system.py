@@ -23,10 +23,14 @@ REPO = Path(__file__).resolve().parents[2]
 
 @contextmanager
 def bench_system(
-    accounts: int = 1, services: tuple[str, ...] | None = None, extra_env: dict[str, str] | None = None
+    accounts: int = 1,
+    services: tuple[str, ...] | None = None,
+    extra_env: dict[str, str] | None = None,
+    replicas: int = 1,
 ) -> Iterator[LocalSystem]:
     """`accounts` simulator accounts (each with its own API key and rate limit); `services` the processes
-    to start (default: the three services, not the web UI); `extra_env` settings for every service."""
+    to start (default: the three services, not the web UI); `extra_env` settings for every service;
+    `replicas` processes of each service with a database."""
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     server_url = os.environ.get("DATABASE_URL")
     if not server_url:
@@ -47,6 +51,7 @@ def bench_system(
             services=services or tuple(s.name for s in DATABASE_SERVICES),
             extra_accounts=tuple(DemoAccount(subdomain=f"demo{n}") for n in range(2, accounts + 1)),
             extra_env=extra_env or {},
+            replicas=replicas,
         )
     )
     try:

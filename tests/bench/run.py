@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import resource
 import signal
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -57,18 +59,35 @@ def parse_args() -> argparse.Namespace:
         help="PagerDuty API keys the latency rotations are spread over (one key allows 16 requests/s)",
     )
     parser.add_argument("--rotations", type=int, default=1000, help="rotations in the backfill (0 skips it)")
+    parser.add_argument(
+        "--knee",
+        type=lambda text: [float(rate) for rate in text.split(",")],
+        help="instead of one latency run, one per rate (e.g. 10,20,40,60,80), each on one rotation per "
+        "change a second and enough keys that no key is asked for more than 12 writes a second",
+    )
+    parser.add_argument(
+        "--background-rotations",
+        type=int,
+        default=0,
+        help="rotations (5 members, no PagerDuty integration) created before the latency run",
+    )
+    parser.add_argument("--horizon-weeks", type=int, default=26, help="every rotation's planning horizon")
+    parser.add_argument("--replicas", type=int, default=1, help="processes of each service with a database")
     parser.add_argument("--requests-log", type=Path, help="also write the backfill's PagerDuty requests here")
     return parser.parse_args()
 
 
-def latency_targets(system: LocalSystem, api: RotationApi, count: int) -> list[Target]:
+def latency_targets(system: LocalSystem, api: RotationApi, count: int, horizon_weeks: int) -> list[Target]:
     """`count` rotations with their own schedules, spread round robin over the simulator's accounts."""
     accounts, zone = [system.config.account, *system.config.extra_accounts], "Europe/Paris"
     views = {a.subdomain: PagerDutyView(system.simulator_url, a.api_key) for a in accounts}
 
     def prepare(index: int) -> Target:
         account = accounts[index % len(accounts)]
-        rotation = str(api.create_rotation(f"latency {index:02d}", zone, last_monday_0900(zone))["id"])
+        created = api.create_rotation(
+            f"latency {index:02d}", zone, last_monday_0900(zone), horizon_days=7 * horizon_weeks
+        )
+        rotation = str(created["id"])
         members = [f"p{m}.l{index:02d}@bench.example.com" for m in range(5)]
         add_members(api, rotation, [(email, email.split("@")[0]) for email in members], zone)
         api.configure_own(rotation, account.subdomain, account.api_key)
@@ -81,7 +100,8 @@ def latency_targets(system: LocalSystem, api: RotationApi, count: int) -> list[T
         feeds = [
             ScheduleFeed(t.schedule_id, ((t.rotation_id, "primary"),)) for t in targets if t.view is view
         ]
-        comparisons = wait_until_converged(api, view, feeds, timedelta(days=170), timeout_s=300)
+        horizon = timedelta(weeks=horizon_weeks) - timedelta(days=12)
+        comparisons = wait_until_converged(api, view, feeds, horizon, timeout_s=300)
         if not all(c.matches for c in comparisons):
             sys.exit(
                 "PagerDuty does not match the scheduler before the latency run:\n" + comparisons[0].explain()
@@ -105,22 +125,47 @@ def _schedule_id(api: RotationApi, rotation_id: str, timeout_s: float = 120.0) -
 def measure_latency(
     system: LocalSystem, api: RotationApi, pagerduty: PagerDutyView, args: argparse.Namespace
 ) -> dict[str, Any]:
-    targets = latency_targets(system, api, args.latency_rotations)
+    rotations = max(args.latency_rotations, int(max(args.knee or [0])))
+    targets = latency_targets(system, api, rotations, args.horizon_weeks)
     views = {id(t.view): t.view for t in targets}.values()
     user_ids = {email: uid for view in views for uid, email in view.users_by_id().items()}
     # Steady changes: the services first consume what setting up the rotations published.
     config = system.config
     settle_s = wait_until_caught_up(config.kafka_bootstrap_servers, config.topic_prefix)
+    if not args.knee:
+        step = latency_step(system, api, pagerduty, targets, user_ids, args.rate, args.duration)
+        return {**step, "settle_after_setup_s": settle_s}
+    steps = []
+    for rate in args.knee:
+        print(f"  {rate:g} changes/s ...", flush=True)
+        subset = targets[: int(rate)]
+        steps.append(latency_step(system, api, pagerduty, subset, user_ids, rate, args.duration))
+        wait_until_caught_up(config.kafka_bootstrap_servers, config.topic_prefix)
+    held = [step["rate_per_s"] for step in steps if step["p99_ms"] < 1000]
+    return {"steps": steps, "knee_rate_per_s": max(held, default=None), "settle_after_setup_s": settle_s}
+
+
+def latency_step(
+    system: LocalSystem,
+    api: RotationApi,
+    pagerduty: PagerDutyView,
+    targets: list[Target],
+    user_ids: dict[str, str],
+    rate: float,
+    duration_s: float,
+) -> dict[str, Any]:
+    """Steady changes at `rate` for `duration_s` over `targets`, one rotation each."""
     cpu_before = {**system.cpu_seconds(), "bench (measuring)": _own_cpu_seconds()}
-    result = run_changes(api, pagerduty, targets, user_ids, args.rate, args.duration)
+    result = run_changes(api, pagerduty, targets, user_ids, rate, duration_s)
     cpu_after = {**system.cpu_seconds(), "bench (measuring)": _own_cpu_seconds()}
     writes = [r for r in result.requests if is_schedule_write(r)]
     applied = result.changes - result.api_errors
+    cpu = _cpu_used(cpu_before, cpu_after)
     return {
-        "rate_per_s": args.rate,
-        "rotations": args.latency_rotations,
-        "api_keys": args.latency_keys,
-        "duration_s": args.duration,
+        "rate_per_s": rate,
+        "rotations": len(targets),
+        "api_keys": len({id(t.view) for t in targets}),
+        "duration_s": duration_s,
         "changes": result.changes,
         "api_errors": result.api_errors,
         "not_seen_within_30s": result.not_seen,
@@ -129,13 +174,44 @@ def measure_latency(
         "changes_without_a_matching_write": result.unmatched,
         "changes_matched_among_several_writes": result.ambiguous,
         "polled_every_100ms": _latency_figures(result.polled_latencies_s, result.windows(10.0, polled=True)),
-        "settle_after_setup_s": settle_s,
-        "cpu_seconds_per_process": _cpu_used(cpu_before, cpu_after),
+        "cpu_seconds_per_process": cpu,
+        "cpu_ms_per_change": _per_change(cpu, applied),
         "pagerduty_requests": len(result.requests),
         "requests_per_change": len(result.requests) / applied if applied else None,
         "writes": len(writes),
         "writes_per_affected_schedule_per_change": len(writes) / applied if applied else None,
     }
+
+
+SERVICES = ("rotation-service", "pd-sync-service", "user-provisioner")
+
+
+def _per_change(cpu: dict[str, float | None], changes: int) -> dict[str, float]:
+    """CPU milliseconds per change of each process, and of the services' processes together (replicas
+    `<service>#<n>` included)."""
+    if not changes:
+        return {}
+    per = {name: 1000 * (seconds or 0.0) / changes for name, seconds in cpu.items()}
+    per["services together"] = sum(v for name, v in per.items() if name.split("#")[0] in SERVICES)
+    return per
+
+
+def create_background(api: RotationApi, count: int, horizon_weeks: int) -> float:
+    """`count` rotations of 5 members without an integration (the rest of a large installation);
+    returns the seconds it took."""
+    zone = "Europe/Paris"
+    started = time.monotonic()
+
+    def create(index: int) -> None:
+        created = api.create_rotation(
+            f"background {index:05d}", zone, last_monday_0900(zone), horizon_days=7 * horizon_weeks
+        )
+        people = [(f"p{m}.b{index:05d}@bench.example.com", f"p{m} b{index:05d}") for m in range(5)]
+        add_members(api, str(created["id"]), people, zone)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(create, range(count)))
+    return time.monotonic() - started
 
 
 def _latency_figures(latencies_s: list[float], windows: list[list[float]]) -> dict[str, Any]:
@@ -146,6 +222,23 @@ def _latency_figures(latencies_s: list[float], windows: list[list[float]]) -> di
         "max_ms": 1000 * max(latencies_s, default=float("nan")),
         "p99_ms_by_10s_of_the_run": [round(1000 * percentile(w, 99)) for w in windows if w],
     }
+
+
+def _knee_rows(lat: dict[str, Any]) -> list[tuple[str, str, str]]:
+    rows = [
+        (
+            f"{step['rate_per_s']:g} changes/s ({step['rotations']} rotations, {step['api_keys']} keys):"
+            " p50 / p95 / p99 / max",
+            "{p50_ms:.0f} / {p95_ms:.0f} / {p99_ms:.0f} / {max_ms:.0f} ms; CPU {cpu:.1f} ms/change".format(
+                **step, cpu=step["cpu_ms_per_change"].get("services together", float("nan"))
+            ),
+            "",
+        )
+        for step in lat["steps"]
+    ]
+    knee = lat["knee_rate_per_s"]
+    rows.append(("highest rate with p99 < 1 s", "none" if knee is None else f"{knee:g} changes/s", ""))
+    return rows
 
 
 def measure_backfill(
@@ -199,7 +292,9 @@ def measure_backfill(
 def table(results: dict[str, Any]) -> str:
     rows: list[tuple[str, str, str]] = []
     lat = results.get("latency")
-    if lat:
+    if lat and "steps" in lat:
+        rows += _knee_rows(lat)
+    elif lat:
         rows += [
             (
                 f"swap -> applied PagerDuty write p50 / p95 / p99 ({lat['api_keys']} keys)",
@@ -226,6 +321,11 @@ def table(results: dict[str, Any]) -> str:
             (
                 "CPU seconds during the run",
                 ", ".join(f"{k} {v:.1f}" for k, v in lat["cpu_seconds_per_process"].items()),
+                "",
+            ),
+            (
+                "CPU ms per change",
+                ", ".join(f"{k} {v:.1f}" for k, v in lat["cpu_ms_per_change"].items()),
                 "",
             ),
             ("PagerDuty requests per change", f"{lat['requests_per_change']:.2f}", ""),
@@ -303,10 +403,27 @@ def main() -> int:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
     }
-    with bench_system(accounts=args.latency_keys) as system:
+    results["options"] = {
+        "replicas": args.replicas,
+        "horizon_weeks": args.horizon_weeks,
+        "background_rotations": args.background_rotations,
+    }
+    # No key asked for more than 12 writes a second (PagerDuty allows 16): the limit must not bind.
+    keys = max(args.latency_keys, *(math.ceil(rate / 12) for rate in args.knee or [0]))
+    with bench_system(accounts=keys, replicas=args.replicas) as system:
         token = system.token("bench@example.com")
         api = RotationApi(system.api_url, token, timeout_s=120)
         pagerduty = PagerDutyView(system.simulator_url, system.config.account.api_key)
+        if args.background_rotations:
+            print(f"{args.background_rotations} background rotations ...", flush=True)
+            created_s = create_background(api, args.background_rotations, args.horizon_weeks)
+            config = system.config
+            settled_s = wait_until_caught_up(config.kafka_bootstrap_servers, config.topic_prefix, 3600)
+            results["background"] = {
+                "rotations": args.background_rotations,
+                "created_s": created_s,
+                "settle_s": settled_s,
+            }
         print("latency run ...", flush=True)
         results["latency"] = measure_latency(system, api, pagerduty, args)
         RESULTS.write_text(json.dumps(results, indent=2) + "\n")  # kept even if the backfill fails
