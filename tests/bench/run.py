@@ -26,11 +26,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 # Run as a script: Python puts this folder on the import path, so its sibling modules import by name.
 from backfill import Plan, backfill
 from bench_system import bench_system
 from consumers import committed_per_group, consumed_between, wait_until_caught_up
 from latency import Target, future_shifts, percentile, run_changes
+from prometheus_client.parser import text_string_to_metric_families
 from requests_log import busiest_minute, is_schedule_write
 
 from localsystem.api import RotationApi
@@ -184,6 +187,38 @@ def latency_step(
 
 
 SERVICES = ("rotation-service", "pd-sync-service", "user-provisioner")
+
+
+def gc_pauses(system: LocalSystem) -> dict[str, dict[str, float]]:
+    """Per service process, its garbage collector's pauses so far (`oncall_gc_pause_seconds`) by
+    generation: how many, their total, and the bucket bound the longest stayed under."""
+    found: dict[str, dict[str, float]] = {}
+    for name in system.peak_rss_bytes():
+        try:
+            text = httpx.get(f"{system.url(name)}/metrics", timeout=10).text
+        except httpx.HTTPError:
+            continue
+        samples = [
+            sample
+            for family in text_string_to_metric_families(text)
+            if family.name == "oncall_gc_pause_seconds"
+            for sample in family.samples
+        ]
+        figures: dict[str, float] = {}
+        for generation in sorted({sample.labels["generation"] for sample in samples}):
+            of_gen = [sample for sample in samples if sample.labels["generation"] == generation]
+            count = next(sample.value for sample in of_gen if sample.name.endswith("_count"))
+            total = next(sample.value for sample in of_gen if sample.name.endswith("_sum"))
+            bounds = [
+                float(sample.labels["le"])
+                for sample in of_gen
+                if sample.name.endswith("_bucket") and sample.value >= count
+            ]
+            figures[f"gen{generation} count"] = count
+            figures[f"gen{generation} total_ms"] = 1000 * total
+            figures[f"gen{generation} longest_under_ms"] = 1000 * min(bounds)
+        found[name] = figures
+    return found
 
 
 def _per_change(cpu: dict[str, float | None], changes: int) -> dict[str, float]:
@@ -431,6 +466,7 @@ def main() -> int:
             print(f"backfill of {args.rotations} rotations ...", flush=True)
             results["backfill"] = measure_backfill(system, api, pagerduty, args.rotations, args.requests_log)
         results["peak_rss_mb"] = {name: (peak or 0) / MB for name, peak in system.peak_rss_bytes().items()}
+        results["gc_pauses"] = gc_pauses(system)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\n{table(results)}\n\nwritten to {RESULTS}")
     return 0
