@@ -247,6 +247,7 @@ class FakeTargets:
             and (
                 (t.last_dirty_at is not None and t.last_dirty_at <= now - debounce)
                 or (t.dirty_at is not None and t.dirty_at <= now - max_wait)
+                or (t.dirty_seq == t.synced_seq + 1 and t.dirty_at is not None)
             )
         ]
 

@@ -54,3 +54,26 @@ async def test_a_target_waiting_for_users_asks_pagerduty_nothing() -> None:
     assert waiting.dirty_seq > waiting.synced_seq
     async with state.unit_of_work() as uow:
         assert await uow.awaited.stop_awaiting("us:acme", "new@example.com") == {OWN}
+
+
+async def test_a_target_marked_once_since_it_was_in_step_is_due_without_waiting() -> None:
+    """An idle schedule's first change is written at once; a second mark is what a debounce is for."""
+    state = InMemoryState()
+    await apply(state, integration(OWN))  # its rows are created marked once
+
+    assert await reconciler(state, wait=timedelta(days=3650)).drain_once() == 2
+
+
+async def test_a_target_this_process_just_took_up_waits_a_debounce_before_it_is_taken_up_again() -> None:
+    """So a change right after a write coalesces with the rest of its burst."""
+    state = InMemoryState()
+    await apply(state, integration(OWN))  # marked once: due at once
+    patient = reconciler(state, wait=timedelta(days=3650))
+    async with state.unit_of_work() as other_replica:
+        for role in ("primary", "backup"):
+            assert await other_replica.targets.claim(OWN, role) is not None
+        assert await patient.drain_once() == 2  # taken up, left to the holder
+        await other_replica.rollback()
+
+    assert await patient.drain_once() == 0
+    assert await reconciler(state, wait=timedelta(days=3650)).drain_once() == 2  # another process

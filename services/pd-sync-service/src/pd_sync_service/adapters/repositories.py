@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Table, delete, func, or_, select, update
+from sqlalchemy import Table, and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -446,6 +446,11 @@ class SqlTargetRepository:
                 or_(
                     col(TargetRow.last_dirty_at) <= now - debounce,
                     col(TargetRow.dirty_at) <= now - max_wait,
+                    # marked by one unit of work since it was last in step, and not postponed
+                    and_(
+                        col(TargetRow.dirty_seq) == TargetRow.synced_seq + 1,
+                        col(TargetRow.dirty_at).is_not(None),
+                    ),
                 ),
             )
         )

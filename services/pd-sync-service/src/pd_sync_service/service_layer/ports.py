@@ -134,7 +134,8 @@ class TargetRepository(Protocol):
 
     async def due(self, now: datetime, debounce: timedelta, max_wait: timedelta) -> list[tuple[str, str]]:
         """(target, role) of the dirty targets whose latest mark is a `debounce` old, or whose first
-        unsynced mark is `max_wait` old."""
+        unsynced mark is `max_wait` old, or marked by one unit of work only since they were last in
+        step (nothing to coalesce with yet) and not postponed."""
         ...
 
     async def claim(self, target_rotation_id: str, role: str) -> TargetSchedule | None:

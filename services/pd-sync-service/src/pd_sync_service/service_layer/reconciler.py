@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -70,9 +71,12 @@ class Reconciler:
         self._config = config or ReconcilerConfig()
         self._tracer = trace.get_tracer(__name__, tracer_provider=tracer_provider)
         self._woken = asyncio.Event()
+        self._recheck_at: float | None = None  # time.monotonic() of the next pass for held-back marks
+        self._synced_at: dict[tuple[str, str], float] = {}  # monotonic end of this process's last syncs
 
     def wake(self) -> None:
-        """A change was committed in this process: drain once it is due (one debounce from now)."""
+        """A change was committed in this process: drain now (a schedule marked once since it was in
+        step is due at once), and again a debounce later (for the marks a burst coalesces)."""
         self._woken.set()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -84,35 +88,56 @@ class Reconciler:
             await self._until_work_may_be_due(stop)
 
     async def _until_work_may_be_due(self, stop: asyncio.Event) -> None:
-        """Wait for a wake-up (then for the change to be a debounce old) or for the fallback poll."""
+        """Wait for a wake-up, for the recheck of marks held back to coalesce, or for the fallback poll."""
+        timeout = self._config.poll_interval
+        if self._recheck_at is not None:
+            timeout = max(0.0, min(timeout, self._recheck_at - time.monotonic()))
         woken, stopping = asyncio.ensure_future(self._woken.wait()), asyncio.ensure_future(stop.wait())
         try:
-            await asyncio.wait(
-                {woken, stopping}, timeout=self._config.poll_interval, return_when="FIRST_COMPLETED"
-            )
+            await asyncio.wait({woken, stopping}, timeout=timeout, return_when="FIRST_COMPLETED")
         finally:
             woken.cancel()
             stopping.cancel()
-        if self._woken.is_set() and not stop.is_set():
+        if self._woken.is_set():
             self._woken.clear()
-            # The mark was stamped before its commit, and the wake-up came after it.
-            await asyncio.sleep(self._config.debounce.total_seconds() + 0.005)
+            # A mark is stamped before its commit and the wake-up comes after it: a burst's later
+            # marks are due a debounce after this.
+            self._recheck_after(self._config.debounce.total_seconds() + 0.005)
+        elif self._recheck_at is not None and time.monotonic() >= self._recheck_at:
+            self._recheck_at = None
+
+    def _recheck_after(self, seconds: float) -> None:
+        at = time.monotonic() + seconds
+        self._recheck_at = at if self._recheck_at is None else min(self._recheck_at, at)
 
     async def drain_once(self) -> int:
         """Sync every target that is due; returns how many were synced."""
         async with self._uow() as uow:
             due = await uow.targets.due(self._now(), self._config.debounce, self._config.max_wait)
+        due = self._not_just_synced(due)
         limit = asyncio.Semaphore(self._config.concurrency)
 
         async def sync(target_rotation_id: str, role: str) -> None:
             async with limit:
                 await self.sync_target(target_rotation_id, role)
+                self._synced_at[target_rotation_id, role] = time.monotonic()
 
         outcomes = await asyncio.gather(*(sync(target, role) for target, role in due), return_exceptions=True)
         for (target, role), outcome in zip(due, outcomes, strict=True):
             if isinstance(outcome, Exception):  # the target stays dirty and is tried again
                 logger.error("syncing %s (%s) failed", target, role, exc_info=outcome)
         return len(due)
+
+    def _not_just_synced(self, due: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Leave a target this process synced less than a debounce ago for the recheck: a change right
+        after a write waits to coalesce with the rest of its burst, as any burst's later changes do."""
+        debounce = self._config.debounce.total_seconds()
+        horizon = time.monotonic() - debounce
+        self._synced_at = {key: at for key, at in self._synced_at.items() if at > horizon}
+        held = [self._synced_at[key] for key in due if key in self._synced_at]
+        if held:
+            self._recheck_after(min(held) + debounce - time.monotonic() + 0.001)
+        return [key for key in due if key not in self._synced_at]
 
     async def request_drift_check(self, limit: int | None = None) -> int:
         """Periodic reconcile: mark the `limit` targets compared with PagerDuty longest ago (all when
