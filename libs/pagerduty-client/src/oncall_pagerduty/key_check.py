@@ -13,6 +13,8 @@ checked itself before its first use.
 
 from __future__ import annotations
 
+import hashlib
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -47,15 +49,33 @@ _OTHER_REGION: dict[Region, Region] = {"us": "eu", "eu": "us"}
 
 
 class KeyChecker:
-    """Two or three requests per check, each with a client of its own that is closed afterwards."""
+    """Two or three requests per check, each with a client of its own that is closed afterwards.
 
-    def __init__(self, client_for: ClientFactory) -> None:
+    A key that passed is not asked about again for `remember_for` seconds (the same key, subdomain
+    and region, remembered by a hash only): configuring many rotations with one key would otherwise
+    spend two of the key's requests on each, out of the budget its schedules are written with. A key
+    revoked meanwhile is still caught, by the sync's first refused write."""
+
+    def __init__(
+        self,
+        client_for: ClientFactory,
+        *,
+        remember_for: float = 900.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._client_for = client_for
+        self._remember_for = remember_for
+        self._clock = clock
+        self._passed: dict[bytes, float] = {}  # hash of the checked triple -> when the pass expires
 
     async def check(self, subdomain: str, region_name: str, api_key: str) -> None:
         """Raises `KeyRefused` or `KeyCheckUnavailable` unless the key opens `subdomain` in the region
         and can write."""
         region: Region = "eu" if region_name == "eu" else "us"
+        checked = hashlib.sha256(f"{region}\n{subdomain.casefold()}\n{api_key}".encode()).digest()
+        now = self._clock()
+        if self._passed.get(checked, now) > now:
+            return
         async with self._client_for(api_key, region) as client:
             try:
                 user = await _some_user(client)
@@ -63,6 +83,8 @@ class KeyChecker:
                 raise await self._not_accepted(api_key, region) from None
             _require_subdomain(subdomain, user)
             await _require_write(client, str(user["id"]))
+        self._passed = {key: until for key, until in self._passed.items() if until > now}
+        self._passed[checked] = now + self._remember_for
 
     async def _not_accepted(self, api_key: str, region: Region) -> KeyRefused:
         other = _OTHER_REGION[region]
