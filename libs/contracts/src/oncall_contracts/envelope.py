@@ -60,17 +60,29 @@ class Envelope(BaseModel, Generic[P]):
 
         ``occurred_at`` defaults to now; it must be timezone-aware and is stored in UTC.
         """
-        envelope_class = cast(Any, Envelope)[type(payload)]
-        return cast(
-            "Envelope[Q]",
-            envelope_class(
-                type=payload.EVENT_TYPE,
-                version=payload.EVENT_VERSION,
-                occurred_at=occurred_at if occurred_at is not None else datetime.now(UTC),
-                producer=producer,
-                subject=payload.subject(),
-                correlation_id=correlation_id,
-                causation_id=causation_id,
-                payload=payload,
-            ),
+        return envelope_type(type(payload))(
+            type=payload.EVENT_TYPE,
+            version=payload.EVENT_VERSION,
+            occurred_at=occurred_at if occurred_at is not None else datetime.now(UTC),
+            producer=producer,
+            subject=payload.subject(),
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+            payload=payload,
         )
+
+
+_PARAMETRISED: dict[type[Payload], Any] = {}
+
+
+def envelope_type(payload_type: type[Q]) -> type[Envelope[Q]]:
+    """``Envelope[payload_type]``, built once per payload type and kept.
+
+    pydantic caches parametrised generic models only weakly: a class nobody holds is collected, and
+    the next ``Envelope[...]`` builds it again (its schema and validator: milliseconds). Payload types
+    are few, so they are all kept.
+    """
+    found = _PARAMETRISED.get(payload_type)
+    if found is None:
+        found = _PARAMETRISED[payload_type] = cast(Any, Envelope)[payload_type]
+    return cast("type[Envelope[Q]]", found)

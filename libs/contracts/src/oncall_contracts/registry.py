@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from oncall_contracts.envelope import Envelope
+from oncall_contracts.envelope import Envelope, envelope_type
 from oncall_contracts.errors import ContractError
 from oncall_contracts.pagerduty.v1 import PAGERDUTY_EVENTS_V1
 from oncall_contracts.payload import Payload
@@ -99,9 +99,7 @@ class EventRegistry:
         payload, version = self._upcast(event_type, version, document.get("payload"))
         model = self.model_for(event_type, version)
         try:
-            return Envelope[model].model_validate(  # type: ignore[valid-type]
-                {**document, "version": version, "payload": payload}
-            )
+            return envelope_type(model).model_validate({**document, "version": version, "payload": payload})
         except ValidationError as error:
             raise ContractError(f"invalid {event_type} v{version}: {_summary(error)}") from None
 
