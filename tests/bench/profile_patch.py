@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -69,7 +70,9 @@ async def run(patches: int, profile: bool, top: int, show_sql: bool) -> None:
     try:
         await SCHEMA.upgrade_async(database_url)
         clock = FakeClock(datetime(2026, 12, 1, 12, 0, tzinfo=UTC))
-        container = bootstrap(settings(database_url), clock=clock, tracer_provider=TracerProvider())
+        provider = TracerProvider()  # global, as oncall_platform.telemetry sets it in a service
+        trace.set_tracer_provider(provider)
+        container = bootstrap(settings(database_url), clock=clock, tracer_provider=provider)
         headers = {"Authorization": f"Bearer {mint_token(SECRET, OWNER, audience=AUDIENCE, issuer=ISSUER)}"}
         transport = httpx.ASGITransport(app=container.app())
         try:

@@ -297,29 +297,48 @@ class SqlRotationRepository:
             )
 
     async def _save_shifts(self, rotation: Rotation, before: dict[str, Shift]) -> None:
-        changed = [s for sid, s in rotation.shifts.items() if before.get(sid) != s]
-        stale = (before.keys() - rotation.shifts.keys()) | {s.id for s in changed if s.id in before}
-        if stale:
+        """Writes only the shifts that changed: DELETE the gone, UPDATE the changed, INSERT the new."""
+        shifts, rid = _table(ShiftRow), rotation.id
+        gone = before.keys() - rotation.shifts.keys()
+        changed: list[dict[str, object]] = []
+        added: list[dict[str, object]] = []
+        for sid, shift in rotation.shifts.items():
+            old = before.get(sid)
+            if old is None:
+                added.append({"rotation_id": rid, "id": sid, **_shift_values(shift)})
+            elif old != shift:
+                changed.append({"b_rotation_id": rid, "b_id": sid, **_shift_values(shift)})
+        if gone:
             await self._session.execute(
-                delete(ShiftRow).where(col(ShiftRow.rotation_id) == rotation.id, col(ShiftRow.id).in_(stale))
+                delete(shifts).where(shifts.c.rotation_id == rid, shifts.c.id.in_(gone))
             )
-            await self._session.flush()
-        self._session.add_all(
-            ShiftRow(
-                rotation_id=rotation.id,
-                id=s.id,
-                start=s.start,
-                end=s.end,
-                primary=s.primary,
-                backup=s.backup,
-                conflict=s.conflict,
-                pinned=s.pinned,
-            )
-            for s in changed
-        )
+        if changed:
+            await self._session.execute(_UPDATE_SHIFT, changed)
+        if added:
+            await self._session.execute(sa.insert(shifts), added)
+
+
+def _shift_values(shift: Shift) -> dict[str, object]:
+    return {
+        "start": shift.start,
+        "end": shift.end,
+        "primary": shift.primary,
+        "backup": shift.backup,
+        "conflict": shift.conflict,
+        "pinned": shift.pinned,
+    }
 
 
 def _table(model: type[Table]) -> sa.Table:
     # Core rows (not ORM objects) for child tables: saving rewrites them with plain DELETE/INSERT.
     table: sa.Table = model.__table__  # type: ignore[attr-defined]
     return table
+
+
+_SHIFTS = _table(ShiftRow)
+# One statement for one changed shift or many (executemany); `b_` names the row, the rest sets it.
+_UPDATE_SHIFT = (
+    sa.update(_SHIFTS)
+    .where(_SHIFTS.c.rotation_id == sa.bindparam("b_rotation_id"), _SHIFTS.c.id == sa.bindparam("b_id"))
+    .values({c: sa.bindparam(c) for c in ("start", "end", "primary", "backup", "conflict", "pinned")})
+)
