@@ -68,14 +68,13 @@ class SqlRotationRepository:
 
     async def get(self, rotation_id: str, *, for_update: bool = True) -> Rotation | None:
         """The aggregate; `for_update` locks its row so concurrent changes to one rotation serialise."""
-        row = await self._session.get(RotationRow, rotation_id, with_for_update=for_update)
+        statement = _ROTATION_FOR_UPDATE if for_update else _ROTATION
+        row = (await self._session.execute(statement, {"rotation_id": rotation_id})).scalar_one_or_none()
         if row is None:
             return None
         members = (await self._members_of([rotation_id]))[rotation_id]
         admins = set((await self._admins_of([rotation_id]))[rotation_id])
-        shift_rows = await self._session.execute(
-            select(_table(ShiftRow)).where(_table(ShiftRow).c.rotation_id == rotation_id)
-        )
+        shift_rows = await self._session.execute(_SHIFTS_OF, {"rotation_id": rotation_id})
         shifts = {
             r.id: Shift(r.id, r.start, r.end, r.primary, r.backup, conflict=r.conflict, pinned=r.pinned)
             for r in shift_rows
@@ -223,18 +222,25 @@ class SqlRotationRepository:
             return found
         members, unavailability = _table(MemberRow), _table(UnavailabilityRow)
         spans: dict[tuple[str, str], list[Interval]] = {}
-        unavailable = await self._session.execute(
-            select(unavailability)
-            .where(unavailability.c.rotation_id.in_(list(found)))
-            .order_by(unavailability.c.id)
-        )
+        if len(found) == 1:  # one rotation (the aggregate, its overview): prebuilt statements
+            [rotation_id] = found
+            unavailable = await self._session.execute(_UNAVAILABILITY_OF, {"rotation_id": rotation_id})
+        else:
+            unavailable = await self._session.execute(
+                select(unavailability)
+                .where(unavailability.c.rotation_id.in_(list(found)))
+                .order_by(unavailability.c.id)
+            )
         for span in unavailable:
             spans.setdefault((span.rotation_id, span.email), []).append(Interval(span.start, span.end))
-        rows = await self._session.execute(
-            select(members)
-            .where(members.c.rotation_id.in_(list(found)))
-            .order_by(members.c.rotation_id, members.c.position)
-        )
+        if len(found) == 1:
+            rows = await self._session.execute(_MEMBERS_OF, {"rotation_id": rotation_id})
+        else:
+            rows = await self._session.execute(
+                select(members)
+                .where(members.c.rotation_id.in_(list(found)))
+                .order_by(members.c.rotation_id, members.c.position)
+            )
         for r in rows:
             unavailable_spans = tuple(spans.get((r.rotation_id, r.email), ()))
             found[r.rotation_id][r.email] = Member(
@@ -245,10 +251,14 @@ class SqlRotationRepository:
     async def _admins_of(self, rotation_ids: Collection[str]) -> dict[str, frozenset[str]]:
         found: dict[str, set[str]] = {rotation_id: set() for rotation_id in rotation_ids}
         if found:
-            admins = _table(AdminRow)
-            rows = await self._session.execute(
-                select(admins.c.rotation_id, admins.c.email).where(admins.c.rotation_id.in_(list(found)))
-            )
+            if len(found) == 1:  # one rotation: the prebuilt statement
+                [only] = found
+                rows = await self._session.execute(_ADMINS_OF, {"rotation_id": only})
+            else:
+                admins = _table(AdminRow)
+                rows = await self._session.execute(
+                    select(admins.c.rotation_id, admins.c.email).where(admins.c.rotation_id.in_(list(found)))
+                )
             for rotation_id, email in rows:
                 found[rotation_id].add(email)
         return {rotation_id: frozenset(emails) for rotation_id, emails in found.items()}
@@ -341,4 +351,24 @@ _UPDATE_SHIFT = (
     sa.update(_SHIFTS)
     .where(_SHIFTS.c.rotation_id == sa.bindparam("b_rotation_id"), _SHIFTS.c.id == sa.bindparam("b_id"))
     .values({c: sa.bindparam(c) for c in ("start", "end", "primary", "backup", "conflict", "pinned")})
+)
+
+# Statements of every load of one rotation, built once: SQLAlchemy memoises a statement's cache key,
+# so a prebuilt one skips building the expression and its key on each execution.
+_ROTATION_ID: sa.BindParameter[str] = sa.bindparam("rotation_id")  # takes each column's type
+_ROTATION = select(RotationRow).where(col(RotationRow.id) == _ROTATION_ID)
+_ROTATION_FOR_UPDATE = _ROTATION.with_for_update()
+_SHIFTS_OF = select(_SHIFTS).where(_SHIFTS.c.rotation_id == _ROTATION_ID)
+_UNAVAILABILITY_OF = (
+    select(_table(UnavailabilityRow))
+    .where(_table(UnavailabilityRow).c.rotation_id == _ROTATION_ID)
+    .order_by(_table(UnavailabilityRow).c.id)
+)
+_MEMBERS_OF = (
+    select(_table(MemberRow))
+    .where(_table(MemberRow).c.rotation_id == _ROTATION_ID)
+    .order_by(_table(MemberRow).c.rotation_id, _table(MemberRow).c.position)
+)
+_ADMINS_OF = select(_table(AdminRow).c.rotation_id, _table(AdminRow).c.email).where(
+    _table(AdminRow).c.rotation_id == _ROTATION_ID
 )
