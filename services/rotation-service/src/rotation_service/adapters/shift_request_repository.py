@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
+import sqlalchemy as sa
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -65,16 +66,18 @@ class SqlShiftRequestRepository:
         await self._session.flush()
 
     async def pending(self, rotation_id: str, involving: str | None = None) -> list[ShiftRequest]:
+        if involving is None:  # every change to a rotation asks: the statement is built once
+            result = await self._session.execute(_PENDING_OF, {"rotation_id": rotation_id})
+            return [_to_request(row) for row in result.scalars().all()]
         statement = select(ShiftRequestRow).where(
             col(ShiftRequestRow.rotation_id) == rotation_id, col(ShiftRequestRow.state) == "pending"
         )
-        if involving is not None:
-            statement = statement.where(
-                or_(
-                    col(ShiftRequestRow.requested_by) == involving,
-                    col(ShiftRequestRow.requested_of) == involving,
-                )
+        statement = statement.where(
+            or_(
+                col(ShiftRequestRow.requested_by) == involving,
+                col(ShiftRequestRow.requested_of) == involving,
             )
+        )
         statement = statement.order_by(col(ShiftRequestRow.created_at), col(ShiftRequestRow.id))
         return [_to_request(row) for row in (await self._session.execute(statement)).scalars().all()]
 
@@ -99,3 +102,13 @@ class SqlShiftRequestRepository:
             .with_for_update(skip_locked=True)
         )
         return [_to_request(row) for row in (await self._session.execute(statement)).scalars().all()]
+
+
+_PENDING_OF = (
+    select(ShiftRequestRow)
+    .where(
+        col(ShiftRequestRow.rotation_id) == sa.bindparam("rotation_id"),
+        col(ShiftRequestRow.state) == "pending",
+    )
+    .order_by(col(ShiftRequestRow.created_at), col(ShiftRequestRow.id))
+)
