@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -30,6 +31,7 @@ class _Snapshot:
     members: dict[str, Member]
     admins: frozenset[str]
     shifts: dict[str, Shift]
+    spec: RotationSpec | None = None  # what the row holds (None: unknown, write it)
 
 
 def _spec_of(row: RotationRow) -> RotationSpec:
@@ -75,16 +77,15 @@ class SqlRotationRepository:
         members = (await self._members_of([rotation_id]))[rotation_id]
         admins = set((await self._admins_of([rotation_id]))[rotation_id])
         shift_rows = await self._session.execute(_SHIFTS_OF, {"rotation_id": rotation_id})
-        shifts = {
-            r.id: Shift(r.id, r.start, r.end, r.primary, r.backup, conflict=r.conflict, pinned=r.pinned)
-            for r in shift_rows
-        }
+        # _SHIFTS_OF selects Shift's fields in its order; unpacking skips a Row attribute lookup each.
+        shifts = {r[0]: Shift(*r) for r in shift_rows}
+        spec = _spec_of(row)
         self._rows[rotation_id] = row
-        self._snapshots[rotation_id] = _Snapshot(dict(members), frozenset(admins), dict(shifts))
+        self._snapshots[rotation_id] = _Snapshot(dict(members), frozenset(admins), dict(shifts), spec)
         return Rotation(
             id=row.id,
             name=row.name,
-            spec=_spec_of(row),
+            spec=spec,
             members=members,
             admins=admins,
             shifts=shifts,
@@ -189,21 +190,22 @@ class SqlRotationRepository:
         self._session.add(row)
         await self._session.flush()
         self._rows[rotation.id] = row
-        self._snapshots[rotation.id] = _Snapshot({}, frozenset(), {})
+        self._snapshots[rotation.id] = _Snapshot({}, frozenset(), {}, rotation.spec)
         await self.save(rotation)
 
     async def save(self, rotation: Rotation) -> None:
         row = self._rows[rotation.id]
-        row.name = rotation.name
-        _write_spec(row, rotation.spec)
-        row.shift_revision = rotation.shift_revision
         before = self._snapshots[rotation.id]
+        row.name = rotation.name
+        if rotation.spec != before.spec:  # the ORM would find nothing to write for the same spec
+            _write_spec(row, rotation.spec)
+        row.shift_revision = rotation.shift_revision
         await self._save_members(rotation, before.members)
         await self._save_admins(rotation, before.admins)
         await self._save_shifts(rotation, before.shifts)
         await self._session.flush()
         self._snapshots[rotation.id] = _Snapshot(
-            dict(rotation.members), frozenset(rotation.admins), dict(rotation.shifts)
+            dict(rotation.members), frozenset(rotation.admins), dict(rotation.shifts), rotation.spec
         )
 
     async def remove(self, rotation_id: str) -> None:
@@ -358,7 +360,9 @@ _UPDATE_SHIFT = (
 _ROTATION_ID: sa.BindParameter[str] = sa.bindparam("rotation_id")  # takes each column's type
 _ROTATION = select(RotationRow).where(col(RotationRow.id) == _ROTATION_ID)
 _ROTATION_FOR_UPDATE = _ROTATION.with_for_update()
-_SHIFTS_OF = select(_SHIFTS).where(_SHIFTS.c.rotation_id == _ROTATION_ID)
+_SHIFTS_OF = select(*(_SHIFTS.c[field.name] for field in dataclasses.fields(Shift))).where(
+    _SHIFTS.c.rotation_id == _ROTATION_ID
+)
 _UNAVAILABILITY_OF = (
     select(_table(UnavailabilityRow))
     .where(_table(UnavailabilityRow).c.rotation_id == _ROTATION_ID)
