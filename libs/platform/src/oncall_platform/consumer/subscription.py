@@ -54,10 +54,7 @@ def subscribe(
     async def consume(message: KafkaMessage) -> None:
         batch = message.raw_message
         records = [Record.of(raw) for raw in (batch if isinstance(batch, tuple) else (batch,))]
-        progress = await pipeline.process(records)
-        kafka = cast(AIOKafkaConsumer, message.consumer)
-        await _settle(kafka, progress)
-        metrics.CONSUMER_LAG.processed(consumer.group, kafka, _next_offsets(progress))
+        await _consume_batch(pipeline, cast(AIOKafkaConsumer, message.consumer), records)
 
     broker.subscriber(
         *sources,
@@ -72,6 +69,15 @@ def subscribe(
         decoder=_undecoded,
     )(consume)
     return pipeline
+
+
+async def _consume_batch(
+    pipeline: ConsumerPipeline[Any], kafka: AIOKafkaConsumer, records: Sequence[Record]
+) -> None:
+    """One fetched batch: process it, commit what finished, rewind what did not, update the lag."""
+    progress = await pipeline.process(records)
+    await _settle(kafka, progress)
+    metrics.CONSUMER_LAG.processed(pipeline.consumer.group, kafka, _next_offsets(progress))
 
 
 async def _settle(kafka: AIOKafkaConsumer, progress: Progress) -> None:
