@@ -60,3 +60,14 @@ def test_a_finished_batch_commits_past_its_last_record() -> None:
         progress.finish(record)
     assert progress.commit_offsets() == {("t", 0): 5}
     assert progress.resume_from() == {}
+
+
+def test_finishing_after_asking_moves_the_offsets_on() -> None:
+    records = [_record(0, 3), _record(0, 4)]
+    progress = Progress(records)
+    progress.finish(records[0])
+    assert progress.commit_offsets() == {("t", 0): 4}
+    assert progress.resume_from() == {("t", 0): 4}
+    progress.finish(records[1])
+    assert progress.commit_offsets() == {("t", 0): 5}
+    assert progress.resume_from() == {}

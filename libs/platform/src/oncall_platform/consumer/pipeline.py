@@ -41,6 +41,7 @@ from oncall_platform.consumer.records import Record
 logger = logging.getLogger("oncall_platform.consumer")
 
 TopicPartition = tuple[str, int]
+PartitionSummary = dict[TopicPartition, tuple[int, int, int | None]]
 
 
 class InboxUnit(Protocol):
@@ -129,12 +130,20 @@ class Progress:
 
     records: Sequence[Record]
     _finished: set[tuple[str, int, int]] = field(default_factory=set)
+    _summary: PartitionSummary | None = field(default=None, repr=False, compare=False)
 
     def finish(self, record: Record) -> None:
         self._finished.add((record.topic, record.partition, record.offset))
+        self._summary = None
 
-    def _partitions(self) -> dict[TopicPartition, tuple[int, int, int | None]]:
-        """Per partition: its first and last offsets in the batch, and its first unfinished one."""
+    def _partitions(self) -> PartitionSummary:
+        """Per partition: its first and last offsets in the batch, and its first unfinished one
+        (computed once after the last `finish`: committing, seeking and the lag all ask)."""
+        if self._summary is None:
+            self._summary = self._summarize()
+        return self._summary
+
+    def _summarize(self) -> PartitionSummary:
         by_partition: dict[TopicPartition, list[int]] = {}
         for record in self.records:
             by_partition.setdefault((record.topic, record.partition), []).append(record.offset)
