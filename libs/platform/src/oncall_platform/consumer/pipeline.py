@@ -195,6 +195,9 @@ class ConsumerPipeline(Generic[U]):
         if options.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.consumer = consumer
+        # `consumer.handles_type` as a set of the header's bytes (a type name that is not UTF-8
+        # decodes to one with U+FFFD, which no event type has): the skip is one lookup per record
+        self._handled_types = frozenset(model.EVENT_TYPE.encode() for model in consumer.handles)
         self._dead_letters = dead_letters
         self._options = options
         self._tracer = tracer or trace.get_tracer("oncall_platform.consumer")
@@ -224,10 +227,11 @@ class ConsumerPipeline(Generic[U]):
         deliveries: list[Delivery] = []
         letters: list[tuple[Record, DeadLetter]] = []
         for record in records:
-            header_type = record.header(HEADER_TYPE)
-            if header_type is not None and not self.consumer.handles_type(header_type):
+            raw_type = record.raw_header(HEADER_TYPE)
+            if raw_type is not None and raw_type not in self._handled_types:
                 progress.finish(record)  # not ours: its payload is never parsed
                 continue
+            header_type = None if raw_type is None else raw_type.decode(errors="replace")
             try:
                 envelope = registry.decode(record.value, record.text_headers())
             except ContractError as error:

@@ -29,9 +29,14 @@ class Record:
         )
 
     def header(self, name: str) -> str | None:
+        value = self.raw_header(name)
+        return None if value is None else value.decode(errors="replace")
+
+    def raw_header(self, name: str) -> bytes | None:
+        """The first header named `name`, undecoded."""
         for key, value in self.headers:
             if key == name:
-                return value.decode(errors="replace")
+                return value
         return None
 
     def text_headers(self) -> dict[str, str]:
