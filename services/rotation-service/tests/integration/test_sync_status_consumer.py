@@ -212,3 +212,73 @@ async def test_a_result_racing_the_rotations_deletion_leaves_no_status(
             text("SELECT count(*) FROM sync_status WHERE rotation_id = :id"), {"id": rid}
         )
     assert left == 0
+
+
+def _synced(rotation_id: str, role: str = "primary") -> Envelope[ScheduleSynced]:
+    return Envelope.new(
+        ScheduleSynced(
+            rotation_id=rotation_id,
+            role=role,
+            schedule_id="PSCHED1",
+            schedule_url="https://acme.pagerduty.com/schedules/PSCHED1",
+            layer_ids=["PLAYER1"],
+            synced_until=datetime(2027, 6, 1, tzinfo=UTC),
+            requests_spent=1,
+        ),
+        producer="pd-sync-service",
+        occurred_at=datetime(2026, 12, 1, 12, 2, tzinfo=UTC),
+    )
+
+
+async def _record(container: Container, envelope: Envelope[Any]) -> None:
+    async with container.sync_results.unit_of_work() as uow:
+        await container.sync_results.apply(uow, envelope)
+        await uow.commit()
+
+
+async def _statuses(container: Container, rotation_id: str) -> int:
+    async with container.engine.connect() as connection:
+        count = await connection.scalar(
+            text("SELECT count(*) FROM sync_status WHERE rotation_id = :id"), {"id": rotation_id}
+        )
+    return int(count or 0)
+
+
+async def test_a_result_arriving_after_the_integration_was_removed_leaves_no_status(
+    client: httpx.AsyncClient, api: Any, container: Container
+) -> None:
+    """A sync result still on its way when the integration is removed (IntegrationRemoved not yet
+    folded by pd-sync) used to re-create the status; nothing cleared it, not even the rotation's
+    deletion (it only cleared the statuses of an integration still configured)."""
+    rid = (await api.create_rotation(OWNER))["id"]
+    body = {"mode": "own", "subdomain": "acme", "api_key": ACME_KEY, "region": "eu"}
+    url = f"/v1/rotations/{rid}/pagerduty"
+    assert (await client.put(url, json=body, headers=api.auth(OWNER))).status_code == 200
+    await _record(container, _synced(rid))
+    assert await _statuses(container, rid) == 1
+    assert (await client.delete(url, headers=api.auth(OWNER))).status_code == 204
+    assert await _statuses(container, rid) == 0
+    await _record(container, _synced(rid, "backup"))  # late: the integration is gone
+    assert await _statuses(container, rid) == 0
+    deleted = await client.delete(f"/v1/rotations/{rid}", headers=api.auth(OWNER))
+    assert deleted.status_code == 204
+    assert await _statuses(container, rid) == 0
+
+
+async def test_deleting_a_rotation_without_integration_removes_its_statuses(
+    client: httpx.AsyncClient, api: Any, container: Container
+) -> None:
+    """Statuses left without an integration (by an earlier version, or a role no longer synced) go
+    with the rotation, in the deletion's transaction."""
+    rid = (await api.create_rotation(OWNER))["id"]
+    async with container.engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO sync_status (rotation_id, role, layer_ids, waiting_for)"
+                " VALUES (:id, 'primary', '[]', '[]'), (:id, 'backup', '[]', '[]')"
+            ),
+            {"id": rid},
+        )
+    deleted = await client.delete(f"/v1/rotations/{rid}", headers=api.auth(OWNER))
+    assert deleted.status_code == 204
+    assert await _statuses(container, rid) == 0

@@ -17,6 +17,7 @@ from rotation_service.adapters.tables import (
     MemberRow,
     MemberTotalRow,
     RotationRow,
+    ShiftRequestRow,
     ShiftRow,
     Table,
     UnavailabilityRow,
@@ -209,7 +210,9 @@ class SqlRotationRepository:
         )
 
     async def remove(self, rotation_id: str) -> None:
-        for table in (ShiftRow, MemberTotalRow, AdminRow, UnavailabilityRow, MemberRow):  # children first
+        # Children first, all of them: SQLite does not enforce the foreign keys' ON DELETE CASCADE.
+        children = (ShiftRequestRow, ShiftRow, MemberTotalRow, AdminRow, UnavailabilityRow, MemberRow)
+        for table in children:
             await self._session.execute(
                 delete(_table(table)).where(_table(table).c.rotation_id == rotation_id)
             )

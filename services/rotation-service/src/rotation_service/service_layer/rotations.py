@@ -138,6 +138,8 @@ class RotationService:
             rotation = await load(uow, rotation_id)
             require_admin(rotation, actor)
             await integrations.remove_everywhere(uow, rotation_id, now)
+            # Also the statuses left without an integration (a role no longer synced, older versions).
+            await uow.sync_status.clear(rotation_id)
             rotation.delete(now)
             await record(uow, rotation, now)
             await uow.rotations.remove(rotation_id)

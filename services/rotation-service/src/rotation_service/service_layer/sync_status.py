@@ -41,9 +41,8 @@ class SyncStatusRecorder:
         """Records one result event in `uow` (the consumer pipeline de-duplicates by event id and
         commits)."""
         payload = envelope.payload
-        # Held, not just read: a deletion committing meanwhile would otherwise leave this status behind.
-        if isinstance(payload, _SYNC_RESULTS) and not await uow.rotations.hold(payload.rotation_id):
-            return  # the rotation was deleted (and its statuses with it) while the result was on its way
+        if isinstance(payload, _SYNC_RESULTS) and not await self._still_synced(uow, payload.rotation_id):
+            return
         if isinstance(payload, ScheduleSynced):
             await uow.sync_status.record_synced(
                 payload.rotation_id,
@@ -84,3 +83,13 @@ class SyncStatusRecorder:
                     envelope.occurred_at,
                 )
             )
+
+    @staticmethod
+    async def _still_synced(uow: UnitOfWork, rotation_id: str) -> bool:
+        """Whether the rotation exists and has its integration. A result still on its way when the
+        rotation or its integration was removed (and its statuses with it) is dropped: recorded, it
+        would stay. Held, not just read: the deletion and the integration's removal lock the rotation,
+        so neither commits between this check and the status written."""
+        if not await uow.rotations.hold(rotation_id):
+            return False
+        return await uow.integrations.get(rotation_id) is not None

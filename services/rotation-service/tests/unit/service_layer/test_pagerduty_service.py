@@ -246,11 +246,12 @@ async def test_removing_the_integration_clears_its_status(
 
 
 async def test_sync_results_are_recorded_and_a_failure_keeps_the_last_sync(
-    db: FakeDatabase, rotations: RotationService
+    db: FakeDatabase, rotations: RotationService, pagerduty: PagerDutyService
 ) -> None:
     # (once per event id: the consumer pipeline's inbox, see test_sync_status_consumer)
     recorder = SyncStatusRecorder(db.unit_of_work, lambda: NOW)
     rotation_id = (await rotations.create(ADMIN, "Payments", DAY)).id
+    await pagerduty.configure_own(rotation_id, ADMIN, OwnSchedule("acme", API_KEY, "us"))
 
     await _record(recorder, _synced(rotation_id))
     failed = ScheduleSyncFailed(
