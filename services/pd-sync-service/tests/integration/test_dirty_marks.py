@@ -10,10 +10,12 @@ from typing import Any, TypeVar
 
 import pytest
 import pytest_asyncio
-from pd_sync_state import NOW, SqlState, apply, integration, postgres_sessions, shift
+from pd_sync_state import ACCOUNT, NOW, SqlState, apply, integration, postgres_sessions, shift
+from sqlalchemy import func, select, text
 
 from oncall_contracts import RotationDeleted
-from pd_sync_service.service_layer.folding import fold, mark_target_dirty
+from pd_sync_service.adapters import orm
+from pd_sync_service.service_layer.folding import await_users, fold, mark_target_dirty
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
@@ -112,3 +114,46 @@ async def test_a_deleted_target_gets_no_rows_back_from_a_later_mark(state: SqlSt
 
     assert await state.target(FIRST) is None
     assert await state.target(FIRST, "backup") is None
+
+
+async def _waits_for_a_lock(state: SqlState) -> bool:
+    async with state.sessions() as session:
+        waiting = await session.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+        )
+    return bool(waiting)
+
+
+async def test_a_deletion_during_a_sync_that_waits_for_users_leaves_no_awaited_rows(state: SqlState) -> None:
+    # A sync holds the target's row and records whom it waits for when the rotation's deletion folds.
+    sync = state.unit_of_work()
+    async with sync:
+        assert await sync.targets.claim(FIRST, "primary") is not None
+        assert await _within(await_users(sync, ACCOUNT.key, FIRST, "primary", {ADA})) == {ADA}
+
+        async def delete() -> None:
+            async with state.unit_of_work() as uow:
+                await fold(uow, RotationDeleted(rotation_id=FIRST), NOW)
+                await uow.commit()
+
+        deletion = asyncio.create_task(delete())
+        for _ in range(100):  # the deletion waits for the sync's lock on the target's row
+            if deletion.done() or await _waits_for_a_lock(state):
+                break
+            await asyncio.sleep(0.05)
+        await sync.commit()
+    await _within(deletion)
+
+    async with state.sessions() as session:
+        awaited = await session.scalar(
+            select(func.count())
+            .select_from(orm.AwaitedUserRow)
+            .where(
+                orm.AwaitedUserRow.target_rotation_id == FIRST  # type: ignore[arg-type]
+            )
+        )
+    assert awaited == 0
+    assert await state.target(FIRST) is None

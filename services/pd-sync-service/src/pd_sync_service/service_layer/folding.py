@@ -208,12 +208,15 @@ async def _forget_rotation(
     if known is not None and merged_and_shown:
         # Deleted without an IntegrationRemoved first (the rotation service sends one): end its layer.
         await mark_target_dirty(uow, known.target_rotation_id, now, changed_at=accepted_at)
-    await uow.shifts.forget(rotation_id)
-    await uow.rotations.forget(rotation_id)
+    # In this order, each statement seeing what the units it waited for committed: the integration
+    # first (a mark creating target rows holds it shared), then the target rows (a sync holds its
+    # row while it records whom it waits for), then the awaited users.
     await uow.integrations.forget(rotation_id)
+    await uow.targets.forget(rotation_id)
     for role in ROLES:
         await uow.awaited.forget(rotation_id, role)
-    await uow.targets.forget(rotation_id)
+    await uow.shifts.forget(rotation_id)
+    await uow.rotations.forget(rotation_id)
 
 
 async def _save_rotation(
