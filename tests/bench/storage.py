@@ -7,12 +7,17 @@ Not a timed test and not part of `make test`. Run it with the PostgreSQL and Kaf
 It starts a system like `make run` (`bench_system`: its own topic prefix and databases, removed after)
 with the retention windows shortened so that pruning happens within the run (published outbox rows
 kept 30 s, inbox ids 60 s, both pruned every 10 s; shifts keep their 90 days: none of a run's end that
-long ago). It sets up `--rotations` rotations with their own PagerDuty schedules, reports the rows and
-`pg_total_relation_size` of every table of every service, makes `--changes` changes (shift
-reassignments, renames, members joining and leaving, and rotations created and deleted, so the number
-of live rotations and of people stays the same: a new rotation takes the deleted one's people), waits
-until the consumers caught up and the pruning windows passed, and reports the tables again, with the
-difference. Writes tests/bench/storage-results.json.
+long ago). It sets up `--rotations` rotations with their own PagerDuty schedules and reads the rows and
+`pg_total_relation_size` of every table of every service. It then makes `--changes` changes in two
+equal bursts (10,000: 5,000 + 5,000) of shift reassignments, renames, a guest per team joining and
+leaving, and every 20th change a rotation deleted and one created with its people (so the number of
+live rotations and of people stays the same), and after each burst, once the consumers caught up and
+the pruning windows passed, reads the tables again: three readings (before, after the first burst,
+after the second) and the second burst's growth per table. Rows flat across the bursts say the pruning
+keeps up; bytes flat in the second burst say PostgreSQL reuses the space of the rows the first burst's
+pruning deleted (dead tuples, free once autovacuum, on the server's own settings, has passed) instead
+of growing with the changes. Writes tests/bench/storage-results.json: per table `rows` and `bytes`
+(one value per reading, in `readings` order) and `second_burst_growth`.
 """
 
 from __future__ import annotations
@@ -145,25 +150,54 @@ class Changes:
         self.made += 1
 
 
-def difference(before: Sizes, after: Sizes) -> list[dict[str, Any]]:
+READINGS = ("before", "first burst", "second burst")
+
+
+def readings_by_table(readings: list[Sizes]) -> list[dict[str, Any]]:
+    """Per table: rows and bytes at each reading (a table missing from one counts 0), and what the
+    second burst added: about zero rows, and bytes within the space the first burst left, when flat."""
+    empty = {"rows": 0, "bytes": 0}
+    found = sorted({(service, name) for sizes in readings for service in sizes for name in sizes[service]})
     rows = []
-    for service in sorted(after):
-        for table in sorted(after[service]):
-            was = before.get(service, {}).get(table, {"rows": 0, "bytes": 0})
-            now = after[service][table]
-            rows.append({"service": service, "table": table, "before": was, "after": now})
+    for service, name in found:
+        seen = [sizes.get(service, {}).get(name, empty) for sizes in readings]
+        rows.append(
+            {
+                "service": service,
+                "table": name,
+                "rows": [size["rows"] for size in seen],
+                "bytes": [size["bytes"] for size in seen],
+                "second_burst_growth": {
+                    "rows": seen[-1]["rows"] - seen[-2]["rows"],
+                    "bytes": seen[-1]["bytes"] - seen[-2]["bytes"],
+                },
+            }
+        )
     return rows
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    header = f"{'service':<18} {'table':<22} {'rows before':>12} {'rows after':>11}"
-    lines = [f"{header} {'kB before':>10} {'kB after':>9}"]
+    """Rows and kB at each reading (0: before, 1: after the first burst, 2: after the second), and the
+    second burst's growth."""
+    counts = " ".join(f"{f'rows {i}':>7}" for i in range(len(READINGS)))
+    sizes = " ".join(f"{f'kB {i}':>7}" for i in range(len(READINGS)))
+    lines = [f"{'service':<18} {'table':<22} {counts} {sizes} {'+rows 2':>8} {'+kB 2':>7}"]
     for row in rows:
+        counts = " ".join(f"{n:>7}" for n in row["rows"])
+        sizes = " ".join(f"{b // 1024:>7}" for b in row["bytes"])
+        growth = row["second_burst_growth"]
         lines.append(
-            f"{row['service']:<18} {row['table']:<22} {row['before']['rows']:>12} {row['after']['rows']:>11} "
-            f"{row['before']['bytes'] // 1024:>10} {row['after']['bytes'] // 1024:>9}"
+            f"{row['service']:<18} {row['table']:<22} {counts} {sizes} "
+            f"{growth['rows']:>+8} {round(growth['bytes'] / 1024):>+7}"
         )
     return "\n".join(lines)
+
+
+def settle(bootstrap: str, system: LocalSystem) -> None:
+    """Until the consumers caught up and the pruning windows passed (autovacuum, on the server's own
+    settings, gets its turns meanwhile: the dead tuples' space becomes reusable only then)."""
+    wait_until_caught_up(bootstrap, system.config.topic_prefix)
+    time.sleep(max(OUTBOX_RETENTION_S, INBOX_WINDOW_S) + 3 * PRUNE_INTERVAL_S)
 
 
 def main() -> int:
@@ -173,29 +207,35 @@ def main() -> int:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "settings": SHORT_WINDOWS,
+        "readings": list(READINGS),
     }
+    first = args.changes // 2
+    bursts = [first, args.changes - first]
     with bench_system(extra_env=SHORT_WINDOWS) as system:
         api = RotationApi(system.api_url, system.token("bench@example.com"), timeout_s=120)
         changes = Changes(system, api)
         for _ in range(args.rotations):
             changes.new_rotation()
         wait_until_caught_up(bootstrap, system.config.topic_prefix)
-        before = table_sizes(system)
-        print(f"set up {args.rotations} rotations; making {args.changes} changes ...", flush=True)
-        started, index = time.monotonic(), 0
-        setup_changes, changes.made = changes.made, 0
-        while changes.made < args.changes:
-            changes.one(index)
-            index += 1
-            if index % 500 == 0:
-                print(f"  {changes.made} changes", flush=True)
-        results["changes"] = changes.made
-        results["setup_changes"] = setup_changes
-        results["change_seconds"] = round(time.monotonic() - started, 1)
-        wait_until_caught_up(bootstrap, system.config.topic_prefix)
-        time.sleep(max(OUTBOX_RETENTION_S, INBOX_WINDOW_S) + 3 * PRUNE_INTERVAL_S)  # the pruning's turn
-        after = table_sizes(system)
-        results["tables"] = difference(before, after)
+        readings = [table_sizes(system)]
+        results["setup_changes"], index = changes.made, 0
+        results["bursts"] = []
+        print(f"set up {args.rotations} rotations; {args.changes} changes in two bursts", flush=True)
+        for number, wanted in enumerate(bursts, start=1):
+            print(f"burst {number}: {wanted} changes ...", flush=True)
+            started, changes.made = time.monotonic(), 0
+            while changes.made < wanted:
+                changes.one(index)
+                index += 1
+                if index % 500 == 0:
+                    print(f"  {changes.made} changes", flush=True)
+            results["bursts"].append(
+                {"changes": changes.made, "change_seconds": round(time.monotonic() - started, 1)}
+            )
+            settle(bootstrap, system)
+            readings.append(table_sizes(system))
+        results["changes"] = sum(burst["changes"] for burst in results["bursts"])
+        results["tables"] = readings_by_table(readings)
         api.close()
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\n{table(results['tables'])}\n\nwritten to {RESULTS}")
