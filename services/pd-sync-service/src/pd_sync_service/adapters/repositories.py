@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +33,12 @@ from pd_sync_service.service_layer.ports import OnCall
 
 ROLES = ("primary", "backup")
 SHIFTS: Table = ShiftRow.__table__  # type: ignore[attr-defined]
+AWAITED: Table = AwaitedUserRow.__table__  # type: ignore[attr-defined]
+# Core, built once: each sync runs it (twice per change), and the ORM's bulk-delete path (its session
+# synchronisation, a statement built and cache-keyed per call) cost more than the round trip.
+_FORGET_AWAITED = delete(AWAITED).where(
+    AWAITED.c.target_rotation_id == bindparam("target_rotation_id"), AWAITED.c.role == bindparam("role")
+)
 _SHIFT_UPDATED = ("revision", "start", "end", "primary_email", "backup_email", "cancelled")
 
 
@@ -276,11 +282,9 @@ class SqlAwaitedUserRepository:
         self._session = session
 
     async def forget(self, target_rotation_id: str, role: str) -> None:
-        await self._session.execute(
-            delete(AwaitedUserRow).where(
-                col(AwaitedUserRow.target_rotation_id) == target_rotation_id, col(AwaitedUserRow.role) == role
-            )
-        )
+        """No AwaitedUserRow is ever loaded into the session (only added after this), so the Core
+        statement leaves no stale object behind."""
+        await self._session.execute(_FORGET_AWAITED, {"target_rotation_id": target_rotation_id, "role": role})
 
     async def add(self, account_key: str, target_rotation_id: str, role: str, emails: Iterable[str]) -> None:
         self._session.add_all(
