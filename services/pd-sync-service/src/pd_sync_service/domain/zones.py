@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,15 +16,32 @@ def utc_offset(zone: ZoneInfo, instant: datetime) -> timedelta:
 
 
 def transitions(zone: ZoneInfo, since: datetime, until: datetime) -> list[datetime]:
-    """Instants in [since, until) at which `zone`'s UTC offset changes (assumes at most one a day)."""
+    """Instants in (since, until] at which `zone`'s UTC offset changes (assumes at most one a day);
+    transitions fall on whole seconds. Read from the zone's year scanned once per process (a sync
+    renders ~190 days every change)."""
+    if since >= until:
+        return []
+    since, until = since.astimezone(UTC), until.astimezone(UTC)
+    return [
+        change
+        for year in range(since.year, until.year + 1)
+        for change in _transitions_in_year(zone, year)
+        if since < change <= until
+    ]
+
+
+@functools.cache
+def _transitions_in_year(zone: ZoneInfo, year: int) -> tuple[datetime, ...]:
+    """The changes in (Jan 1, next Jan 1] UTC, scanned a day at a time (Jan 1 00:00 is an earlier
+    scan's end: a change exactly then is found in the year before)."""
     found: list[datetime] = []
-    cursor = since
-    while cursor < until:
-        step_end = min(cursor + ONE_DAY, until)
+    cursor, end = datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+    while cursor < end:
+        step_end = cursor + ONE_DAY
         if utc_offset(zone, cursor) != utc_offset(zone, step_end):
             found.append(_bisect_change(zone, cursor, step_end))
         cursor = step_end
-    return found
+    return tuple(found)
 
 
 def _bisect_change(zone: ZoneInfo, low: datetime, high: datetime) -> datetime:
