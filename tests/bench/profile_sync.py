@@ -19,6 +19,7 @@ import io
 import itertools
 import os
 import pstats
+import statistics
 import subprocess
 import sys
 import time
@@ -33,6 +34,7 @@ sys.path.insert(0, str(ROOT / "services/pd-sync-service/tests/support"))
 
 from pd_sync_harness import ACCOUNT, API_KEY, create_users  # noqa: E402
 from pd_sync_shifts import local_boundaries  # noqa: E402
+from sqlalchemy import event  # noqa: E402
 
 from oncall_contracts import (  # noqa: E402
     IntegrationConfigured,
@@ -154,9 +156,16 @@ async def _run(base_url: str, changes: int, sort: str, profile: bool, callers: s
         assert await reconciler.drain_once() >= 1
         await relay.publish_pending()
 
+        statements = [0]
+
+        def count(*_: Any) -> None:
+            statements[0] += 1
+
+        event.listen(service.engine.sync_engine, "before_cursor_execute", count)
         profiler = cProfile.Profile(time.process_time)  # CPU, not waiting
         cpu = 0.0
         wall = 0.0
+        samples: list[float] = []
         for change in range(changes):
             week = 2 + change % 24  # a future shift
             owners[week] = MEMBERS[(MEMBERS.index(owners[week]) + 1) % len(MEMBERS)]
@@ -180,12 +189,21 @@ async def _run(base_url: str, changes: int, sort: str, profile: bool, callers: s
             published = await relay.publish_pending()
             if profile:
                 profiler.disable()
-            cpu += time.process_time() - started_cpu
+            samples.append(time.process_time() - started_cpu)
+            cpu += samples[-1]
             wall += time.perf_counter() - started_wall
             assert synced >= 1, synced
             assert published == 1, published
+        event.remove(service.engine.sync_engine, "before_cursor_execute", count)
+        calls = sum(entry[1] for entry in pstats.Stats(profiler).stats.values()) if profile else 0
+        print(
+            f"sql_statements_per_change={statements[0] / changes:.1f} "
+            f"python_calls_per_change={calls / changes:.0f}"
+        )
         print(
             f"changes={changes} cpu_ms_per_change={1000 * cpu / changes:.2f} "
+            f"median={1000 * statistics.median(samples):.2f} "
+            f"p10={1000 * statistics.quantiles(samples, n=10)[0]:.2f} "
             f"wall_ms_per_change={1000 * wall / changes:.2f} (profiler {'on' if profile else 'off'})"
         )
         if profile:

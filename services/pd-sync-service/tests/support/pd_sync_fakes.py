@@ -96,12 +96,15 @@ class FakeIntegrations:
     async def forget(self, rotation_id: str) -> None:
         self._state.integrations.pop(rotation_id, None)
 
-    async def active_into(self, target_rotation_id: str) -> list[IntegrationRecord]:
-        return [
+    async def owner_and_active_into(
+        self, target_rotation_id: str
+    ) -> tuple[IntegrationRecord | None, list[IntegrationRecord]]:
+        members = [
             i
             for i in self._state.integrations.values()
             if i.target_rotation_id == target_rotation_id and i.active
         ]
+        return self._state.integrations.get(target_rotation_id), members
 
     async def targets_showing(self, account_key: str, email: str) -> set[str]:
         shown_in = {

@@ -169,14 +169,30 @@ class SqlIntegrationRepository:
             delete(IntegrationRow).where(col(IntegrationRow.rotation_id) == rotation_id)
         )
 
-    async def active_into(self, target_rotation_id: str) -> list[IntegrationRecord]:
+    async def owner_and_active_into(
+        self, target_rotation_id: str
+    ) -> tuple[IntegrationRecord | None, list[IntegrationRecord]]:
+        """One query for both (every sync reads them)."""
         rows = await self._session.scalars(
             select(IntegrationRow).where(
-                col(IntegrationRow.target_rotation_id) == target_rotation_id,
-                col(IntegrationRow.active).is_(True),
+                or_(
+                    col(IntegrationRow.rotation_id) == target_rotation_id,
+                    and_(
+                        col(IntegrationRow.target_rotation_id) == target_rotation_id,
+                        col(IntegrationRow.active).is_(True),
+                    ),
+                )
             )
         )
-        return [_integration(row) for row in rows]
+        owner: IntegrationRecord | None = None
+        members = []
+        for row in rows:
+            integration = _integration(row)
+            if integration.rotation_id == target_rotation_id:
+                owner = integration
+            if integration.target_rotation_id == target_rotation_id and integration.active:
+                members.append(integration)
+        return owner, members
 
     async def targets_showing(self, account_key: str, email: str) -> set[str]:
         shows_email = or_(

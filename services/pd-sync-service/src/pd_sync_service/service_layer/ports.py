@@ -51,8 +51,11 @@ class IntegrationRepository(Protocol):
         """Drop a deleted rotation's integration."""
         ...
 
-    async def active_into(self, target_rotation_id: str) -> list[IntegrationRecord]:
-        """The active integrations writing into the target's schedules (the target's own among them)."""
+    async def owner_and_active_into(
+        self, target_rotation_id: str
+    ) -> tuple[IntegrationRecord | None, list[IntegrationRecord]]:
+        """The target's own integration (as `get`) and the active integrations writing into the
+        target's schedules (the target's own among them), read together."""
         ...
 
     async def targets_showing(self, account_key: str, email: str) -> set[str]:

@@ -26,10 +26,9 @@ async def load_inputs(
     """The inputs from the shifts ending after `ending_after` (past shifts are never written, and a
     past member's missing user must not hold a schedule back). None when the target's own integration
     is absent or removed: nothing may be written."""
-    owner = await uow.integrations.get(target_rotation_id)
+    owner, members = await uow.integrations.owner_and_active_into(target_rotation_id)
     if owner is None or not owner.active or owner.mode != "own":
         return None
-    members = await uow.integrations.active_into(target_rotation_id)
     members.sort(
         key=lambda member: (
             member.rotation_id != target_rotation_id,
