@@ -85,7 +85,9 @@ async def _fold(service: Any, payload: Any) -> None:
         await uow.commit()
 
 
-async def _run(base_url: str, changes: int, sort: str, profile: bool, callers: str | None) -> None:
+async def _run(
+    base_url: str, changes: int, sort: str, profile: bool, callers: str | None, only: str | None
+) -> None:
     bootstrap_servers = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
     server_url = os.environ["DATABASE_URL"]
     topics = Topics(prefix=f"p{uuid.uuid4().hex[:12]}.")
@@ -209,7 +211,7 @@ async def _run(base_url: str, changes: int, sort: str, profile: bool, callers: s
         if profile:
             out = io.StringIO()
             stats = pstats.Stats(profiler, stream=out).sort_stats(sort)
-            stats.print_stats(30)
+            stats.print_stats(*([only] if only else []), 30)
             if callers:
                 stats.print_callers(callers)
             print(out.getvalue())
@@ -227,6 +229,7 @@ def main() -> None:
     parser.add_argument("--sort", default="tottime", choices=["tottime", "cumulative"])
     parser.add_argument("--no-profile", action="store_true", help="time without the profiler's overhead")
     parser.add_argument("--callers", help="also print the callers of the functions matching this regex")
+    parser.add_argument("--only", help="list only the functions matching this regex (e.g. pd_sync_service)")
     args = parser.parse_args()
     simulator = subprocess.Popen(
         [sys.executable, "-c", _SIMULATOR], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
@@ -235,7 +238,7 @@ def main() -> None:
     assert simulator.stdout is not None
     try:
         base_url = simulator.stdout.readline().strip()
-        asyncio.run(_run(base_url, args.changes, args.sort, not args.no_profile, args.callers))
+        asyncio.run(_run(base_url, args.changes, args.sort, not args.no_profile, args.callers, args.only))
     finally:
         simulator.stdin.close()
         simulator.wait(timeout=15)
