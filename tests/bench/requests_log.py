@@ -30,3 +30,22 @@ def _max_in_window(stamps: list[datetime], window_s: float = 60.0) -> int:
             left += 1
         best = max(best, right - left + 1)
     return best
+
+
+def requests_by_window(requests: list[dict[str, Any]], seconds: float) -> dict[str, list[int]]:
+    """Requests per `seconds` of the log, by "METHOD kind" (kind: the path's first segment) and by
+    status for every answer that was not a 2xx."""
+    if not requests:
+        return {}
+    stamps = [parse_instant(r["time"]) for r in requests]
+    first = min(stamps)
+    count = int((max(stamps) - first).total_seconds() // seconds) + 1
+    series: dict[str, list[int]] = defaultdict(lambda: [0] * count)
+    for request, stamp in zip(requests, stamps, strict=True):
+        window = int((stamp - first).total_seconds() // seconds)
+        kind = str(request["path"]).strip("/").split("/")[0]
+        series[f"{request['method']} {kind}"][window] += 1
+        status = request.get("status")
+        if not (isinstance(status, int) and 200 <= status < 300):
+            series[f"status {status}"][window] += 1
+    return dict(series)

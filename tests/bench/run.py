@@ -32,9 +32,10 @@ import httpx
 from backfill import Plan, backfill
 from bench_system import bench_system
 from consumers import committed_per_group, consumed_between, wait_until_caught_up
+from cpu_sampler import CpuSampler
 from latency import Target, future_shifts, percentile, run_changes
 from prometheus_client.parser import text_string_to_metric_families
-from requests_log import busiest_minute, is_schedule_write
+from requests_log import busiest_minute, is_schedule_write, requests_by_window
 
 from localsystem.api import RotationApi
 from localsystem.convergence import ScheduleFeed, wait_until_converged
@@ -159,7 +160,8 @@ def latency_step(
 ) -> dict[str, Any]:
     """Steady changes at `rate` for `duration_s` over `targets`, one rotation each."""
     cpu_before = {**system.cpu_seconds(), "bench (measuring)": _own_cpu_seconds()}
-    result = run_changes(api, pagerduty, targets, user_ids, rate, duration_s)
+    with CpuSampler(system.cpu_seconds) as sampler:
+        result = run_changes(api, pagerduty, targets, user_ids, rate, duration_s)
     cpu_after = {**system.cpu_seconds(), "bench (measuring)": _own_cpu_seconds()}
     writes = [r for r in result.requests if is_schedule_write(r)]
     applied = result.changes - result.api_errors
@@ -183,6 +185,17 @@ def latency_step(
         "requests_per_change": len(result.requests) / applied if applied else None,
         "writes": len(writes),
         "writes_per_affected_schedule_per_change": len(writes) / applied if applied else None,
+        "cpu_cores_by_10s": _by_10s(sampler.per_second()),
+        "cpu_cores_by_second": sampler.per_second(),
+        "requests_by_10s": requests_by_window(result.requests, 10.0),
+    }
+
+
+def _by_10s(per_second: dict[str, list[float]]) -> dict[str, list[float]]:
+    """Mean cores each group used in each 10 s of the run (to lay beside the p99 of each 10 s)."""
+    return {
+        name: [round(sum(series[i : i + 10]) / len(series[i : i + 10]), 2) for i in range(0, len(series), 10)]
+        for name, series in per_second.items()
     }
 
 
@@ -353,6 +366,10 @@ def table(results: dict[str, Any]) -> str:
                 "",
             ),
             ("changes (not seen within 30 s)", f"{lat['changes']} ({lat['not_seen_within_30s']})", ""),
+            *(
+                (f"cores used by {name}, each 10 s", " / ".join(f"{c:.2f}" for c in series), "")
+                for name, series in lat["cpu_cores_by_10s"].items()
+            ),
             (
                 "CPU seconds during the run",
                 ", ".join(f"{k} {v:.1f}" for k, v in lat["cpu_seconds_per_process"].items()),
