@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 
 from oncall_contracts import limits
 from oncall_platform.http_limits import RequestBodyLimit
+from oncall_platform.http_telemetry import NO_NATIVE_TELEMETRY
 from oncall_platform.metrics import HttpMetrics
 from oncall_platform.probes import LIVENESS_PATH, READINESS_PATH, UNTRACED_URLS
 from oncall_web import presenters
@@ -45,7 +46,9 @@ class AppParts(Protocol):
 
 
 def create_app(container: AppParts) -> FastAPI:
-    app = FastAPI(title="oncall-web", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="oncall-web", docs_url=None, redoc_url=None, openapi_url=None, telemetry=NO_NATIVE_TELEMETRY
+    )
     app.state.settings = container.settings
     app.state.http = container.http
     app.state.oidc = container.oidc

@@ -10,6 +10,7 @@ from opentelemetry.trace import TracerProvider
 
 from oncall_platform.clock import Clock
 from oncall_platform.http_limits import RequestBodyLimit
+from oncall_platform.http_telemetry import NO_NATIVE_TELEMETRY
 from oncall_platform.metrics import HttpMetrics
 from oncall_platform.probes import UNTRACED_URLS, ReadinessProbe
 from rotation_service.entrypoints.api import health, pagerduty, rotations, shift_requests, shifts
@@ -35,7 +36,12 @@ class ApiServices:
 
 
 def create_app(services: ApiServices) -> FastAPI:
-    app = FastAPI(title="rotation-service", version="1", summary="On-call rotations that PagerDuty follows")
+    app = FastAPI(
+        title="rotation-service",
+        version="1",
+        summary="On-call rotations that PagerDuty follows",
+        telemetry=NO_NATIVE_TELEMETRY,
+    )
     app.state.rotations = services.rotations
     app.state.pagerduty = services.pagerduty
     app.state.shift_requests = services.shift_requests
