@@ -1,7 +1,9 @@
 """Kafka plumbing: the broker factory, topic declaration and event publishing.
 
-Producers are idempotent with `acks=all`; every broker carries faststream's telemetry middleware, so
-the W3C `traceparent` travels in message headers and consumer spans continue producer traces.
+Producers are idempotent with `acks=all`. Tracing is the platform's own, not faststream's middleware:
+the outbox relay's publish span puts the W3C `traceparent` in the record's headers and the consumer
+pipeline's span per event continues it, so faststream's extra span per batch and per publish (and
+its cost per record) are left out.
 """
 
 from __future__ import annotations
@@ -13,8 +15,6 @@ from typing import Any
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
-from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
-from opentelemetry.trace import TracerProvider
 
 from oncall_contracts.topics import TopicSpec
 from oncall_platform.settings import DEFAULT_SHUTDOWN_GRACE_SECONDS
@@ -27,7 +27,6 @@ def make_broker(
     bootstrap_servers: str,
     *,
     client_id: str,
-    tracer_provider: TracerProvider | None = None,
     graceful_timeout: float = DEFAULT_SHUTDOWN_GRACE_SECONDS,
     **options: Any,
 ) -> KafkaBroker:
@@ -46,7 +45,6 @@ def make_broker(
         enable_idempotence=True,
         acks="all",
         allow_auto_create_topics=False,
-        middlewares=[KafkaTelemetryMiddleware(tracer_provider=tracer_provider)],
         **options,
     )
 

@@ -285,8 +285,10 @@ class OutboxRelay:
             kind=trace.SpanKind.PRODUCER,
             attributes=attributes,
         ):
+            headers = dict(row.headers)
+            propagate.inject(headers)  # the consumers' spans continue this one
             future: Awaitable[object] = await self._broker.publish(
-                row.value, topic=row.topic, key=row.message_key, headers=dict(row.headers), no_confirm=True
+                row.value, topic=row.topic, key=row.message_key, headers=headers, no_confirm=True
             )
         return future
 

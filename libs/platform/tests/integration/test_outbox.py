@@ -75,7 +75,6 @@ async def broker(kafka_bootstrap_servers: str, tracer_provider: TracerProvider) 
     producer = make_broker(
         kafka_bootstrap_servers,
         client_id="outbox-test",
-        tracer_provider=tracer_provider,
         request_timeout_ms=5000,
     )
     yield producer

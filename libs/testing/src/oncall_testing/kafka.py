@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.client import AIOKafkaClient
 from faststream.kafka import KafkaBroker
+from opentelemetry import propagate
 
 from oncall_contracts import Envelope, Topics, registry
 
@@ -83,11 +84,12 @@ class PrivateKafka:
 
 async def publish_event(broker: KafkaBroker, topics: Topics, envelope: Envelope[Any]) -> None:
     """Publish `envelope` as a producing service would: encoded with the contracts registry, to its
-    payload's topic, keyed by its subject (services publish through the outbox, never like this)."""
+    payload's topic, keyed by its subject, with the current trace context in its headers (services
+    publish through the outbox, never like this)."""
     encoded = registry.encode(envelope)
-    await broker.publish(
-        encoded.value, topic=topics.topic_for(envelope), key=encoded.key, headers=encoded.headers
-    )
+    headers = dict(encoded.headers)
+    propagate.inject(headers)
+    await broker.publish(encoded.value, topic=topics.topic_for(envelope), key=encoded.key, headers=headers)
 
 
 async def read_records(

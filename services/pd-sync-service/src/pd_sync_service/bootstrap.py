@@ -50,7 +50,6 @@ def bootstrap(
     broker = make_broker(
         settings.kafka_bootstrap_servers,
         client_id=CONSUMER_GROUP,
-        tracer_provider=tracer_provider,
         graceful_timeout=settings.shutdown_grace_seconds,
     )
     topics = settings.topics()
@@ -60,7 +59,6 @@ def bootstrap(
         make_broker(
             settings.kafka_bootstrap_servers,
             client_id=f"{CONSUMER_GROUP}-relay",
-            tracer_provider=tracer_provider,
             request_timeout_ms=10_000,
         ),
         tracer_provider=tracer_provider,

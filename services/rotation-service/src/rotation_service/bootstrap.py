@@ -76,7 +76,6 @@ class Container:
         broker = make_broker(
             self.settings.kafka_bootstrap_servers,
             client_id=client_id,
-            tracer_provider=self.tracer_provider,
             graceful_timeout=self.settings.shutdown_grace_seconds,
         )
         self.brokers.append(broker)
@@ -124,7 +123,6 @@ def bootstrap(
     producer = make_broker(
         settings.kafka_bootstrap_servers,
         client_id="rotation-service-relay",
-        tracer_provider=tracer_provider,
         graceful_timeout=settings.shutdown_grace_seconds,
         request_timeout_ms=10_000,
     )

@@ -64,7 +64,6 @@ def bootstrap(
     broker = make_broker(
         settings.kafka_bootstrap_servers,
         client_id="user-provisioner",
-        tracer_provider=tracer_provider,
         graceful_timeout=settings.shutdown_grace_seconds,
     )
     engine = make_async_engine(settings.database_url)
@@ -73,7 +72,6 @@ def bootstrap(
         make_broker(
             settings.kafka_bootstrap_servers,
             client_id="user-provisioner-relay",
-            tracer_provider=tracer_provider,
             request_timeout_ms=10_000,
         ),
         tracer_provider=tracer_provider,
