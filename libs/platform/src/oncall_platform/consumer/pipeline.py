@@ -113,7 +113,7 @@ class ConsumerOptions:
     max_backoff_s: float = 5.0
     batch_max_records: int = 100
     fetch_max_wait_ms: int = 100
-    poll_interval_ms: int = 25  # idle wait between empty fetches: the added latency when idle
+    idle_wait_ms: int = 1000  # how long one fetch waits for records; they are handled as they arrive
 
     def backoff(self, failures: int) -> float:
         return float(min(self.max_backoff_s, self.retry_backoff_s * 2 ** max(0, failures - 1)))
