@@ -13,7 +13,9 @@ checked itself before its first use.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import math
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -54,7 +56,8 @@ class KeyChecker:
     A key that passed is not asked about again for `remember_for` seconds (the same key, subdomain
     and region, remembered by a hash only): configuring many rotations with one key would otherwise
     spend two of the key's requests on each, out of the budget its schedules are written with. A key
-    revoked meanwhile is still caught, by the sync's first refused write."""
+    revoked meanwhile is still caught, by the sync's first refused write. Checks of one triple made
+    while it is being checked wait for that check (and pass with it, or check again if it failed)."""
 
     def __init__(
         self,
@@ -67,15 +70,31 @@ class KeyChecker:
         self._remember_for = remember_for
         self._clock = clock
         self._passed: dict[bytes, float] = {}  # hash of the checked triple -> when the pass expires
+        self._checking: dict[bytes, asyncio.Lock] = {}  # the triples being checked now
 
     async def check(self, subdomain: str, region_name: str, api_key: str) -> None:
         """Raises `KeyRefused` or `KeyCheckUnavailable` unless the key opens `subdomain` in the region
         and can write."""
         region: Region = "eu" if region_name == "eu" else "us"
         checked = hashlib.sha256(f"{region}\n{subdomain.casefold()}\n{api_key}".encode()).digest()
-        now = self._clock()
-        if self._passed.get(checked, now) > now:
+        if self._passed.get(checked, -math.inf) > self._clock():
             return
+        # Concurrent checks of one key (a team configuring many rotations at once) wait for the
+        # first one instead of each asking PagerDuty the same question.
+        lock = self._checking.setdefault(checked, asyncio.Lock())
+        try:
+            async with lock:
+                if self._passed.get(checked, -math.inf) > self._clock():
+                    return
+                await self._ask(subdomain, region, api_key)
+                now = self._clock()
+                self._passed = {key: until for key, until in self._passed.items() if until > now}
+                self._passed[checked] = now + self._remember_for
+        finally:
+            if not lock.locked():
+                self._checking.pop(checked, None)
+
+    async def _ask(self, subdomain: str, region: Region, api_key: str) -> None:
         async with self._client_for(api_key, region) as client:
             try:
                 user = await _some_user(client)
@@ -83,8 +102,6 @@ class KeyChecker:
                 raise await self._not_accepted(api_key, region) from None
             _require_subdomain(subdomain, user)
             await _require_write(client, str(user["id"]))
-        self._passed = {key: until for key, until in self._passed.items() if until > now}
-        self._passed[checked] = now + self._remember_for
 
     async def _not_accepted(self, api_key: str, region: Region) -> KeyRefused:
         other = _OTHER_REGION[region]

@@ -3,6 +3,7 @@ does not spend that key's requests on the same question again."""
 
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
 from typing import Any
 
@@ -30,6 +31,7 @@ class CountingPagerDuty:
 
     async def get(self, path: str, params: Any = None) -> dict[str, Any]:
         self.requests += 1
+        await asyncio.sleep(0)  # an answer takes a turn of the loop, as over a network
         return {"users": [{"id": "PADA", "html_url": "https://acme.pagerduty.com/users/PADA"}]}
 
     async def post(self, path: str, json: Any = None) -> dict[str, Any]:
@@ -60,3 +62,23 @@ async def test_a_refused_key_is_never_remembered() -> None:
         with pytest.raises(KeyRefused):
             await checker.check("other", "us", "key-one")  # the key opens acme, not other
     assert pagerduty.requests == 2
+
+
+async def test_checks_of_one_key_made_at_once_ask_pagerduty_once() -> None:
+    pagerduty = CountingPagerDuty()
+    checker = KeyChecker(pagerduty.client)
+
+    await asyncio.gather(*(checker.check("acme", "us", "key-one") for _ in range(20)))
+    assert pagerduty.requests == 2
+    await asyncio.gather(checker.check("acme", "us", "key-two"), checker.check("acme", "eu", "key-two"))
+    assert pagerduty.requests == 6  # other triples are checked on their own
+
+
+async def test_checks_waiting_on_a_refused_key_are_refused_too() -> None:
+    pagerduty = CountingPagerDuty()
+    checker = KeyChecker(pagerduty.client)
+
+    outcomes = await asyncio.gather(
+        *(checker.check("other", "us", "key-one") for _ in range(3)), return_exceptions=True
+    )
+    assert all(isinstance(outcome, KeyRefused) for outcome in outcomes)
