@@ -81,9 +81,10 @@ def list_schedules(sim: Simulator, account: Account, params: Mapping[str, str], 
     return 200, {"schedules": bodies, **fields}
 
 
-def delete_schedule(account: Account, schedule_id: str) -> Any:
+def delete_schedule(sim: Simulator, account: Account, schedule_id: str) -> Any:
     find_schedule(account, schedule_id)
     del account.schedules[schedule_id]
+    sim.write_log.wake(account.config.subdomain, schedule_id)  # a long-poll on it answers at once
     return 204, None
 
 

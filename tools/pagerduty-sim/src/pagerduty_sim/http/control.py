@@ -2,11 +2,13 @@
 
 Inspection routes (`/_sim/users`, `/_sim/schedules/{id}/final`, `/_sim/schedules/{id}/writes`) pick
 the account with the usual `Authorization: Token token=<key>` header; they are not rate limited and
-not logged.
+not logged. `/final` can long-poll: see `inspect_final`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 from starlette.requests import Request
@@ -92,12 +94,30 @@ async def inspect_users(request: Request) -> Response:
     return JSONResponse({"users": users})
 
 
+# The longest a long-poll of `/_sim/schedules/{id}/final` may wait.
+MAX_WAIT_S = 60.0
+
+
 async def inspect_final(request: Request) -> Response:
     """The final schedule over `since`/`until` as UTC `{start, end, user_id}` entries, with the
     schedule's `revision`; `unless_revision=N` answers `{"revision": N, "unchanged": true}` without
-    rendering when no write happened since (for pollers)."""
+    rendering when no write happened since (for pollers).
+
+    Long-poll: `after_revision=N&timeout_s=T` renders at once when the revision is newer than N,
+    otherwise waits (for the schedule's next write, without blocking the event loop) up to T seconds
+    (at most MAX_WAIT_S) and answers `{"revision": ..., "unchanged": true}` if none came."""
     sim, account = _sim(request), _account(request)
-    schedule = find_schedule(account, request.path_params["id"])
+    schedule_id = request.path_params["id"]
+    after, timeout_s = _long_poll(request)
+    # Taken before the revision is read, with no await between: no write can slip past unnoticed.
+    changed = sim.write_log.changed(account.config.subdomain, schedule_id)
+    schedule = find_schedule(account, schedule_id)
+    if after is not None and schedule.revision <= after and timeout_s > 0:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(changed.wait(), timeout_s)
+        schedule = find_schedule(account, schedule_id)  # deleted meanwhile: 404
+    if after is not None and schedule.revision <= after:
+        return JSONResponse({"revision": schedule.revision, "unchanged": True})
     if request.query_params.get("unless_revision") == str(schedule.revision):
         return JSONResponse({"revision": schedule.revision, "unchanged": True})
     window = render_window(dict(request.query_params), schedule.time_zone, sim.clock.now())
@@ -106,6 +126,19 @@ async def inspect_final(request: Request) -> Response:
     final = render_schedule(schedule, *window, sim.config.dst).final
     entries = [{"start": format_utc(e.start), "end": format_utc(e.end), "user_id": e.user_id} for e in final]
     return JSONResponse({"revision": schedule.revision, "entries": entries})
+
+
+def _long_poll(request: Request) -> tuple[int | None, float]:
+    """`after_revision` and `timeout_s` of a long-poll (None, 0 when not one)."""
+    raw_after, raw_timeout = request.query_params.get("after_revision"), request.query_params.get("timeout_s")
+    try:
+        after = int(raw_after) if raw_after is not None else None
+        timeout_s = float(raw_timeout) if raw_timeout is not None else 0.0
+    except ValueError:
+        raise invalid_input("after_revision must be an integer and timeout_s a number") from None
+    if not 0 <= timeout_s <= MAX_WAIT_S:
+        raise invalid_input(f"timeout_s must be between 0 and {MAX_WAIT_S:g}")
+    return after, timeout_s
 
 
 async def inspect_writes(request: Request) -> Response:

@@ -107,7 +107,9 @@ ROUTES: list[Route] = [
         "PUT",
         lambda c: schedules.update_schedule(c.sim, c.account, c.path["id"], c.body, c.params),
     ),
-    endpoint("/schedules/{id}", "DELETE", lambda c: schedules.delete_schedule(c.account, c.path["id"])),
+    endpoint(
+        "/schedules/{id}", "DELETE", lambda c: schedules.delete_schedule(c.sim, c.account, c.path["id"])
+    ),
     endpoint(
         "/schedules/{id}/users",
         "GET",
