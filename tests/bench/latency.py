@@ -2,14 +2,16 @@
 
 Each change reassigns one future shift of one of the rotations (round robin). Its latency runs from
 the API's answer to the simulator applying the write after which its final schedule shows the new
-person for that whole shift. One watcher per schedule polls the final schedule every POLL_S over the
-span of its pending changes (so the measuring load on the simulator stays bounded whatever the
-latency) and notes the schedule revisions between which a change became visible: the last rendered
-without it and the first with it. After the run the simulator's record of applied writes
-(`/_sim/schedules/{id}/writes`) names the write that produced it: a write in that span applied after
-the answer. When polling saw several such writes at once, the latest is taken (an upper bound, counted
-as ambiguous). Both clocks are this host's `time.monotonic()`. The polled latency (answer to the poll
-that saw it, up to POLL_S late) is kept as a cross-check.
+person for that whole shift. One watcher per schedule long-polls the final schedule over the span of
+its pending changes (`/_sim/schedules/{id}/final?after_revision=N&timeout_s=WAIT_S`: the simulator
+answers when the schedule is next written, so watching costs one request per write, not ten a second
+per schedule, and takes little of the CPU the measured system needs) and notes the schedule revisions
+between which a change became visible: the last rendered without it and the first with it. After the
+run the simulator's record of applied writes (`/_sim/schedules/{id}/writes`) names the write that
+produced it: a write in that span applied after the answer. When one rendering covered several such
+writes, the latest is taken (an upper bound, counted as ambiguous). Both clocks are this host's
+`time.monotonic()`. The latency to the watcher seeing it (answer to the long-poll answer showing it:
+the write plus rendering and HTTP) is kept as a cross-check.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from localsystem.api import RotationApi
 from localsystem.pagerduty import PagerDutyView
 from localsystem.timelines import parse_instant
 
-POLL_S = 0.1
+WAIT_S = 1.0  # the longest one long-poll waits (pending changes are given up between two)
 GIVE_UP_S = 30.0
 
 
@@ -44,8 +46,8 @@ Sample = tuple[float, float]  # (seconds into the run the API answered, latency 
 @dataclass
 class LatencyResult:
     applied: list[Sample]  # to the applied write that made the change visible (the measurement)
-    polled: list[Sample]  # to the poll that first saw it (the cross-check, up to POLL_S late)
-    unmatched: int  # seen by polling, yet no applied write explains it: in `polled` only
+    seen_by_watcher: list[Sample]  # to the watcher's long-poll answer showing it (the cross-check)
+    unmatched: int  # seen by the watcher, yet no applied write explains it: in `seen_by_watcher` only
     ambiguous: int  # several applied writes could have shown it; the latest counted (an upper bound)
     changes: int
     not_seen: int
@@ -57,12 +59,12 @@ class LatencyResult:
         return [latency for _, latency in self.applied]
 
     @property
-    def polled_latencies_s(self) -> list[float]:
-        return [latency for _, latency in self.polled]
+    def seen_by_watcher_latencies_s(self) -> list[float]:
+        return [latency for _, latency in self.seen_by_watcher]
 
-    def windows(self, seconds: float, *, polled: bool = False) -> list[list[float]]:
+    def windows(self, seconds: float, *, seen_by_watcher: bool = False) -> list[list[float]]:
         """The latencies of the changes answered in each `seconds` of the run, in order."""
-        return windows(self.polled if polled else self.applied, seconds)
+        return windows(self.seen_by_watcher if seen_by_watcher else self.applied, seconds)
 
 
 def windows(samples: list[Sample], seconds: float) -> list[list[float]]:
@@ -84,11 +86,11 @@ class Pending:
 
 @dataclass(frozen=True)
 class Seen:
-    """A change polling saw: at `shown_at` the final schedule showed it, at `not_shown_at` not yet."""
+    """A change the watcher saw: at `shown_at` the final schedule showed it, at `not_shown_at` not yet."""
 
     schedule_id: str
     answered: float
-    polled_s: float
+    seen_s: float  # API answer -> the watcher's answer showing it (render and HTTP after the write)
     not_shown_at: int | None
     shown_at: int
 
@@ -145,39 +147,66 @@ class ScheduleWatcher:
     lock: threading.Lock = field(default_factory=threading.Lock)
     not_seen: int = 0
     rendered: Rendered | None = None
+    stopping: bool = False
+    _woken: threading.Condition = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._woken = threading.Condition(self.lock)
 
     def expect(self, shift_id: str, pending: Pending) -> None:
         with self.lock:
             self.pending[shift_id] = pending
+            self._woken.notify()
 
-    def _final(self, since: datetime, until: datetime) -> Rendered:
-        """The final schedule covering [since, until), re-rendered only when the schedule was written
-        since the last look (or the window grew): polling every POLL_S then costs the simulator almost
-        nothing, so measuring does not take the CPU the measured system needs."""
-        cached = self.rendered
-        covered = cached is not None and cached.since <= since and until <= cached.until
-        known = cached.revision if cached is not None and covered else None
-        revision, raw = self.pagerduty.final_user_ids_unless(self.schedule_id, since, until, known)
-        if raw is None and cached is not None:
-            return cached
-        entries = [(parse_instant(a), parse_instant(b), who) for a, b, who in raw or []]
-        self.rendered = Rendered(revision, since, until, entries)
-        return self.rendered
+    def finish(self) -> None:
+        """No more changes come: `run` returns once the pending ones are seen or given up."""
+        with self.lock:
+            self.stopping = True
+            self._woken.notify()
 
-    def run(self, stop: threading.Event) -> None:
-        while not (stop.is_set() and not self.pending):
-            self._poll_once()
-            time.sleep(POLL_S)
+    def run(self) -> None:
+        while True:
+            with self.lock:
+                while not self.pending and not self.stopping:
+                    self._woken.wait()  # idle: no requests at all
+                if not self.pending:
+                    return
+            self._look_once()
 
-    def _poll_once(self) -> None:
+    def _look_once(self) -> None:
+        """Judge the pending changes against one rendering of the final schedule covering them all:
+        the last one, while some were not yet judged against it; a fresh one when the window grew;
+        else the next one, long-polled (the simulator answers when the schedule is next written, or
+        "unchanged" after WAIT_S, when the changes waiting too long are given up)."""
         with self.lock:
             waiting = dict(self.pending)
         if not waiting:
             return
         since = min(p.start for p in waiting.values())
         until = max(p.end for p in waiting.values())
-        rendered = self._final(since, until)
-        now = time.monotonic()
+        cached = self.rendered
+        if cached is None or not (cached.since <= since and until <= cached.until):
+            rendered = self._render(since, until, None)
+        elif all(p.not_shown_at == cached.revision for p in waiting.values()):
+            rendered = self._render(since, until, cached.revision)
+        else:
+            rendered = cached
+        self._judge(waiting, rendered, time.monotonic())
+
+    def _render(self, since: datetime, until: datetime, after: int | None) -> Rendered:
+        """The final schedule over [since, until): at once, or (`after`) the first revision newer than
+        `after`, the cached one when none came within WAIT_S."""
+        if after is None:
+            revision, raw = self.pagerduty.final_user_ids_unless(self.schedule_id, since, until, None)
+        else:
+            revision, raw = self.pagerduty.final_user_ids_after(self.schedule_id, since, until, after, WAIT_S)
+        if raw is None and self.rendered is not None:
+            return self.rendered
+        entries = [(parse_instant(a), parse_instant(b), who) for a, b, who in raw or []]
+        self.rendered = Rendered(revision, since, until, entries)
+        return self.rendered
+
+    def _judge(self, waiting: dict[str, Pending], rendered: Rendered, now: float) -> None:
         with self.lock:
             for shift_id, pending in waiting.items():
                 if self.pending.get(shift_id) is not pending:
@@ -234,8 +263,7 @@ def run_changes(
         )
         watchers[target.schedule_id].expect(shift["id"], pending)
 
-    stop = threading.Event()
-    threads = [threading.Thread(target=w.run, args=(stop,), daemon=True) for w in watchers.values()]
+    threads = [threading.Thread(target=w.run, daemon=True) for w in watchers.values()]
     for thread in threads:
         thread.start()
     with ThreadPoolExecutor(max_workers=16) as pool:
@@ -243,7 +271,8 @@ def run_changes(
         for index in range(total):
             time.sleep(max(0.0, started + index / rate_per_s - time.monotonic()))
             pool.submit(change, index)
-    stop.set()
+    for watcher in watchers.values():
+        watcher.finish()
     for thread in threads:
         thread.join(GIVE_UP_S + 5)
     not_seen = sum(w.not_seen for w in watchers.values())
@@ -254,7 +283,7 @@ def run_changes(
     matched = match_all(seen, writes, started)
     return LatencyResult(
         applied=matched.applied,
-        polled=[(s.answered - started, s.polled_s) for s in seen],
+        seen_by_watcher=[(s.answered - started, s.seen_s) for s in seen],
         unmatched=matched.unmatched,
         ambiguous=matched.ambiguous,
         changes=total,

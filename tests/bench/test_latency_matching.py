@@ -1,9 +1,10 @@
-"""The bench's latency: matching each change polling saw to the simulator's applied write."""
+"""The bench's latency: matching each change the watcher saw to the simulator's applied write."""
 
 from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,10 +33,10 @@ Seen, AppliedWrite = latency.Seen, latency.AppliedWrite
 
 
 def seen(answered: float, not_shown_at: int | None, shown_at: int, schedule_id: str = "PS") -> Any:
-    return Seen(schedule_id, answered, polled_s=0.5, not_shown_at=not_shown_at, shown_at=shown_at)
+    return Seen(schedule_id, answered, seen_s=0.5, not_shown_at=not_shown_at, shown_at=shown_at)
 
 
-def test_the_one_write_between_the_revisions_polling_saw_is_the_changes() -> None:
+def test_the_one_write_between_the_revisions_the_watcher_saw_is_the_changes() -> None:
     writes = [AppliedWrite(4, 99.0), AppliedWrite(5, 100.08), AppliedWrite(6, 100.30)]
     match = latency.match_write(seen(100.0, not_shown_at=4, shown_at=5), writes)
     assert match is not None
@@ -85,10 +86,10 @@ def test_a_change_applied_by_the_real_simulator_matches_its_write() -> None:
         watcher.expect(
             "shift", latency.Pending(shift_start, shift_start + timedelta(days=1), bob, time.monotonic())
         )
-        watcher._poll_once()  # renders without the change: the lower end of the span
+        watcher._look_once()  # renders without the change: the lower end of the span
         layer_id = created["schedule_layers"][0]["id"]
         assert client.put(f"/schedules/{created['id']}", json=_schedule([bob], layer_id)).status_code == 200
-        watcher._poll_once()
+        watcher._look_once()  # long-polls after revision 0: the write's revision answers
 
         [change] = watcher.seen
         writes = [AppliedWrite.of(raw) for raw in view.schedule_writes(created["id"])]
@@ -97,8 +98,43 @@ def test_a_change_applied_by_the_real_simulator_matches_its_write() -> None:
 
     assert (change.not_shown_at, change.shown_at) == (0, 1)
     [(_, applied_s)] = matched.applied
-    assert 0 <= applied_s <= change.polled_s
+    assert 0 <= applied_s <= change.seen_s
     assert (matched.unmatched, matched.ambiguous) == (0, 0)
+
+
+def test_the_running_watcher_long_polls_and_is_woken_by_the_write() -> None:
+    key, day = "latency-key", datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    with (
+        run_simulator([f"acme:{key}"]) as sim,
+        httpx.Client(
+            base_url=sim.base_url, headers={"Authorization": f"Token token={key}", "From": "a@example.com"}
+        ) as client,
+    ):
+        ann, bob = (_user(client, name) for name in ("ann", "bob"))
+        created = client.post("/schedules", json=_schedule([ann])).json()["schedule"]
+        view = PagerDutyView(sim.base_url, key)
+        watcher = latency.ScheduleWatcher(view, created["id"], [])
+        thread = threading.Thread(target=watcher.run, daemon=True)
+        thread.start()
+        shift_start = day + timedelta(days=14)
+        watcher.expect(
+            "shift", latency.Pending(shift_start, shift_start + timedelta(days=1), bob, time.monotonic())
+        )
+        deadline = time.monotonic() + 10
+        while not sim.simulator.write_log.watched("acme", created["id"]):  # its long-poll waits
+            assert time.monotonic() < deadline, "the watcher never long-polled"
+            time.sleep(0.005)
+        layer_id = created["schedule_layers"][0]["id"]
+        assert client.put(f"/schedules/{created['id']}", json=_schedule([bob], layer_id)).status_code == 200
+        watcher.finish()
+        thread.join(timeout=latency.GIVE_UP_S)
+        writes = [AppliedWrite.of(raw) for raw in view.schedule_writes(created["id"])]
+        view.close()
+
+    assert not thread.is_alive()
+    [change] = watcher.seen
+    assert (change.not_shown_at, change.shown_at) == (0, 1)
+    assert latency.match_write(change, writes) is not None
 
 
 def _user(client: httpx.Client, name: str) -> str:

@@ -53,6 +53,26 @@ class PagerDutyView:
             return int(body["revision"]), None
         return int(body["revision"]), [(e["start"], e["end"], e["user_id"]) for e in body["entries"]]
 
+    def final_user_ids_after(
+        self, schedule_id: str, since: datetime, until: datetime, revision: int, timeout_s: float
+    ) -> tuple[int, list[tuple[str, str, str]] | None]:
+        """Long-poll: `final_user_ids` once the schedule's revision is newer than `revision`, at once if
+        it already is; None instead of entries when no write came within `timeout_s` (one request per
+        write instead of a poll loop)."""
+        params = {
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+            "after_revision": str(revision),
+            "timeout_s": str(timeout_s),
+        }
+        response = self._http.get(
+            f"/_sim/schedules/{schedule_id}/final", params=params, timeout=timeout_s + 30.0
+        )
+        body = self._ok(response)
+        if body.get("unchanged"):
+            return int(body["revision"]), None
+        return int(body["revision"]), [(e["start"], e["end"], e["user_id"]) for e in body["entries"]]
+
     def schedule_writes(self, schedule_id: str, after_revision: int | None = None) -> list[dict[str, Any]]:
         """The writes the simulator applied to the schedule, oldest first: `{revision, applied_at,
         monotonic, operation}` (`monotonic` is the host's `time.monotonic()` when it was applied)."""
