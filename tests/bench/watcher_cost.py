@@ -167,7 +167,7 @@ def _run(args: argparse.Namespace, sim_pid: int, base: str, latency: ModuleType)
     for thread in threads:
         thread.join(40)
     cpu, sim_cpu, wall = time.process_time() - cpu0, _cpu_of(sim_pid) - sim0, time.monotonic() - wall0
-    delays = sorted(getattr(s, "seen_s", None) or getattr(s, "polled_s", 0.0) for s in seen)
+    delays = sorted(_delay_s(s) for s in seen)
     p50 = delays[len(delays) // 2] * 1000 if delays else float("nan")
     print(
         f"mode={args.mode} writes={total} seen={len(seen)} wall={wall:.1f}s "
@@ -176,6 +176,12 @@ def _run(args: argparse.Namespace, sim_pid: int, base: str, latency: ModuleType)
     )
     view.close()
     client.close()
+
+
+def _delay_s(seen: Any) -> float:
+    """The watcher's delay of one change, whichever watcher (polling or long-poll) recorded it."""
+    delay = getattr(seen, "seen_s", None)
+    return float(delay if delay is not None else getattr(seen, "polled_s", 0.0))
 
 
 if __name__ == "__main__":
