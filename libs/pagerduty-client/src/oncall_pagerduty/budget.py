@@ -15,6 +15,7 @@ PAGERDUTY_REQUESTS_PER_MINUTE = 960
 _WINDOW_SECONDS = 60.0
 STEADY_SHARE = 0.98  # of the limit, spent evenly: headroom for requests in flight and T's whole seconds
 CATCH_UP_SECONDS = 0.5  # how far behind the steady line a key may fall and still catch up at once
+BUSY_SECONDS = 5.0  # a key whose requests waited for the budget this recently is busy
 
 
 def key_fingerprint(api_key: str) -> str:
@@ -72,6 +73,7 @@ class RequestBudget:
         self._behind_line_at = -math.inf  # when the key's spending is back on the steady line
         self._window_start = -math.inf  # PagerDuty's current window of the key, as last estimated
         self._pulled_down: tuple[float, int] | None = None  # (when, used) the line was last lowered to
+        self._waited_send_at = -math.inf  # when the latest request that had to wait is sent
 
     def available(self) -> float:
         """Requests that could be sent right now without waiting (fractional: bucket tokens)."""
@@ -88,8 +90,14 @@ class RequestBudget:
         self._last_send_at = send_at
         wait = send_at - now
         if wait > 0:
+            self._waited_send_at = send_at
             await self._sleep(wait)
         return wait
+
+    def busy(self, within: float = BUSY_SECONDS) -> bool:
+        """Whether the key's requests are waiting for the budget, or did in the last `within` seconds:
+        work that can be put off (a periodic check) leaves the requests to the writes then."""
+        return self._clock() - self._waited_send_at < within
 
     def observe(self, remaining: int | None, reset: float | None) -> None:
         """Adapt to the `ratelimit-remaining` / `ratelimit-reset` a response carried."""

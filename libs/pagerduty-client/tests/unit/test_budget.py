@@ -164,3 +164,14 @@ def test_the_registry_shares_one_budget_per_key_and_never_stores_the_key() -> No
     assert "u+secretkey1" not in repr(registry._budgets)
     assert key_fingerprint("u+secretkey1") in registry._budgets
     assert len(key_fingerprint("u+secretkey1")) == 12
+
+
+def test_a_key_is_busy_while_its_requests_wait_and_for_a_while_after(clock: FakeClock) -> None:
+    budget = RequestBudget(960, burst=2, clock=clock, sleep=clock.sleep)
+    _send_times(budget, clock, 2)  # the burst: nothing waited
+    assert not budget.busy()
+
+    _send_times(budget, clock, 1)  # waited for the bucket to refill
+    assert budget.busy(within=5.0)
+    clock.now += 5.0
+    assert not budget.busy(within=5.0)

@@ -26,6 +26,7 @@ from pd_sync_state import (
 
 from oncall_contracts import CredentialSealer, IntegrationRemoved, ScheduleSyncWaiting
 from oncall_pagerduty import PagerDutyClient, RetryPolicy
+from oncall_pagerduty.budget import BUSY_SECONDS, RequestBudget
 from pagerduty_sim.testing import RunningSimulator, run_simulator
 from pd_sync_service.service_layer.missing_users import UserCheck
 from pd_sync_service.service_layer.reconciler import Reconciler
@@ -354,10 +355,50 @@ async def test_the_user_check_asks_again_for_users_deleted_or_whose_e_mail_chang
     assert await check.run_once() == 0  # asked once: the mappings are gone until the users come back
 
 
-def _client_factory(sim: RunningSimulator) -> Any:
+async def test_the_user_check_leaves_a_busy_key_to_its_writes(state, sim) -> None:
+    await _configured(state, sim)
+    await _reconciler(state, sim).sync_target(OWN, "primary")
+    clock = FakeBudgetClock()
+    budget = RequestBudget(960, burst=1, clock=clock, sleep=clock.sleep)
+    await budget.acquire()
+    await budget.acquire()  # waited for the bucket: the key is busy
+    check = UserCheck(state.unit_of_work, _client_factory(sim, budget), SEALER, sim.now)
+    _delete_user(sim, _user_id_of(sim, "ada@example.com"))
+    listed_before = _user_listings(sim)
+
+    assert await check.run_once() == 0
+    assert _user_listings(sim) == listed_before  # not a request spent
+
+    clock.now += BUSY_SECONDS
+    assert await check.run_once() == 1  # once the writes leave it spare requests
+
+
+class FakeBudgetClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def _user_listings(sim: RunningSimulator) -> int:
+    return sum(1 for r in sim.requests() if r["method"] == "GET" and r["path"] == "/users")
+
+
+def _client_factory(sim: RunningSimulator, budget: RequestBudget | None = None) -> Any:
+    """Clients of one budget of their own (not the process's per key, which other tests spend)."""
+    budget = budget or RequestBudget()
+
     def client(api_key: str, region: str) -> PagerDutyApi:
         return PagerDutyClient(
-            api_key, base_url=sim.base_url, retry=RetryPolicy(max_attempts=1), transport=_transport(sim)
+            api_key,
+            base_url=sim.base_url,
+            retry=RetryPolicy(max_attempts=1),
+            transport=_transport(sim),
+            budget=budget,
         )
 
     return client

@@ -68,7 +68,10 @@ async def ask_again(
 
 class UserCheck:
     """The periodic check of the users the schedules use: one account at a time, `GET /users` page by
-    page (one request per 100 users of the account), comparing each user in use with PagerDuty's."""
+    page (one request per 100 users of the account), comparing each user in use with PagerDuty's.
+    An account whose key is busy (its requests waiting for the rate budget, as in a backfill) is
+    left for the next check: the listing would take requests from the writes, and a write refused
+    for a gone user finds that user anyway."""
 
     def __init__(
         self,
@@ -93,8 +96,12 @@ class UserCheck:
             users = in_use[integration.account_key]
             if not users:
                 continue
+            client = self._client(integration)
+            if client.budget.busy():  # the writes need the key's requests; refused writes still tell
+                logger.info("%s is busy writing; its users are checked next time", integration.account_key)
+                continue
             try:
-                listed = await self._users_of(integration)
+                listed = await self._users_of(client, integration)
             except PagerDutyError as error:  # checked again next time
                 logger.warning(
                     "listing the users of %s failed: %s", integration.account_key, error.describe()
@@ -115,11 +122,13 @@ class UserCheck:
             self._on_marked()
         return found
 
-    async def _users_of(self, integration: IntegrationRecord) -> dict[str, str]:
-        """Every user of the account: id -> lower-case e-mail."""
-        client = self._pagerduty(
+    def _client(self, integration: IntegrationRecord) -> Any:
+        return self._pagerduty(
             self._sealer.open(integration.credential, integration.account_key), integration.region
         )
+
+    async def _users_of(self, client: Any, integration: IntegrationRecord) -> dict[str, str]:
+        """Every user of the account: id -> lower-case e-mail."""
         users: dict[str, str] = {}
         offset = 0
         while True:
