@@ -7,19 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oncall_pagerduty.budget import STEADY_SHARE, BudgetRegistry, RequestBudget, key_fingerprint
-
-
-class FakeClock:
-    """A monotonic clock that only moves when something sleeps on it."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
+from oncall_testing.clock import FakeMonotonicClock as FakeClock
 
 
 @pytest.fixture

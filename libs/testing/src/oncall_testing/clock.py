@@ -19,3 +19,17 @@ class FakeClock:
         """Move forward by `by` (a timedelta, or seconds); returns the new now."""
         self.now += by if isinstance(by, timedelta) else timedelta(seconds=by)
         return self.now
+
+
+class FakeMonotonicClock:
+    """A `time.monotonic` stand-in (seconds) that moves only when something sleeps on it or a test
+    moves `now`: for code that takes a clock and a sleep, such as a request budget."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds

@@ -27,6 +27,7 @@ from pd_sync_state import (
 from oncall_contracts import CredentialSealer, IntegrationRemoved, ScheduleSyncWaiting
 from oncall_pagerduty import PagerDutyClient, RetryPolicy
 from oncall_pagerduty.budget import BUSY_SECONDS, RequestBudget
+from oncall_testing.clock import FakeMonotonicClock
 from pagerduty_sim.testing import RunningSimulator, run_simulator
 from pd_sync_service.service_layer.missing_users import UserCheck
 from pd_sync_service.service_layer.reconciler import Reconciler
@@ -358,7 +359,7 @@ async def test_the_user_check_asks_again_for_users_deleted_or_whose_e_mail_chang
 async def test_the_user_check_leaves_a_busy_key_to_its_writes(state, sim) -> None:
     await _configured(state, sim)
     await _reconciler(state, sim).sync_target(OWN, "primary")
-    clock = FakeBudgetClock()
+    clock = FakeMonotonicClock()
     budget = RequestBudget(960, burst=1, clock=clock, sleep=clock.sleep)
     await budget.acquire()
     await budget.acquire()  # waited for the bucket: the key is busy
@@ -371,17 +372,6 @@ async def test_the_user_check_leaves_a_busy_key_to_its_writes(state, sim) -> Non
 
     clock.now += BUSY_SECONDS
     assert await check.run_once() == 1  # once the writes leave it spare requests
-
-
-class FakeBudgetClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def _user_listings(sim: RunningSimulator) -> int:
