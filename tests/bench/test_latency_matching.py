@@ -6,6 +6,8 @@ import importlib.util
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
@@ -71,18 +73,9 @@ def test_windows_group_latencies_by_when_the_api_answered() -> None:
 
 
 def test_a_change_applied_by_the_real_simulator_matches_its_write() -> None:
-    key, day = "latency-key", datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    with (
-        run_simulator([f"acme:{key}"]) as sim,
-        httpx.Client(
-            base_url=sim.base_url, headers={"Authorization": f"Token token={key}", "From": "a@example.com"}
-        ) as client,
-    ):
-        ann, bob = (_user(client, name) for name in ("ann", "bob"))
-        created = client.post("/schedules", json=_schedule([ann])).json()["schedule"]
-        view = PagerDutyView(sim.base_url, key)
+    with _one_schedule() as (_sim, client, view, created, bob):
         watcher = latency.ScheduleWatcher(view, created["id"], [])
-        shift_start = day + timedelta(days=14)
+        shift_start = _day() + timedelta(days=14)
         watcher.expect(
             "shift", latency.Pending(shift_start, shift_start + timedelta(days=1), bob, time.monotonic())
         )
@@ -103,20 +96,11 @@ def test_a_change_applied_by_the_real_simulator_matches_its_write() -> None:
 
 
 def test_the_running_watcher_long_polls_and_is_woken_by_the_write() -> None:
-    key, day = "latency-key", datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    with (
-        run_simulator([f"acme:{key}"]) as sim,
-        httpx.Client(
-            base_url=sim.base_url, headers={"Authorization": f"Token token={key}", "From": "a@example.com"}
-        ) as client,
-    ):
-        ann, bob = (_user(client, name) for name in ("ann", "bob"))
-        created = client.post("/schedules", json=_schedule([ann])).json()["schedule"]
-        view = PagerDutyView(sim.base_url, key)
+    with _one_schedule() as (sim, client, view, created, bob):
         watcher = latency.ScheduleWatcher(view, created["id"], [])
         thread = threading.Thread(target=watcher.run, daemon=True)
         thread.start()
-        shift_start = day + timedelta(days=14)
+        shift_start = _day() + timedelta(days=14)
         watcher.expect(
             "shift", latency.Pending(shift_start, shift_start + timedelta(days=1), bob, time.monotonic())
         )
@@ -135,6 +119,26 @@ def test_the_running_watcher_long_polls_and_is_woken_by_the_write() -> None:
     [change] = watcher.seen
     assert (change.not_shown_at, change.shown_at) == (0, 1)
     assert latency.match_write(change, writes) is not None
+
+
+@contextmanager
+def _one_schedule() -> Iterator[tuple[Any, httpx.Client, PagerDutyView, dict[str, Any], str]]:
+    """A simulator with one schedule of ann and the user bob: (simulator, API client, view, the
+    schedule as created, bob's id)."""
+    key = "latency-key"
+    with (
+        run_simulator([f"acme:{key}"]) as sim,
+        httpx.Client(
+            base_url=sim.base_url, headers={"Authorization": f"Token token={key}", "From": "a@example.com"}
+        ) as client,
+    ):
+        ann, bob = (_user(client, name) for name in ("ann", "bob"))
+        created = client.post("/schedules", json=_schedule([ann])).json()["schedule"]
+        yield sim, client, PagerDutyView(sim.base_url, key), created, bob
+
+
+def _day() -> datetime:
+    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _user(client: httpx.Client, name: str) -> str:
