@@ -14,15 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _pid_cpu_seconds(pid: int) -> float | None:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / _TICKS
+from localsystem.processes import pid_cpu_seconds
 
 
 def _comm(pid: int) -> str:
@@ -42,7 +34,7 @@ def _by_pid(comm_groups: dict[str, str]) -> dict[str, float]:
         group = comm_groups.get(_comm(pid))
         if group is None:
             continue
-        seconds = _pid_cpu_seconds(pid)
+        seconds = pid_cpu_seconds(pid)
         if seconds is not None:
             totals[f"{group}/{pid}"] = seconds
     return totals
@@ -69,7 +61,7 @@ class CpuSampler:
 
     def _read(self) -> dict[str, float]:
         reading = {name: s for name, s in self._services().items() if s is not None}
-        own = _pid_cpu_seconds(os.getpid())
+        own = pid_cpu_seconds(os.getpid())
         if own is not None:
             reading["bench (measuring)"] = own
         reading.update(_by_pid(self._comm_groups))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import os
 import shutil
 import socket
 import subprocess
@@ -29,6 +28,7 @@ from typing import Any
 import httpx
 
 from localsystem.pagerduty import PagerDutyView
+from localsystem.processes import pid_cpu_seconds
 
 KEY = "cost-key"
 HERE = Path(__file__).parent
@@ -57,8 +57,7 @@ def _watcher_module(mode: str, old_commit: str, scratch: Path) -> ModuleType:
 
 
 def _cpu_of(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return pid_cpu_seconds(pid) or 0.0
 
 
 def _free_port() -> int:

@@ -114,11 +114,7 @@ class ManagedProcess:
 
     def cpu_seconds(self) -> float | None:
         """User plus system CPU time this pid used so far."""
-        try:
-            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return pid_cpu_seconds(self.pid)
 
     def rss_bytes(self) -> int | None:
         return _status_kib(self.pid, "VmRSS")
@@ -129,6 +125,15 @@ class ManagedProcess:
         except FileNotFoundError:
             return "(no log)"
         return "\n".join(text.splitlines()[-lines:])
+
+
+def pid_cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU time process `pid` used so far (None once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _answers(url: str) -> bool:
